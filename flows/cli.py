@@ -1,0 +1,182 @@
+"""The `setnet` command line: each command runs a stage through its Prefect flow and prints what it did."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from setnet.settings import load_settings
+
+app = typer.Typer(help="setnet: set-net (定置網) catch forecasts from ocean grids and catch history.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+ingest_app = typer.Typer(help="Ingest the site registry, ocean grids and catch files into the stores.",
+                         no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+
+DateOption = Annotated[str, typer.Option("--date", help="Issue date, YYYY-MM-DD")]
+
+
+class _State:
+    data_dir: Path | None = None
+
+
+def _data_dir() -> str:
+    return str(load_settings(data_dir=_State.data_dir).data_dir)
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date like 2025-11-30") from None
+
+
+def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a failure into `setnet: error: <reason>` on stderr and exit status 1, not a bare traceback."""
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.BadParameter):
+            raise
+        except Exception as error:  # noqa: BLE001  (every failure gets its one-line reason)
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            typer.echo(f"setnet: error: {reason}", err=True)
+            if os.environ.get("SETNET_DEBUG"):
+                raise
+            raise typer.Exit(1) from None
+    return wrapper
+
+
+def _quiet_prefect() -> None:
+    """Defaults for running flows from the command line: no telemetry, patient ephemeral server start."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+@app.callback()
+def main(
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="SETNET_DATA_DIR",
+                                                  help="Folder for everything a run writes [default: ./data]")] = None,
+) -> None:
+    """setnet: set-net (定置網) catch forecasts from ocean grids and catch history."""
+    _State.data_dir = data_dir
+    _quiet_prefect()
+
+
+@app.command()
+@_one_line_errors
+def sample(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the sample world into")],
+    years: Annotated[int, typer.Option(min=1, max=30)] = 3,
+    sites: Annotated[int, typer.Option(min=1, max=10)] = 10,
+    seed: int = 42,
+) -> None:
+    """Generate the sample Toyama Bay world: daily NetCDF grids, site registry, catches and the truth file."""
+    import sample_world
+
+    world = sample_world.generate_world(out, years=years, sites=sites, seed=seed)
+    typer.echo(f"sample world {world.start_date}..{world.end_date} written to {world.root}")
+    typer.echo(f"  sites: {world.sites_csv}\n  grids: {world.grids_dir}\n  catches: {world.catches_dir}\n"
+               f"  truth (never read by the pipeline): {world.truth_csv}")
+
+
+@ingest_app.command("sites")
+@_one_line_errors
+def ingest_sites(file: Path) -> None:
+    """Upsert the site registry CSV (site_id, name_ja, name_en, coop, lat, lon, depth_m, bearing_deg)."""
+    from flows.pipeline import ingest_flow
+
+    done = ingest_flow(_data_dir(), sites_csv=str(file))
+    typer.echo(f"{done['sites']} sites stored in {load_settings(data_dir=_State.data_dir).warehouse_path}")
+
+
+@ingest_app.command("grids")
+@_one_line_errors
+def ingest_grids(paths: list[Path]) -> None:
+    """Ingest NetCDF ocean grid files or folders into the canonical Zarr store."""
+    from flows.pipeline import ingest_flow
+
+    grids = ingest_flow(_data_dir(), grid_paths=[str(p) for p in paths])["grids"]
+    typer.echo(f"{grids['files']} files: {grids['days_added']} days added, {grids['days_replaced']} days replaced "
+               f"({grids['first_day']}..{grids['last_day']})")
+
+
+@ingest_app.command("catches")
+@_one_line_errors
+def ingest_catches(paths: list[Path]) -> None:
+    """Ingest catch files or folders (CSV/Parquet); bad rows go to quarantine with a reason."""
+    from flows.pipeline import ingest_flow
+
+    catches = ingest_flow(_data_dir(), catch_paths=[str(p) for p in paths])["catches"]
+    typer.echo(f"{catches['files']} files, {catches['rows_read']} rows: {catches['rows_stored']} stored, "
+               f"{catches['rows_quarantined']} quarantined")
+
+
+@app.command()
+@_one_line_errors
+def train() -> None:
+    """Train one LightGBM model set per species, evaluate it on a time-ordered holdout, register it."""
+    from flows.pipeline import train_flow
+
+    typer.echo(f"trained model {train_flow(_data_dir())}")
+
+
+@app.command()
+@_one_line_errors
+def forecast(issue_date: DateOption) -> None:
+    """Forecast every site and species for the next days from the given issue date."""
+    from flows.pipeline import forecast_flow
+
+    done = forecast_flow(_parse_date(issue_date), _data_dir())
+    typer.echo(f"{done['rows']} forecasts for {done['sites']} sites x {done['species']} species "
+               f"(model {', '.join(done['model_versions'])}, ocean data of {done['ocean_date']})")
+
+
+@app.command()
+@_one_line_errors
+def report(issue_date: DateOption,
+           lang: Annotated[str, typer.Option(help="ja or en")] = "ja") -> None:
+    """Write the morning report of an issue date (HTML)."""
+    from flows.pipeline import report_flow
+
+    typer.echo(f"report: {report_flow(_parse_date(issue_date), _data_dir(), lang)}")
+
+
+@app.command()
+@_one_line_errors
+def daily(issue_date: DateOption,
+          lang: Annotated[str, typer.Option(help="ja or en")] = "ja") -> None:
+    """Run one issue date end to end: train if needed, forecast, report."""
+    from flows.pipeline import daily_flow
+
+    done = daily_flow(_parse_date(issue_date), _data_dir(), lang=lang)
+    typer.echo(f"{done['rows']} forecasts issued {done['issue_date']}; report: {done['report']}")
+
+
+@app.command()
+@_one_line_errors
+def demo(
+    years: Annotated[int, typer.Option(min=2, max=30)] = 3,
+    sites: Annotated[int, typer.Option(min=1, max=10)] = 10,
+    seed: int = 42,
+) -> None:
+    """Generate the sample world under <data-dir>/sample and run the whole pipeline on it."""
+    from flows.pipeline import demo_flow
+
+    done = demo_flow(_data_dir(), years=years, sites=sites, seed=seed)
+    typer.echo(f"demo done: {done['rows']} forecasts for {done['sites']} sites x {done['species']} species, "
+               f"issued {done['issue_date']}")
+    typer.echo(f"report: {done['report']}")
+
+
+if __name__ == "__main__":
+    sys.exit(app())

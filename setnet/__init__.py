@@ -1,0 +1,1 @@
+"""Shared pieces every stage imports: settings (`setnet.settings`) and the warehouse (`setnet.warehouse`)."""

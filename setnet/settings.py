@@ -1,0 +1,93 @@
+"""One typed settings object, from defaults, an optional TOML file and SETNET_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+@dataclass(frozen=True)
+class Species:
+    """A species the forecasts cover: a stable code and the names cooperatives write."""
+
+    code: str
+    name_ja: str
+    name_en: str
+    aliases: tuple[str, ...] = ()
+
+
+# The species setnet knows. Catch files may name them by code, Japanese or English name, or an alias.
+SPECIES: tuple[Species, ...] = (
+    Species("yellowtail", "ブリ", "Yellowtail", ("鰤", "ぶり", "ガンド", "フクラギ")),
+    Species("firefly_squid", "ホタルイカ", "Firefly squid", ("蛍烏賊", "ほたるいか")),
+    Species("sardine", "マイワシ", "Japanese sardine", ("イワシ", "真鰯", "まいわし")),
+    Species("common_squid", "スルメイカ", "Japanese common squid", ("スルメ", "するめいか", "鯣烏賊")),
+)
+
+
+class Settings(BaseSettings):
+    """Everything a run needs to know; paths derive from `data_dir` unless set."""
+
+    model_config = SettingsConfigDict(env_prefix="SETNET_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Folder that holds everything a run writes")
+    max_lead_days: int = Field(default=7, ge=1, le=14, description="Forecast leads 1..max_lead_days")
+    quantiles: tuple[float, float, float] = (0.1, 0.5, 0.9)
+    holdout_days: int = Field(default=180, ge=14, description="Last days of history held out for evaluation")
+    random_seed: int = 42
+    lightgbm_rounds: int = Field(default=300, ge=10)
+    lightgbm_threads: int = Field(default=2, ge=1)
+    max_grid_age_days: int = Field(default=3, ge=0, description="Oldest ocean day a forecast may start from")
+    site_search_radius_km: float = Field(default=15.0, gt=0, description="Farthest sea cell a net may use")
+    dask_scheduler_address: str | None = Field(default=None, description="tcp://host:port of a Dask cluster")
+    timezone: str = "Asia/Tokyo"
+
+    @cached_property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "setnet.duckdb"
+
+    @cached_property
+    def grid_store_path(self) -> Path:
+        return self.data_dir / "grids.zarr"
+
+    @cached_property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @cached_property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @cached_property
+    def lead_days(self) -> list[int]:
+        return list(range(1, self.max_lead_days + 1))
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from defaults < TOML file (`SETNET_CONFIG` or `config_file`) < SETNET_* env < overrides."""
+    path = config_file or (Path(os.environ["SETNET_CONFIG"]) if os.environ.get("SETNET_CONFIG") else None)
+    from_file: dict[str, Any] = {}
+    if path is not None:
+        if not path.exists():
+            raise FileNotFoundError(f"settings file not found: {path}")
+        from_file = tomllib.loads(path.read_text(encoding="utf-8")).get("setnet", {})
+    env_set = {name for name in Settings.model_fields if f"SETNET_{name.upper()}" in os.environ}
+    values = {k: v for k, v in from_file.items() if k not in env_set}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)
+
+
+def species_lookup() -> dict[str, str]:
+    """Every accepted spelling of a species (code, names, aliases, lower-cased) -> its code."""
+    lookup: dict[str, str] = {}
+    for sp in SPECIES:
+        for name in (sp.code, sp.name_ja, sp.name_en, *sp.aliases):
+            lookup[name.strip().lower()] = sp.code
+    return lookup

@@ -1,0 +1,181 @@
+"""The DuckDB warehouse: its schema (created and migrated by code), connections and idempotent upserts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+# Each migration is applied once, in order; never edit one that has shipped, append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the walking skeleton's tables
+    """
+    CREATE TABLE sites (
+        site_id VARCHAR PRIMARY KEY,
+        name_ja VARCHAR NOT NULL,
+        name_en VARCHAR NOT NULL,
+        coop VARCHAR NOT NULL,
+        lat DOUBLE NOT NULL,
+        lon DOUBLE NOT NULL,
+        depth_m DOUBLE,
+        bearing_deg DOUBLE,
+        updated_at TIMESTAMP DEFAULT current_timestamp
+    );
+    CREATE TABLE species (
+        species VARCHAR PRIMARY KEY,
+        name_ja VARCHAR NOT NULL,
+        name_en VARCHAR NOT NULL
+    );
+    CREATE TABLE catches (
+        date DATE NOT NULL,
+        site_id VARCHAR NOT NULL,
+        species VARCHAR NOT NULL,
+        catch_kg DOUBLE NOT NULL,
+        source_file VARCHAR,
+        ingested_at TIMESTAMP DEFAULT current_timestamp,
+        PRIMARY KEY (date, site_id, species)
+    );
+    CREATE TABLE quarantine (
+        source_file VARCHAR NOT NULL,
+        source_row INTEGER NOT NULL,
+        reason VARCHAR NOT NULL,
+        raw_record VARCHAR,
+        ingested_at TIMESTAMP DEFAULT current_timestamp,
+        PRIMARY KEY (source_file, source_row)
+    );
+    CREATE TABLE grid_days (
+        date DATE PRIMARY KEY,
+        source_file VARCHAR NOT NULL,
+        ingested_at TIMESTAMP DEFAULT current_timestamp
+    );
+    CREATE TABLE forecasts (
+        issue_date DATE NOT NULL,
+        target_date DATE NOT NULL,
+        lead_days INTEGER NOT NULL,
+        site_id VARCHAR NOT NULL,
+        species VARCHAR NOT NULL,
+        mean_kg DOUBLE NOT NULL,
+        q10_kg DOUBLE NOT NULL,
+        q50_kg DOUBLE NOT NULL,
+        q90_kg DOUBLE NOT NULL,
+        model_version VARCHAR NOT NULL,
+        ocean_date DATE,
+        created_at TIMESTAMP DEFAULT current_timestamp,
+        PRIMARY KEY (issue_date, target_date, site_id, species)
+    );
+    CREATE TABLE model_runs (
+        model_version VARCHAR NOT NULL,
+        species VARCHAR NOT NULL,
+        trained_at TIMESTAMP NOT NULL,
+        train_start DATE NOT NULL,
+        train_end DATE NOT NULL,
+        n_rows INTEGER NOT NULL,
+        features VARCHAR NOT NULL,
+        params VARCHAR NOT NULL,
+        data_checksum VARCHAR NOT NULL,
+        artifact_dir VARCHAR NOT NULL,
+        PRIMARY KEY (model_version, species)
+    );
+    CREATE TABLE model_evaluations (
+        model_version VARCHAR NOT NULL,
+        species VARCHAR NOT NULL,
+        lead_days INTEGER NOT NULL,
+        holdout_start DATE NOT NULL,
+        holdout_end DATE NOT NULL,
+        n_rows INTEGER NOT NULL,
+        mae_kg DOUBLE,
+        rmse_kg DOUBLE,
+        coverage_80 DOUBLE,
+        mae_climatology_kg DOUBLE,
+        mae_persistence_kg DOUBLE,
+        skill_vs_climatology DOUBLE,
+        skill_vs_persistence DOUBLE,
+        PRIMARY KEY (model_version, species, lead_days)
+    );
+    """,
+)
+
+# Tables whose rows are keyed for idempotent upserts, with their primary keys.
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "sites": ("site_id",),
+    "species": ("species",),
+    "catches": ("date", "site_id", "species"),
+    "quarantine": ("source_file", "source_row"),
+    "grid_days": ("date",),
+    "forecasts": ("issue_date", "target_date", "site_id", "species"),
+    "model_runs": ("model_version", "species"),
+    "model_evaluations": ("model_version", "species", "lead_days"),
+}
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the warehouse open for writing."""
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply the migrations not yet applied; returns the schema version now in force."""
+    con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+    applied = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    for version, sql in enumerate(MIGRATIONS, start=1):
+        if version in applied:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, current_timestamp)", [version])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return len(MIGRATIONS)
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse at `path` (created and migrated if writable), closing it afterwards."""
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"no warehouse at {path}: ingest data first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise WarehouseBusy(f"warehouse {path} is in use by another setnet process; try again when it ends") from None
+        raise
+    try:
+        if not read_only:
+            migrate(con)
+        yield con
+    finally:
+        con.close()
+
+
+def upsert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame) -> int:
+    """Insert `rows` into `table`, replacing rows with the same primary key; returns rows written."""
+    if table not in PRIMARY_KEYS:
+        raise ValueError(f"unknown table {table!r}")
+    if rows.empty:
+        return 0
+    con.register("_upsert_rows", rows)
+    try:
+        columns = ", ".join(f'"{c}"' for c in rows.columns)
+        con.execute(f"INSERT OR REPLACE INTO {table} ({columns}) SELECT {columns} FROM _upsert_rows")
+    finally:
+        con.unregister("_upsert_rows")
+    return len(rows)
+
+
+def replace_where(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame, where: str, params: list) -> int:
+    """In one transaction, delete the rows of `table` matching `where` and insert `rows`: all or nothing."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DELETE FROM {table} WHERE {where}", params)
+        written = upsert(con, table, rows)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return written

@@ -1,0 +1,93 @@
+"""Shared fixtures: a seeded tiny CF ocean dataset split into daily files, a tiny site registry, settings in tmp."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from setnet.settings import Settings
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
+
+
+def copernicus_like_grid(days: int = 10, start: str = "2024-01-01", seed: int = 0) -> xr.Dataset:
+    """A tiny grid laid out like a Copernicus Marine daily physics file: thetao/uo/vo/zos on time, depth, latitude, longitude."""
+    rng = np.random.default_rng(seed)
+    time = pd.date_range(start, periods=days, freq="D")
+    depth = np.array([0.494025, 47.37369, 92.32607])
+    latitude = np.arange(36.6, 37.21, 0.1)
+    longitude = np.arange(136.8, 137.61, 0.1)
+    shape4 = (days, depth.size, latitude.size, longitude.size)
+    day_of_year = time.dayofyear.to_numpy()[:, None, None, None]
+    thetao = 17 + 8 * np.sin(2 * np.pi * (day_of_year - 120) / 365) - depth[None, :, None, None] / 20
+    thetao = thetao + rng.normal(0, 0.3, shape4)
+    land = latitude[:, None] < 36.75 + 0 * longitude[None, :]  # southern row is land
+    thetao = np.where(land[None, None], np.nan, thetao).astype("float32")
+    uo = np.where(land[None, None], np.nan, rng.normal(0.1, 0.1, shape4)).astype("float32")
+    vo = np.where(land[None, None], np.nan, rng.normal(0.0, 0.1, shape4)).astype("float32")
+    zos = np.where(land[None], np.nan, rng.normal(0.1, 0.05, (days, latitude.size, longitude.size))).astype("float32")
+    ds = xr.Dataset(
+        {
+            "thetao": (("time", "depth", "latitude", "longitude"), thetao,
+                       {"standard_name": "sea_water_potential_temperature", "units": "degrees_C"}),
+            "uo": (("time", "depth", "latitude", "longitude"), uo,
+                   {"standard_name": "eastward_sea_water_velocity", "units": "m s-1"}),
+            "vo": (("time", "depth", "latitude", "longitude"), vo,
+                   {"standard_name": "northward_sea_water_velocity", "units": "m s-1"}),
+            "zos": (("time", "latitude", "longitude"), zos,
+                    {"standard_name": "sea_surface_height_above_geoid", "units": "m"}),
+        },
+        coords={
+            "time": ("time", time),
+            "depth": ("depth", depth, {"units": "m", "positive": "down", "standard_name": "depth"}),
+            "latitude": ("latitude", latitude, {"units": "degrees_north", "standard_name": "latitude"}),
+            "longitude": ("longitude", longitude, {"units": "degrees_east", "standard_name": "longitude"}),
+        },
+        attrs={"Conventions": "CF-1.6"},
+    )
+    ds.time.encoding.update({"units": "hours since 1950-01-01", "calendar": "gregorian"})
+    return ds
+
+
+def write_daily_files(ds: xr.Dataset, folder: Path) -> list[Path]:
+    """Split a dataset into one NetCDF file per day, as a provider delivers them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index in range(ds.sizes["time"]):
+        day = ds.isel(time=slice(index, index + 1))
+        path = folder / f"phy_{pd.Timestamp(day.time.values[0]):%Y%m%d}.nc"
+        day.to_netcdf(path, encoding={"time": {"units": "hours since 1950-01-01", "calendar": "gregorian"}})
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings whose data folder is a fresh temporary folder."""
+    return Settings(data_dir=tmp_path / "data", lightgbm_rounds=30, holdout_days=30)
+
+
+@pytest.fixture
+def sites_csv(tmp_path: Path) -> Path:
+    """A three-net registry inside the tiny grid of `copernicus_like_grid`."""
+    path = tmp_path / "sites.csv"
+    pd.DataFrame(
+        {
+            "site_id": ["himi", "iwase", "uozu"],
+            "name_ja": ["氷見", "岩瀬", "魚津"],
+            "name_en": ["Himi", "Iwase", "Uozu"],
+            "coop": ["氷見漁協", "富山県漁協", "魚津漁協"],
+            "lat": [36.95, 36.78, 36.83],
+            "lon": [136.99, 137.23, 137.40],
+            "depth_m": [40, 50, 60],
+            "bearing_deg": [90, 0, 20],
+        }
+    ).to_csv(path, index=False)
+    return path
