@@ -25,13 +25,13 @@ def moon_illumination(day: pd.Timestamp) -> float:
 def calendar_features(dates: pd.DatetimeIndex) -> pd.DataFrame:
     """Target dates -> date, doy_sin, doy_cos, weekday (0=Mon), is_holiday (Sundays and public holidays), lunar_age_days, moon_illumination."""
     unique = pd.DatetimeIndex(dates.unique()).sort_values()
-    angle = 2 * np.pi * (unique.dayofyear.to_numpy() - 1) / 365.25
+    angle = 2 * np.pi * (unique.day_of_year.to_numpy() - 1) / 365.25
     return pd.DataFrame(
         {
             "date": unique,
             "doy_sin": np.sin(angle),
             "doy_cos": np.cos(angle),
-            "weekday": unique.weekday,
+            "weekday": unique.day_of_week,
             "is_holiday": [int(d.weekday() == 6 or jpholiday.is_holiday(d.date())) for d in unique],
             "lunar_age_days": [lunar_age_days(d) for d in unique],
             "moon_illumination": [moon_illumination(d) for d in unique],

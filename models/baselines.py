@@ -10,7 +10,7 @@ CLIMATOLOGY_HALF_WINDOW_DAYS = 15
 
 def climatology_table(catches: pd.DataFrame) -> pd.DataFrame:
     """Catches (operated days) -> mean catch_kg per (site_id, species, day of year 1..366), smoothed over +-15 days."""
-    frame = catches.assign(day_of_year=pd.to_datetime(catches.date).dt.dayofyear)
+    frame = catches.assign(day_of_year=pd.to_datetime(catches.date).dt.day_of_year)
     sums = frame.pivot_table(index="day_of_year", columns=["site_id", "species"], values="catch_kg", aggfunc="sum")
     counts = frame.pivot_table(index="day_of_year", columns=["site_id", "species"], values="catch_kg", aggfunc="count")
     days = pd.RangeIndex(1, 367, name="day_of_year")
@@ -27,7 +27,7 @@ def climatology_table(catches: pd.DataFrame) -> pd.DataFrame:
 
 def climatology_forecast(climatology: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
     """Feature rows -> climatology forecast (kg) for each row's site, species and target day of year."""
-    keyed = rows[["site_id", "species"]].assign(day_of_year=pd.to_datetime(rows.target_date).dt.dayofyear)
+    keyed = rows[["site_id", "species"]].assign(day_of_year=pd.to_datetime(rows.target_date).dt.day_of_year)
     merged = keyed.merge(climatology, on=["site_id", "species", "day_of_year"], how="left")
     return pd.Series(merged.climatology_kg.fillna(0.0).to_numpy(), index=rows.index, name="climatology_kg")
 

@@ -25,7 +25,7 @@ def copernicus_like_grid(days: int = 10, start: str = "2024-01-01", seed: int = 
     latitude = np.arange(36.6, 37.21, 0.1)
     longitude = np.arange(136.8, 137.61, 0.1)
     shape4 = (days, depth.size, latitude.size, longitude.size)
-    day_of_year = time.dayofyear.to_numpy()[:, None, None, None]
+    day_of_year = time.day_of_year.to_numpy()[:, None, None, None]
     thetao = 17 + 8 * np.sin(2 * np.pi * (day_of_year - 120) / 365) - depth[None, :, None, None] / 20
     thetao = thetao + rng.normal(0, 0.3, shape4)
     land = latitude[:, None] < 36.75 + 0 * longitude[None, :]  # southern row is land
@@ -91,3 +91,27 @@ def sites_csv(tmp_path: Path) -> Path:
         }
     ).to_csv(path, index=False)
     return path
+
+
+def synthetic_catches(start: str, days: int, site_ids: list[str], seed: int = 0) -> pd.DataFrame:
+    """Catch rows (date, site_id, species, catch_kg) for operated days only: no rows on Sundays."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range(start, periods=days, freq="D")
+    dates = dates[dates.day_of_week != 6]
+    keys = pd.MultiIndex.from_product([dates, site_ids, ["yellowtail", "sardine", "firefly_squid", "common_squid"]],
+                                      names=["date", "site_id", "species"]).to_frame(index=False)
+    catch = rng.gamma(1.0, 100.0, len(keys)) * (rng.random(len(keys)) > 0.2)
+    return keys.assign(date=keys.date.dt.date, catch_kg=np.round(catch, 1))
+
+
+@pytest.fixture
+def small_world(settings: Settings, sites_csv: Path, tmp_path: Path) -> Settings:
+    """Stores holding three nets, 60 days of grids and 60 days of catches, ready for features and models."""
+    from ingest import ingest_catches, ingest_grids, ingest_sites
+
+    ingest_sites(settings, sites_csv)
+    write_daily_files(copernicus_like_grid(days=60, start="2024-03-01"), tmp_path / "grids")
+    ingest_grids(settings, [tmp_path / "grids"])
+    synthetic_catches("2024-03-01", 60, ["himi", "iwase", "uozu"]).to_csv(tmp_path / "catches.csv", index=False)
+    ingest_catches(settings, [tmp_path / "catches.csv"])
+    return settings
