@@ -33,6 +33,7 @@ def latest_models(con: duckdb.DuckDBPyConnection, models_dir: Path) -> dict[str,
     """The newest trained model of each species: species -> (version, model)."""
     rows = con.execute(
         """SELECT species, model_version, artifact_dir FROM model_runs
-           QUALIFY row_number() OVER (PARTITION BY species ORDER BY trained_at DESC, model_version) = 1"""
+           QUALIFY row_number() OVER (PARTITION BY species ORDER BY trained_at DESC, model_version) = 1
+           ORDER BY species"""
     ).fetchall()
     return {species: (version, SpeciesModel.load(Path(folder))) for species, version, folder in rows}

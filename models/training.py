@@ -104,7 +104,7 @@ def forecast_day(settings: Settings, issue_date: date) -> pd.DataFrame:
             model.predict(species_rows)
         )
         forecasts.append(predicted.assign(model_version=version))
-    table = pd.concat(forecasts, ignore_index=True)
+    table = pd.concat(forecasts).sort_values(["issue_date", "lead_days", "site_id", "species"]).reset_index(drop=True)
     for column in ("issue_date", "target_date", "ocean_date"):
         table[column] = pd.to_datetime(table[column]).dt.date
     with connect(settings.warehouse_path) as con:

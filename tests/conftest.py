@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,11 @@ import xarray as xr
 
 from setnet.settings import Settings
 
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Prefect in tests: its own home in a temporary folder, no telemetry, a patient server start on a busy CI machine.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="setnet-prefect-home-")
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 
@@ -115,3 +121,12 @@ def small_world(settings: Settings, sites_csv: Path, tmp_path: Path) -> Settings
     synthetic_catches("2024-03-01", 60, ["himi", "iwase", "uozu"]).to_csv(tmp_path / "catches.csv", index=False)
     ingest_catches(settings, [tmp_path / "catches.csv"])
     return settings
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """A temporary Prefect database and local server for the whole test session (stopped at the end)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
