@@ -1,6 +1,6 @@
 """Catch records: a cooperative's long table (date, site, species, catch_kg) -> stored rows or quarantined rows.
 
-Every input row ends up in exactly one place: the `catches` table, or `quarantine` with a reason.
+Every input row ends up in exactly one place: the `catches` table, or `ingest_rejects` with a reason.
 """
 
 from __future__ import annotations
@@ -77,10 +77,10 @@ def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str) -> 
     rejected = reason.notna()
     quarantined = pd.DataFrame(
         {
-            "source_file": source,
-            "source_row": line[rejected].astype("int32"),
+            "file": source,
+            "line": line[rejected].astype("int32"),
+            "raw": [",".join(map(str, values)) for values in table[rejected].itertuples(index=False)],
             "reason": reason[rejected].astype(str),
-            "raw_record": [",".join(map(str, values)) for values in table[rejected].itertuples(index=False)],
         },
         index=table.index[rejected],
     )
@@ -110,7 +110,7 @@ def expand_paths(paths: list[Path], suffixes: tuple[str, ...]) -> list[Path]:
 
 
 def ingest_catches(settings: Settings, paths: list[Path]) -> CatchIngestResult:
-    """Store the catch files (files or folders) into `catches`, bad rows into `quarantine`; idempotent."""
+    """Store the catch files (files or folders) into `catches`, bad rows into `ingest_rejects`; idempotent."""
     files = expand_paths(paths, (".csv", ".parquet"))
     if not files:
         raise IngestError(f"no catch files (.csv, .parquet) under {', '.join(map(str, paths))}")
@@ -123,8 +123,8 @@ def ingest_catches(settings: Settings, paths: list[Path]) -> CatchIngestResult:
             accepted, rejected = read_catch_file(path, sites)
             read += len(accepted) + len(rejected)
             con.execute("BEGIN TRANSACTION")
-            con.execute("DELETE FROM quarantine WHERE source_file = ?", [str(path.resolve())])
+            con.execute("DELETE FROM ingest_rejects WHERE file = ?", [str(path.resolve())])
             stored += upsert(con, "catches", accepted)
-            quarantined += upsert(con, "quarantine", rejected)
+            quarantined += upsert(con, "ingest_rejects", rejected)
             con.execute("COMMIT")
     return CatchIngestResult(files=len(files), rows_read=read, rows_stored=stored, rows_quarantined=quarantined)

@@ -38,13 +38,13 @@ MIGRATIONS: tuple[str, ...] = (
         ingested_at TIMESTAMP DEFAULT current_timestamp,
         PRIMARY KEY (date, site_id, species)
     );
-    CREATE TABLE quarantine (
-        source_file VARCHAR NOT NULL,
-        source_row INTEGER NOT NULL,
+    CREATE TABLE ingest_rejects (
+        file VARCHAR NOT NULL,
+        line INTEGER NOT NULL,
+        raw VARCHAR,
         reason VARCHAR NOT NULL,
-        raw_record VARCHAR,
         ingested_at TIMESTAMP DEFAULT current_timestamp,
-        PRIMARY KEY (source_file, source_row)
+        PRIMARY KEY (file, line)
     );
     CREATE TABLE grid_days (
         date DATE PRIMARY KEY,
@@ -103,7 +103,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "sites": ("site_id",),
     "species": ("species",),
     "catches": ("date", "site_id", "species"),
-    "quarantine": ("source_file", "source_row"),
+    "ingest_rejects": ("file", "line"),
     "grid_days": ("date",),
     "forecasts": ("issue_date", "target_date", "site_id", "species"),
     "model_runs": ("model_version", "species"),

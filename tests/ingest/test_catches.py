@@ -48,7 +48,7 @@ def test_bad_rows_are_quarantined_with_their_reason_and_line(row: list[str], rea
     accepted, quarantined = parse_catch_table(raw, SITES, "f.csv")
     assert len(accepted) == 1 and len(quarantined) == 1
     assert reason in quarantined.reason.iloc[0]
-    assert quarantined.source_row.iloc[0] == 3  # header is line 1
+    assert quarantined.line.iloc[0] == 3  # header is line 1
 
 
 def test_a_duplicate_key_is_quarantined_pointing_at_the_first_line() -> None:
@@ -78,8 +78,8 @@ def test_shift_jis_files_are_stored_and_reruns_are_idempotent(settings: Settings
     assert second == first
     with connect(settings.warehouse_path, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM catches").fetchone()[0] == 2
-        assert con.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 1
-        assert con.execute("SELECT reason FROM quarantine").fetchone()[0] == "unknown species: マグロ"
+        assert con.execute("SELECT count(*) FROM ingest_rejects").fetchone()[0] == 1
+        assert con.execute("SELECT reason FROM ingest_rejects").fetchone()[0] == "unknown species: マグロ"
 
 
 def test_catches_need_the_site_registry_first(settings: Settings, tmp_path: Path) -> None:
