@@ -46,7 +46,7 @@ def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.BadParameter):
             raise
-        except Exception as error:  # noqa: BLE001  (every failure gets its one-line reason)
+        except Exception as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             typer.echo(f"setnet: error: {reason}", err=True)
             if os.environ.get("SETNET_DEBUG"):

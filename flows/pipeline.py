@@ -22,7 +22,7 @@ import sample_world
 from setnet.settings import Settings, load_settings
 
 
-def _retry_on_io_error(task, task_run, state) -> bool:  # noqa: ANN001 (Prefect's callback signature)
+def _retry_on_io_error(task, task_run, state) -> bool:
     """Retry only transient I/O failures, never bad input (IngestError) or programming errors."""
     try:
         state.result()

@@ -65,7 +65,7 @@ class SpeciesModel:
         (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
 
     @classmethod
-    def load(cls, folder: Path) -> "SpeciesModel":
+    def load(cls, folder: Path) -> SpeciesModel:
         """Read a model written by `save`."""
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         boosters = {name: lgb.Booster(model_file=str(folder / f"{name}.txt")) for name in ("mean", "q10", "q50", "q90")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pandas as pd
 
@@ -63,7 +63,7 @@ def train_models(settings: Settings) -> TrainResult:
     checksum = table_checksum(table)
     version = model_version(checksum, params, features)
     labelled = table[table[LABEL_COLUMN].notna()]
-    trained_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    trained_at = datetime.now(UTC).replace(tzinfo=None)
     runs = []
     for species, rows in labelled.groupby("species"):
         model = fit_species_model(rows, str(species), features, sites, settings)

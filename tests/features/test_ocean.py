@@ -17,7 +17,7 @@ class CountingScheduler:
         self.max_computes = max_computes
         self.total_computes = 0
 
-    def __call__(self, graph, keys, **kwargs):  # noqa: ANN001, ANN003, ANN204
+    def __call__(self, graph, keys, **kwargs):
         self.total_computes += 1
         if self.total_computes > self.max_computes:
             raise RuntimeError(f"Too many computes: {self.total_computes} > {self.max_computes}")
@@ -30,13 +30,13 @@ SITES = pd.DataFrame(
 
 
 @pytest.fixture(params=["numpy", "dask"])
-def grid(request: pytest.FixtureRequest):  # noqa: ANN201
+def grid(request: pytest.FixtureRequest):
     """The same canonical grid, in memory and Dask-backed: the code must give the same answers on both."""
     canonical = normalise_grid(copernicus_like_grid(days=5))
     return canonical.chunk({"time": 2}) if request.param == "dask" else canonical
 
 
-def test_a_net_next_to_the_coast_reads_the_nearest_sea_cell_not_land(grid) -> None:  # noqa: ANN001
+def test_a_net_next_to_the_coast_reads_the_nearest_sea_cell_not_land(grid) -> None:
     lookup = site_cell_lookup(grid, SITES, max_distance_km=20)
     coast = lookup.set_index("site_id").loc["coast"]
     assert coast.cell_lat > 36.75  # rows south of 36.75 N are land in the fixture
@@ -51,7 +51,7 @@ def test_a_net_outside_the_grid_is_refused() -> None:
         site_cell_lookup(normalise_grid(copernicus_like_grid(days=2)), far, max_distance_km=20)
 
 
-def test_vectorised_extraction_equals_a_per_site_loop(grid) -> None:  # noqa: ANN001
+def test_vectorised_extraction_equals_a_per_site_loop(grid) -> None:
     lookup = site_cell_lookup(grid, SITES, max_distance_km=20)
     values = extract_site_ocean(grid, lookup).set_index(["date", "site_id"])
     for site in lookup.itertuples():

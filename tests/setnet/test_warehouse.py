@@ -47,9 +47,8 @@ def test_replace_where_rolls_back_on_failure(tmp_path: Path) -> None:
 
 
 def test_a_missing_warehouse_cannot_be_read(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="ingest data first"):
-        with connect(tmp_path / "absent.duckdb", read_only=True):
-            pass
+    with pytest.raises(FileNotFoundError, match="ingest data first"), connect(tmp_path / "absent.duckdb", read_only=True):
+        pass
 
 
 def test_a_second_writer_process_is_refused_with_a_clear_message(tmp_path: Path) -> None:
@@ -65,9 +64,8 @@ def test_a_second_writer_process_is_refused_with_a_clear_message(tmp_path: Path)
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
-        with pytest.raises(WarehouseBusy, match="in use by another setnet process"):
-            with connect(path):
-                pass
+        with pytest.raises(WarehouseBusy, match="in use by another setnet process"), connect(path):
+            pass
     finally:
         holder.kill()
         holder.wait()
