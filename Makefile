@@ -30,6 +30,10 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
+# The feature-engine benchmark on a generated decade (not a test; cached data in bench/.data/): prints PASS/FAIL.
+bench: install
+	$(BIN)/python -m bench.features_bench $(BENCH_ARGS)
+
 # Re-pin every dependency to what is installed now (run after changing pyproject.toml).
 lock: install
 	$(BIN)/python -m pip freeze --exclude-editable --disable-pip-version-check | grep -v "^-e" > constraints.txt

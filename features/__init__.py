@@ -1,11 +1,12 @@
 """Features: ocean values at each net, indicators, catch history and calendar, into one feature table.
 
 Public functions: `build_feature_table` (pure, on tables), `build_features` (reads the stores for issue dates),
-`feature_columns`, and the ocean helpers `site_cell_lookup` / `extract_site_ocean`.
+`write_features` (the same, streamed to Parquet in blocks of issue dates), `feature_columns`, and the ocean helpers
+`site_cell_lookup` / `site_footprints` / `extract_site_ocean`. See docs/features.md for every signal.
 """
 
-from features.io import build_features, load_site_ocean
-from features.ocean import extract_site_ocean, site_cell_lookup
+from features.io import build_features, load_site_ocean, write_features
+from features.ocean import extract_site_ocean, site_cell_lookup, site_footprints
 from features.table import KEY_COLUMNS, LABEL_COLUMN, build_feature_table, feature_columns
 
 __all__ = [
@@ -17,4 +18,6 @@ __all__ = [
     "feature_columns",
     "load_site_ocean",
     "site_cell_lookup",
+    "site_footprints",
+    "write_features",
 ]

@@ -1,14 +1,25 @@
-"""Catch history known on each date, per site and species: lags and trailing means over OPERATED days only."""
+"""Catch history known on each date, per site and species: lags and trailing means over OPERATED days only.
+
+A day on which a net did not operate has no catch row: it is missing (NaN), never zero, so a mean over 7 days
+with 3 operated days divides by 3.
+"""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
 
-# Days of catch history a feature row reaches back to (30-day mean; the same week last year for lead 7).
+from features.ocean import haversine_km
+
+# Days of catch history a feature row reaches back to (30-day windows; the same week last year for lead 7).
 CATCH_LOOKBACK_DAYS = 372
 # The last catch and days since operation are carried at most this long (a rebuild from any start agrees).
 CARRY_LIMIT_DAYS = 60
+CATCH_LAG_DAYS = (0, 1, 2, 7)
+CATCH_WINDOWS_DAYS = (3, 7, 14, 30)
+NEIGHBOUR_WINDOW_DAYS = 3
 
 
 def catch_matrix(catches: pd.DataFrame, dates: pd.DatetimeIndex, sites: list[str], species: list[str]) -> pd.DataFrame:
@@ -19,33 +30,82 @@ def catch_matrix(catches: pd.DataFrame, dates: pd.DatetimeIndex, sites: list[str
     wide = catches.assign(date=pd.to_datetime(catches.date)).pivot_table(
         index="date", columns=["site_id", "species"], values="catch_kg", aggfunc="sum"
     )
-    return wide.reindex(index=dates, columns=columns)
+    return wide.reindex(index=dates, columns=columns).astype(float)
 
 
-def catch_history_features(matrix: pd.DataFrame) -> pd.DataFrame:
-    """Wide catch matrix -> per (date, site_id, species) features using only days up to and including that date."""
-    operated_site = matrix.T.groupby(level="site_id").apply(lambda block: block.notna().any()).T
+def neighbour_matrix(sites: pd.DataFrame, count: int) -> np.ndarray | None:
+    """Sites (site_id, lat, lon) -> (site x site) 0/1 matrix marking each net's `count` nearest OTHER nets; None without positions."""
+    if count <= 0 or len(sites) < 2 or not {"lat", "lon"} <= set(sites.columns) or sites[["lat", "lon"]].isna().any().any():
+        return None
+    lat, lon = sites.lat.to_numpy(float), sites.lon.to_numpy(float)
+    distance = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+    np.fill_diagonal(distance, np.inf)
+    nearest = np.argsort(distance, axis=1, kind="stable")[:, : min(count, len(sites) - 1)]
+    matrix = np.zeros(distance.shape)
+    matrix[np.arange(len(sites))[:, None], nearest] = 1.0
+    return matrix
+
+
+def catch_history_arrays(matrix: pd.DataFrame, neighbours: np.ndarray | None) -> tuple[list[str], np.ndarray]:
+    """Wide catch matrix (date x (site, species), sites and species in product order) -> (columns, (date, site, species, column) float32).
+
+    Every value uses days up to and including its date only.
+    """
+    sites = matrix.columns.get_level_values("site_id").unique()
+    species = matrix.columns.get_level_values("species").unique()
+    n_days, n_sites, n_species = len(matrix), len(sites), len(species)
     dates = pd.Series(matrix.index, index=matrix.index)
+    operated = matrix.notna()
+
+    operated_site = operated.T.groupby(level="site_id", sort=False).any().T.reindex(columns=sites)
     last_operated = operated_site.apply(lambda column: dates.where(column).ffill(limit=CARRY_LIMIT_DAYS))
-    days_since_operation = last_operated.rsub(dates, axis=0).apply(lambda column: column.dt.days)
-    bay_mean_3d = matrix.T.groupby(level="species").mean().T.rolling(3, min_periods=1).mean()
-    features = {
-        "catch_last_kg": matrix.ffill(limit=CARRY_LIMIT_DAYS),
-        "catch_mean_7d_kg": matrix.rolling(7, min_periods=1).mean(),
-        "catch_mean_30d_kg": matrix.rolling(30, min_periods=1).mean(),
-        "catch_max_30d_kg": matrix.rolling(30, min_periods=1).max(),
-        "operated_days_7d": matrix.notna().rolling(7, min_periods=1).sum(),
-        "days_since_operation": days_since_operation.reindex(columns=matrix.columns, level="site_id"),
-        "catch_bay_mean_3d_kg": bay_mean_3d.reindex(columns=matrix.columns, level="species"),
-    }
-    combined = pd.concat(features, axis=1)
-    return combined.stack(level=[1, 2], future_stack=True).rename_axis(["date", "site_id", "species"]).reset_index()
+    since = last_operated.rsub(dates, axis=0).apply(lambda column: column.dt.days).to_numpy(float)
+
+    features: dict[str, np.ndarray] = {}
+    for lag in CATCH_LAG_DAYS:
+        features[f"catch_lag_{lag}d_kg"] = matrix.shift(lag).to_numpy(float)
+    features["catch_last_kg"] = matrix.ffill(limit=CARRY_LIMIT_DAYS).to_numpy(float)
+    for window in CATCH_WINDOWS_DAYS:
+        features[f"catch_mean_{window}d_kg"] = matrix.rolling(window, min_periods=1).mean().to_numpy(float)
+    features["catch_max_30d_kg"] = matrix.rolling(30, min_periods=1).max().to_numpy(float)
+    features["catch_trend_kg"] = features["catch_mean_7d_kg"] - features["catch_mean_30d_kg"]
+    features["operated_days_7d"] = operated.rolling(7, min_periods=1).sum().to_numpy(float)
+    features["operated_days_30d"] = operated.rolling(30, min_periods=1).sum().to_numpy(float)
+    features["days_since_operation"] = np.repeat(since, n_species, axis=1)
+
+    cube = matrix.to_numpy(float).reshape(n_days, n_sites, n_species)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # days when no net operated: NaN
+        bay = pd.DataFrame(np.nanmean(cube, axis=1) if n_sites else np.full((n_days, n_species), np.nan))
+    bay_3d = bay.rolling(3, min_periods=1).mean().to_numpy(float)  # (date, species)
+    features["catch_bay_mean_3d_kg"] = np.broadcast_to(bay_3d[:, None, :], cube.shape).reshape(n_days, -1)
+
+    if neighbours is not None:
+        finite = np.isfinite(cube)
+        window_total = pd.DataFrame(np.where(finite, cube, 0.0).reshape(n_days, -1)).rolling(
+            NEIGHBOUR_WINDOW_DAYS, min_periods=1).sum().to_numpy().reshape(cube.shape)
+        window_count = pd.DataFrame(finite.reshape(n_days, -1).astype(float)).rolling(
+            NEIGHBOUR_WINDOW_DAYS, min_periods=1).sum().to_numpy().reshape(cube.shape)
+        total = np.einsum("ij,djp->dip", neighbours, window_total)
+        count = np.einsum("ij,djp->dip", neighbours, window_count)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            features["catch_neighbours_mean_3d_kg"] = np.where(count > 0, total / count, np.nan).reshape(n_days, -1)
+    else:
+        features["catch_neighbours_mean_3d_kg"] = np.full((n_days, n_sites * n_species), np.nan)
+
+    columns = list(features)
+    array = np.empty((n_days, n_sites, n_species, len(columns)), dtype=np.float32)
+    for k, name in enumerate(columns):
+        array[..., k] = features[name].reshape(n_days, n_sites, n_species)
+    return columns, array
 
 
-def same_week_last_year(matrix: pd.DataFrame, target_dates: pd.DatetimeIndex) -> pd.DataFrame:
-    """Mean catch (kg) of the 7 days centred on each target date minus 365 days: per (target_date, site_id, species)."""
+def same_week_last_year(matrix: pd.DataFrame, target_dates: pd.DatetimeIndex) -> np.ndarray:
+    """Mean catch (kg) of the 7 days centred on each target date minus 365 days -> (target, site, species) array.
+
+    The window ends at target - 362 days, long before any issue date of a lead of 7 days or less.
+    """
     centred = matrix.rolling(7, center=True, min_periods=1).mean()
     past = centred.reindex(target_dates - pd.Timedelta(days=365))
-    past.index = target_dates
-    long = past.stack(level=[0, 1], future_stack=True).rename("catch_last_year_kg")
-    return long.rename_axis(["target_date", "site_id", "species"]).reset_index()
+    n_sites = matrix.columns.get_level_values("site_id").nunique()
+    return past.to_numpy(float).reshape(len(target_dates), n_sites, -1)

@@ -1,21 +1,38 @@
 """The feature table: one row per (issue_date, lead_days, site_id, species), built by one code path for
 training (all history) and for the daily forecast (one issue date). Leakage-safe by construction: every
-feature of a row is computed from days up to and including its issue date; only `catch_kg`, the label,
-comes from the target date.
+feature of a row is computed from days up to and including its issue date (the ocean forecast for the target
+day is the one issued ON the issue date); only `catch_kg`, the label, comes from the target date.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from features.calendar import calendar_features
-from features.catch_history import catch_history_features, catch_matrix, same_week_last_year
-from features.ocean import ocean_state_features
+from features.catch_history import catch_history_arrays, catch_matrix, neighbour_matrix, same_week_last_year
+from features.ocean_forecast import (
+    SOURCE_FORECAST,
+    SOURCE_PERSISTED,
+    TARGET_COLUMNS,
+    forecast_cube,
+    target_values,
+)
+from features.ocean_state import (
+    OceanReference,
+    daily_signals,
+    ocean_reference,
+    ocean_state_arrays,
+    reference_year,
+    site_ocean_cube,
+)
 
 KEY_COLUMNS = ["issue_date", "lead_days", "target_date", "site_id", "species"]
 LABEL_COLUMN = "catch_kg"
 # Bookkeeping columns that travel with a row but are not model inputs.
-INFO_COLUMNS = ["ocean_date"]
+INFO_COLUMNS = ["ocean_date", "ocean_source"]
+DEFAULT_SWIFT_PERCENTILE = 90.0
+DEFAULT_NEIGHBOUR_COUNT = 3
 
 
 def feature_columns(table: pd.DataFrame) -> list[str]:
@@ -31,36 +48,99 @@ def build_feature_table(
     issue_dates: pd.DatetimeIndex,
     lead_days: list[int],
     max_ocean_age_days: int,
+    *,
+    site_forecasts: pd.DataFrame | None = None,
+    reference: OceanReference | None = None,
+    climatology_start: pd.Timestamp | None = None,
+    climatology_end: pd.Timestamp | None = None,
+    swift_percentile: float = DEFAULT_SWIFT_PERCENTILE,
+    neighbour_count: int = DEFAULT_NEIGHBOUR_COUNT,
 ) -> pd.DataFrame:
-    """Daily ocean values at sites + catches (date, site_id, species, catch_kg) -> feature table with label catch_kg.
+    """Daily ocean signals at sites + catches (date, site_id, species, catch_kg) -> feature table with label catch_kg.
 
-    The label is NaN where the target day had no operation or lies beyond the catches given.
+    site_ocean: date, site_id and any of features.ocean.OCEAN_COLUMNS (C, psu, m/s, m, C/km). site_forecasts:
+    issue_date, lead_days, site_id and point columns of the ocean forecast issued on issue_date for issue + lead.
+    reference: the climatology/threshold of each reference year; computed from `site_ocean` over
+    [climatology_start (default: its first day), climatology_end (default: no end)] when not given.
+    Rows are sorted by KEY_COLUMNS. The label is NaN where the target day had no operation or lies beyond the catches.
     """
-    issue_dates = pd.DatetimeIndex(issue_dates).normalize()
-    first_day = min(pd.to_datetime(site_ocean.date).min() if not site_ocean.empty else issue_dates.min(),
-                    pd.to_datetime(catches.date).min() if not catches.empty else issue_dates.min(),
-                    issue_dates.min())
+    issue_dates = pd.DatetimeIndex(issue_dates).normalize().unique().sort_values()
+    lead_days = sorted(int(lead) for lead in lead_days)
+    sites = sites.sort_values("site_id").reset_index(drop=True)
+    site_ids, species = sites.site_id.tolist(), sorted(species)
+    ocean_days = pd.to_datetime(site_ocean.date)
+    catch_days = pd.to_datetime(catches.date)
+    first_day = min(ocean_days.min() if len(site_ocean) else issue_dates.min(),
+                    catch_days.min() if len(catches) else issue_dates.min(), issue_dates.min())
     history_days = pd.date_range(first_day, issue_dates.max(), freq="D")
-    site_ids = sites.site_id.tolist()
+    climatology_end = pd.Timestamp(climatology_end) if climatology_end is not None else None
 
-    ocean = ocean_state_features(site_ocean, sites, history_days, max_ocean_age_days)
-    history_catches = catches[pd.to_datetime(catches.date) <= issue_dates.max()]
-    matrix = catch_matrix(history_catches, history_days, site_ids, species)
-    history = catch_history_features(matrix)
+    # ocean state known on each history day
+    signals = daily_signals(site_ocean_cube(site_ocean, history_days, site_ids), history_days, sites)
+    if reference is None:
+        start = pd.Timestamp(climatology_start) if climatology_start is not None else first_day
+        years = np.unique(reference_year(history_days, climatology_end))
+        reference = ocean_reference(signals, years, start, climatology_end, swift_percentile)
+    ocean_names, ocean, ocean_date, ocean_age = ocean_state_arrays(signals, max_ocean_age_days, reference,
+                                                                   climatology_end)
 
-    keys = pd.MultiIndex.from_product(
-        [issue_dates, lead_days, site_ids, species], names=["issue_date", "lead_days", "site_id", "species"]
-    ).to_frame(index=False)
-    keys["target_date"] = keys.issue_date + pd.to_timedelta(keys.lead_days, unit="D")
-    target_dates = pd.DatetimeIndex(keys.target_date.unique())
+    # catch history known on each history day, per site and species
+    matrix = catch_matrix(catches[catch_days <= issue_dates.max()], history_days, site_ids, species)
+    catch_names, catch = catch_history_arrays(matrix, neighbour_matrix(sites, neighbour_count))
 
-    table = (
-        keys.merge(history.rename(columns={"date": "issue_date"}), on=["issue_date", "site_id", "species"], how="left")
-        .merge(ocean.rename(columns={"date": "issue_date"}), on=["issue_date", "site_id"], how="left")
-        .merge(calendar_features(target_dates).rename(columns={"date": "target_date"}), on="target_date", how="left")
-        .merge(same_week_last_year(matrix, target_dates), on=["target_date", "site_id", "species"], how="left")
-    )
-    labels = catches.assign(target_date=pd.to_datetime(catches.date))[["target_date", "site_id", "species", "catch_kg"]]
-    table = table.merge(labels, on=["target_date", "site_id", "species"], how="left")
-    ordered = KEY_COLUMNS + [c for c in table.columns if c not in KEY_COLUMNS and c != LABEL_COLUMN] + [LABEL_COLUMN]
-    return table[ordered].sort_values(KEY_COLUMNS).reset_index(drop=True)
+    # the rows: issue (outer), lead, site, species (inner) = sorted by KEY_COLUMNS. Every value depends on a subset
+    # of those four keys, so each block is broadcast into a (issue, lead, site, species, column) view of the output.
+    n_issue, n_lead, n_site, n_species = len(issue_dates), len(lead_days), len(site_ids), len(species)
+    shape = (n_issue, n_lead, n_site, n_species)
+    issue_day = history_days.get_indexer(issue_dates)
+    target_of = issue_dates.values[:, None] + pd.to_timedelta(lead_days, unit="D").values[None, :]
+    targets, target_index = np.unique(target_of, return_inverse=True)
+    targets = pd.DatetimeIndex(targets)
+    target_index = target_index.reshape(n_issue, n_lead)
+
+    calendar = calendar_features(targets).set_index("date").reindex(targets)
+    last_year = same_week_last_year(matrix, targets)
+    bearing = np.radians(sites.bearing_deg.fillna(0.0).to_numpy(float)) if "bearing_deg" in sites else np.zeros(n_site)
+    target_names, forecast, has_forecast = target_values(
+        forecast_cube(site_forecasts, issue_dates, lead_days, site_ids), bearing)
+    ocean_on_issue = ocean[issue_day]  # (issue, site, column)
+    persisted = ocean_on_issue[:, :, [ocean_names.index(source) for source in TARGET_COLUMNS.values()]]
+    at_target = np.where(has_forecast[..., None], forecast, persisted[:, None])  # (issue, lead, site, column)
+
+    # ocean, calendar and forecast values in float32 blocks; catches (kg, used by baselines too) in float64
+    ocean_block = _fill_block(shape, [*ocean_names, "ocean_age_days"], np.float32, [
+        ocean_on_issue[:, None, :, None], ocean_age[issue_day][:, None, None, None, None]])
+    catch_block = _fill_block(shape, [*catch_names, "catch_last_year_kg"], np.float64, [
+        catch[issue_day][:, None], last_year[target_index][..., None]])
+    later_block = _fill_block(shape, [*calendar.columns, *target_names, "ocean_is_forecast"], np.float32, [
+        calendar.to_numpy(float)[target_index][:, :, None, None], at_target[:, :, :, None],
+        has_forecast[:, :, :, None, None]])
+    table = pd.concat([ocean_block, catch_block, later_block], axis=1)
+
+    def expand(values: np.ndarray) -> np.ndarray:
+        """A (issue|1, lead|1, site|1, species|1) array -> one value per row."""
+        return np.broadcast_to(values, shape).reshape(-1)
+
+    labels = catch_matrix(catches, targets, site_ids, species).to_numpy(float).reshape(len(targets), n_site, n_species)
+    table.insert(0, "species", expand(np.asarray(species, dtype=object)[None, None, None, :]))
+    table.insert(0, "site_id", expand(np.asarray(site_ids, dtype=object)[None, None, :, None]))
+    table.insert(0, "target_date", expand(targets.values[target_index][:, :, None, None]))
+    table.insert(0, "lead_days", expand(np.asarray(lead_days, dtype=np.int64)[None, :, None, None]))
+    table.insert(0, "issue_date", expand(issue_dates.values[:, None, None, None]))
+    table.insert(len(KEY_COLUMNS), "ocean_date", expand(ocean_date[issue_day][:, None, None, None]))
+    table.insert(len(KEY_COLUMNS) + 1, "ocean_source", expand(
+        np.where(has_forecast, SOURCE_FORECAST, SOURCE_PERSISTED)[:, :, :, None]))
+    table[LABEL_COLUMN] = expand(labels[target_index])
+    return table
+
+
+def _fill_block(shape: tuple[int, ...], names: list[str], dtype: type, parts: list[np.ndarray]) -> pd.DataFrame:
+    """Blocks broadcastable to (*shape, k) -> one DataFrame of prod(shape) rows backed by a single `dtype` array."""
+    values = np.empty((int(np.prod(shape)), len(names)), dtype=dtype)
+    view = values.reshape(*shape, len(names))
+    k = 0
+    for part in parts:
+        width = part.shape[-1]
+        view[..., k:k + width] = part
+        k += width
+    return pd.DataFrame(values, columns=names, copy=False)

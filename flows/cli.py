@@ -101,24 +101,43 @@ def ingest_sites(file: Path) -> None:
 
 @ingest_app.command("grids")
 @_one_line_errors
-def ingest_grids(paths: list[Path]) -> None:
-    """Ingest NetCDF ocean grid files or folders into the canonical Zarr store."""
+def ingest_grids(
+    paths: Annotated[list[Path], typer.Argument(help="NetCDF files, folders or quoted globs ('data/*.nc')")],
+    product: Annotated[str | None, typer.Option(help="Product table entry to read them as (default: recognised)")] = None,
+    forecast: Annotated[bool | None, typer.Option("--forecast/--analysis",
+                                                  help="Force files to be read as ocean forecasts or analyses")] = None,
+    issue_date: Annotated[str | None, typer.Option("--issue-date",
+                                                   help="Issue date of forecast files that do not carry one")] = None,
+    force: Annotated[bool, typer.Option(help="Ingest files again even if unchanged")] = False,
+) -> None:
+    """Ingest NetCDF ocean grids (Copernicus, OISST, HYCOM, FORA, JCOPE2M, ...) into the grid or forecast store."""
     from flows.pipeline import ingest_flow
 
-    grids = ingest_flow(_data_dir(), grid_paths=[str(p) for p in paths])["grids"]
-    typer.echo(f"{grids['files']} files: {grids['days_added']} days added, {grids['days_replaced']} days replaced "
-               f"({grids['first_day']}..{grids['last_day']})")
+    if issue_date is not None:
+        _parse_date(issue_date)
+    grids = ingest_flow(_data_dir(), grid_paths=[str(p) for p in paths], grid_product=product,
+                        grid_forecast=forecast, issue_date=issue_date, force=force, strict=False)["grids"]
+    typer.echo(grids["summary"])
+    if grids["files_rejected"]:
+        raise RuntimeError(f"{len(grids['files_rejected'])} grid file(s) rejected, stores untouched by them; "
+                           f"first: {grids['files_rejected'][0]}")
 
 
 @ingest_app.command("catches")
 @_one_line_errors
-def ingest_catches(paths: list[Path]) -> None:
-    """Ingest catch files or folders (CSV/Parquet); bad rows go to quarantine with a reason."""
+def ingest_catches(
+    paths: Annotated[list[Path], typer.Argument(help="CSV/XLSX/Parquet files, folders or quoted globs")],
+    force: Annotated[bool, typer.Option(help="Ingest files again even if unchanged")] = False,
+) -> None:
+    """Ingest cooperative catch files (CSV in UTF-8 or Shift_JIS, XLSX, Parquet); bad rows are quarantined."""
     from flows.pipeline import ingest_flow
 
-    catches = ingest_flow(_data_dir(), catch_paths=[str(p) for p in paths])["catches"]
-    typer.echo(f"{catches['files']} files, {catches['rows_read']} rows: {catches['rows_stored']} stored, "
-               f"{catches['rows_quarantined']} quarantined")
+    catches = ingest_flow(_data_dir(), catch_paths=[str(p) for p in paths], force=force,
+                          strict=False)["catches"]
+    typer.echo(catches["summary"])
+    if catches["files_failed"]:
+        raise RuntimeError(f"{len(catches['files_failed'])} catch file(s) unreadable, nothing stored from them; "
+                           f"first: {catches['files_failed'][0]}")
 
 
 @app.command()

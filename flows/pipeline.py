@@ -47,14 +47,26 @@ def ingest_sites_task(data_dir: str | None, sites_csv: str) -> int:
 
 @task(name="ingest-grids", retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=_retry_on_io_error,
       cache_policy=NO_CACHE)
-def ingest_grids_task(data_dir: str | None, paths: list[str]) -> dict:
-    return asdict(ingest.ingest_grids(_settings(data_dir), [Path(p) for p in paths]))
+def ingest_grids_task(data_dir: str | None, paths: list[str], product: str | None = None,
+                      forecast: bool | None = None, issue_date: str | None = None, force: bool = False) -> dict:
+    result = ingest.ingest_grids(_settings(data_dir), [Path(p) for p in paths], product=product, forecast=forecast,
+                                 issue_date=issue_date, force=force, raise_on_rejected=False)
+    logger = get_run_logger()
+    for decision in result.decisions:
+        logger.info("%s", decision)
+    for reason in result.files_rejected:
+        logger.warning("rejected: %s", reason)
+    return {**asdict(result), "summary": result.summary()}
 
 
 @task(name="ingest-catches", retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=_retry_on_io_error,
       cache_policy=NO_CACHE)
-def ingest_catches_task(data_dir: str | None, paths: list[str]) -> dict:
-    return asdict(ingest.ingest_catches(_settings(data_dir), [Path(p) for p in paths]))
+def ingest_catches_task(data_dir: str | None, paths: list[str], force: bool = False) -> dict:
+    result = ingest.ingest_catches(_settings(data_dir), [Path(p) for p in paths], force=force,
+                                   raise_on_unreadable=False)
+    for reason in result.files_failed:
+        get_run_logger().warning("unreadable: %s", reason)
+    return {**asdict(result), "summary": result.summary()}
 
 
 @task(name="train-models", cache_policy=NO_CACHE)
@@ -92,15 +104,24 @@ def has_models_task(data_dir: str | None) -> bool:
 
 @flow(name="ingest", log_prints=True)
 def ingest_flow(data_dir: str | None = None, sites_csv: str | None = None, grid_paths: list[str] | None = None,
-                catch_paths: list[str] | None = None) -> dict:
-    """Ingest whichever of the site registry, grid files and catch files are given."""
+                catch_paths: list[str] | None = None, grid_product: str | None = None,
+                grid_forecast: bool | None = None, issue_date: str | None = None, force: bool = False,
+                strict: bool = True) -> dict:
+    """Ingest whichever of the site registry, grid files and catch files are given.
+
+    Files that cannot be ingested are listed in the result (`files_rejected`, `files_failed`); with `strict`
+    (the default) the flow then fails naming the first, after the other files are stored.
+    """
     done: dict = {}
     if sites_csv:
         done["sites"] = ingest_sites_task(data_dir, sites_csv)
     if grid_paths:
-        done["grids"] = ingest_grids_task(data_dir, grid_paths)
+        done["grids"] = ingest_grids_task(data_dir, grid_paths, grid_product, grid_forecast, issue_date, force)
     if catch_paths:
-        done["catches"] = ingest_catches_task(data_dir, catch_paths)
+        done["catches"] = ingest_catches_task(data_dir, catch_paths, force)
+    failures = done.get("grids", {}).get("files_rejected", []) + done.get("catches", {}).get("files_failed", [])
+    if strict and failures:
+        raise ingest.IngestError(f"{len(failures)} file(s) could not be ingested; first: {failures[0]}")
     return done
 
 

@@ -1,10 +1,19 @@
 """Ingest: read and validate the sources (site registry, catch files, ocean grids) into the canonical stores.
 
-Public functions: `ingest_sites`, `ingest_catches`, `ingest_grids` (I/O edges) and the pure cores
-`read_site_registry`, `parse_catch_table`, `normalise_grid` they are built on.
+Public functions: `ingest_sites`, `ingest_catches`, `ingest_grids` (I/O edges), the pure cores
+`read_site_registry`, `parse_catch_table`, `normalise_grid`, `normalise_forecast` they are built on, and the
+store readers `open_grid_store`, `open_forecast_store`.
 """
 
-from ingest.catches import CatchIngestResult, IngestError, ingest_catches, parse_catch_table, read_catch_file
+from ingest.catches import (
+    CatchIngestResult,
+    ParsedCatches,
+    ingest_catches,
+    parse_catch_table,
+    read_catch_file,
+)
+from ingest.errors import IngestError
+from ingest.forecasts import normalise_forecast, open_forecast_store
 from ingest.grids import GridIngestResult, ingest_grids, normalise_grid, open_grid_store
 from ingest.sites import ingest_sites, read_site_registry
 
@@ -12,10 +21,13 @@ __all__ = [
     "CatchIngestResult",
     "GridIngestResult",
     "IngestError",
+    "ParsedCatches",
     "ingest_catches",
     "ingest_grids",
     "ingest_sites",
+    "normalise_forecast",
     "normalise_grid",
+    "open_forecast_store",
     "open_grid_store",
     "parse_catch_table",
     "read_catch_file",

@@ -1,130 +1,471 @@
-"""Catch records: a cooperative's long table (date, site, species, catch_kg) -> stored rows or quarantined rows.
+"""Catch records: what cooperatives export -> stored catches, no-operation days, or quarantined rows with a reason.
 
-Every input row ends up in exactly one place: the `catches` table, or `ingest_rejects` with a reason.
+A file is long (one row per date, net and species) or wide (one column per species). Each quantity cell becomes a
+record; a record is stored (summed per date, net and species over size classes), marks a day the net did not
+operate (休漁 markers, or nothing but blank cells), or is rejected. Every input line ends up stored, recorded as a
+no-operation day, or in `ingest_rejects` with every reason that applied to it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import logging
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from ingest.dates import parse_dates
+from ingest.dictionaries import CatchTables, load_catch_tables, normalise_name
 from ingest.errors import IngestError
-from ingest.text import read_text_table
-from setnet.settings import Settings, species_lookup
+from ingest.files import FileOutcome, already_ingested, expand_paths, record_outcome, sha256_of
+from ingest.text import cell_text, read_raw_tables
+from setnet.settings import Settings
 from setnet.warehouse import connect, upsert
 
-# Header spellings seen in cooperative exports -> canonical column.
-HEADER_ALIASES: dict[str, str] = {
-    "date": "date", "日付": "date", "年月日": "date", "水揚日": "date", "漁獲日": "date",
-    "site_id": "site", "site": "site", "網名": "site", "漁場": "site", "漁場名": "site", "定置網": "site",
-    "species": "species", "魚種": "species", "魚種名": "species",
-    "catch_kg": "catch_kg", "漁獲量": "catch_kg", "漁獲量(kg)": "catch_kg", "漁獲量（kg）": "catch_kg", "数量(kg)": "catch_kg",
+log = logging.getLogger(__name__)
+
+CATCH_SUFFIXES = (".csv", ".txt", ".parquet", ".xlsx", ".xlsm")
+
+# Normalised header (see normalise_name) -> role. A header may carry its unit in brackets: 漁獲量(kg), ブリ(本).
+HEADER_ROLES: dict[str, str] = {
+    **dict.fromkeys(("date", "日付", "年月日", "水揚日", "水揚年月日", "漁獲日", "操業日", "月日"), "date"),
+    **dict.fromkeys(("site_id", "site", "網名", "漁場", "漁場名", "定置網", "定置網名", "網"), "site"),
+    **dict.fromkeys(("species", "魚種", "魚種名", "品名", "魚名", "品目"), "species"),
+    **dict.fromkeys(("size_class", "銘柄", "サイズ", "規格"), "size_class"),
+    **dict.fromkeys(("catch_kg", "漁獲量", "数量", "水揚量", "水揚数量", "漁獲数量", "quantity", "catch",
+                     "尾数", "本数", "箱数", "漁獲尾数"), "quantity"),
+    **dict.fromkeys(("unit", "単位"), "unit"),
+    **dict.fromkeys(("備考", "摘要", "操業", "操業状況", "状況", "note", "notes", "remarks", "status"), "remarks"),
+    **dict.fromkeys(("合計", "計", "小計", "total", "金額", "水揚金額", "単価", "船名", "no", "no.", "番号", "天候",
+                     "天気", "水温", "風", "波", "曜日", "漁協", "coop"), "ignored"),
 }
-REQUIRED = ("date", "site", "species", "catch_kg")
+# Units implied by a quantity header itself.
+HEADER_UNITS = {"catch_kg": "kg", "尾数": "尾", "漁獲尾数": "尾", "本数": "本", "箱数": "箱"}
+# Normalised unit -> (kind, factor to kg for kind "kg"). Boxes and fish counts go through the weight tables.
+UNITS: dict[str, tuple[str, float]] = {
+    **dict.fromkeys(("kg", "キロ", "キログラム", "kilogram", "kilograms"), ("kg", 1.0)),
+    **dict.fromkeys(("t", "トン", "ton", "tonnes"), ("kg", 1000.0)),
+    **dict.fromkeys(("箱", "ケース", "c/s", "cs", "box", "boxes", "case"), ("box", 1.0)),
+    **dict.fromkeys(("本", "尾", "匹", "杯", "fish", "count", "pcs"), ("fish", 1.0)),
+}
+# Cell or remark texts that mean the net was not hauled that day (normalised).
+NO_OPERATION_MARKERS = frozenset(
+    normalise_name(m) for m in ("休漁", "休", "休み", "休業", "操業なし", "出漁なし", "欠航", "時化", "しけ", "シケ",
+                                "×", "no operation", "closed")
+)
+NO_OPERATION_COLUMNS = ["date", "site_id", "marker", "source_file"]
+_UNIT_IN_HEADER = re.compile(r"^(.*?)[(\[](.+?)[)\]]$")
+_QUANTITY = re.compile(r"^(-?\d+(?:\.\d+)?)([^\d]*)$")
 
 
 @dataclass(frozen=True)
+class ParsedCatches:
+    """One table parsed: catches to store, no-operation days, and quarantined lines."""
+
+    catches: pd.DataFrame  # date, site_id, species, catch_kg, source_file
+    no_operation: pd.DataFrame  # date, site_id, marker, source_file (+ file, line, raw of the line that said so)
+    rejects: pd.DataFrame  # file, line, raw, reason
+    lines_read: int
+
+
+@dataclass
 class CatchIngestResult:
-    """What one catch ingest did: rows stored and rows quarantined, over all files."""
+    """What one catch ingest did, over all files."""
 
     files: int
     rows_read: int
     rows_stored: int
     rows_quarantined: int
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    rows_removed: int = 0
+    no_operation_days: int = 0
+    files_unchanged: int = 0
+    files_failed: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for people: what was stored, updated, quarantined, skipped and refused."""
+        text = (f"{self.files} catch files ({self.files_unchanged} unchanged, {len(self.files_failed)} unreadable), "
+                f"{self.rows_read} lines read: {self.rows_stored} stored, {self.rows_updated} updated, "
+                f"{self.rows_unchanged} unchanged, {self.rows_removed} removed, {self.rows_quarantined} quarantined, "
+                f"{self.no_operation_days} no-operation days")
+        return text
 
 
-def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Raw table of strings -> (accepted catches: date, site_id, species, catch_kg; quarantine rows with reasons)."""
-    renamed = table.rename(columns={c: HEADER_ALIASES[c] for c in table.columns if c in HEADER_ALIASES})
-    missing = [c for c in REQUIRED if c not in renamed.columns]
-    if missing:
-        raise IngestError(
-            f"{source}: no column for {', '.join(missing)} (headers were: {', '.join(map(str, table.columns))})"
-        )
-    line = pd.Series(table.index + 2, index=table.index)  # header is line 1
-    site_by_name = {str(k).strip(): v for k, v in zip(sites.site_id, sites.site_id)}
-    site_by_name.update({str(k).strip(): v for k, v in zip(sites.name_ja, sites.site_id)})
-    site_by_name.update({str(k).strip(): v for k, v in zip(sites.name_en, sites.site_id)})
-    species_codes = species_lookup()
-
-    raw_site = renamed["site"].astype("string").str.strip()
-    raw_species = renamed["species"].astype("string").str.strip()
-    raw_catch = renamed["catch_kg"].astype("string").str.strip().str.replace(",", "", regex=False)
-    parsed = pd.DataFrame(
-        {
-            "date": pd.to_datetime(renamed["date"].astype("string").str.strip().str.replace("/", "-"),
-                                   format="%Y-%m-%d", errors="coerce").dt.date,
-            "site_id": raw_site.map(site_by_name),
-            "species": raw_species.str.lower().map(species_codes),
-            "catch_kg": pd.to_numeric(raw_catch, errors="coerce"),
-        }
-    )
-    reason = pd.Series(pd.NA, index=table.index, dtype="string")
-    reason = reason.mask(reason.isna() & parsed.date.isna(), "unreadable date: " + renamed["date"].astype("string"))
-    reason = reason.mask(reason.isna() & parsed.site_id.isna(), "unknown site: " + raw_site)
-    reason = reason.mask(reason.isna() & parsed.species.isna(), "unknown species: " + raw_species)
-    reason = reason.mask(reason.isna() & parsed.catch_kg.isna(), "catch is not a number: " + raw_catch)
-    reason = reason.mask(reason.isna() & (parsed.catch_kg < 0), "negative catch: " + raw_catch)
-    key = ["date", "site_id", "species"]
-    first_line = line.groupby([parsed[k] for k in key], dropna=False).transform("min")
-    duplicate = reason.isna() & parsed.duplicated(subset=key, keep="first") & parsed.notna().all(axis=1)
-    reason = reason.mask(duplicate, "duplicate of line " + first_line.astype(str) + " (same date, site and species)")
-
-    accepted = parsed[reason.isna()].copy()
-    accepted["source_file"] = source
-    rejected = reason.notna()
-    quarantined = pd.DataFrame(
-        {
-            "file": source,
-            "line": line[rejected].astype("int32"),
-            "raw": [",".join(map(str, values)) for values in table[rejected].itertuples(index=False)],
-            "reason": reason[rejected].astype(str),
-        },
-        index=table.index[rejected],
-    )
-    return accepted.reset_index(drop=True), quarantined.reset_index(drop=True)
+def split_header(header: str) -> tuple[str, str | None]:
+    """'漁獲量（kg）' -> ('漁獲量', 'kg'); 'ブリ' -> ('ブリ', None)."""
+    name = normalise_name(header)
+    match = _UNIT_IN_HEADER.match(name)
+    return (match.group(1), match.group(2)) if match else (name, None)
 
 
-def read_catch_file(path: Path, sites: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """CSV or Parquet catch file -> (accepted catches, quarantined rows); raises IngestError if unreadable."""
-    if path.suffix.lower() == ".parquet":
-        table = pd.read_parquet(path).astype(str)
-    else:
-        table = read_text_table(path)
-    return parse_catch_table(table, sites, str(path.resolve()))
+def is_catch_header(cells: list[str]) -> bool:
+    """True for a row that looks like a catch table's header: one cell names the date column."""
+    return any(HEADER_ROLES.get(split_header(c)[0]) == "date" for c in cells if c)
 
 
-def expand_paths(paths: list[Path], suffixes: tuple[str, ...]) -> list[Path]:
-    """Files and folders (searched recursively) -> sorted files with one of `suffixes`."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found.extend(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
-        elif path.exists():
-            found.append(path)
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    role: str  # date, site, species, size_class, quantity, unit, remarks, ignored, species_column, unknown
+    unit: str | None = None
+    species: str | None = None
+    size_class: str = ""
+
+
+def classify_columns(columns: list[str], tables: CatchTables) -> list[_Column]:
+    """Each header -> its role; in a wide sheet a header naming a species (by the dictionary) is a species column."""
+    out = []
+    for column in columns:
+        base, unit = split_header(column)
+        role = HEADER_ROLES.get(base)
+        if role is not None:
+            out.append(_Column(column, role, unit or HEADER_UNITS.get(base)))
+        elif (name := tables.species_name(base)) is not None:
+            out.append(_Column(column, "species_column", unit, name.species, name.size_class))
         else:
-            raise IngestError(f"{path}: no such file or folder")
-    return sorted(set(found))
+            out.append(_Column(column, "unknown", unit))
+    return out
 
 
-def ingest_catches(settings: Settings, paths: list[Path]) -> CatchIngestResult:
-    """Store the catch files (files or folders) into `catches`, bad rows into `ingest_rejects`; idempotent."""
-    files = expand_paths(paths, (".csv", ".parquet"))
+def _records(table: pd.DataFrame, columns: list[_Column], source: str) -> pd.DataFrame:
+    """Raw cells -> one record per quantity cell (long: one per row; wide: one per row and species column)."""
+    by_role = {c.role: c for c in reversed(columns)}  # the first column of each role
+    missing = [role for role in ("date", "site") if role not in by_role]
+    quantity_columns = [c for c in columns if c.role == "quantity"]
+    species_columns = [c for c in columns if c.role in ("species_column", "unknown")]
+    wide = "species" not in by_role
+    if not wide and not quantity_columns:
+        missing.append("quantity (catch_kg, 漁獲量, 数量 ...)")
+    if wide and not any(c.role == "species_column" for c in species_columns):
+        missing.append("species (a 魚種 column, or one column per species)")
+    if missing:
+        raise IngestError(f"{source}: no column for {', '.join(missing)} "
+                          f"(headers were: {', '.join(c.name for c in columns)})")
+
+    def text(column: _Column | None) -> pd.Series:
+        if column is None:
+            return pd.Series("", index=table.index, dtype=object)
+        return table[column.name].map(cell_text)
+
+    common = pd.DataFrame({
+        "row": np.arange(len(table)),
+        "date_raw": table[by_role["date"].name],
+        "site_raw": text(by_role["site"]),
+        "unit_raw": text(by_role.get("unit")),
+        "remarks_raw": text(by_role.get("remarks")),
+        "size_raw": text(by_role.get("size_class")),
+    }, index=table.index)
+    if not wide:
+        quantity = text(quantity_columns[0])
+        header_unit = pd.Series(quantity_columns[0].unit or "", index=table.index, dtype=object)
+        for other in quantity_columns[1:]:  # e.g. 漁獲量(kg) blank but 尾数 given
+            use_other = (quantity == "") & (text(other) != "")
+            quantity = quantity.mask(use_other, text(other))
+            header_unit = header_unit.mask(use_other, other.unit or "")
+        records = common.assign(column="", species_raw=text(by_role["species"]), species_from_header="",
+                                size_from_header="", qty_raw=quantity, header_unit=header_unit)
+        return records.reset_index(drop=True)
+    parts = [
+        common.assign(column=c.name, species_raw=c.name, species_from_header=c.species or "",
+                      size_from_header=c.size_class, qty_raw=text(c), header_unit=c.unit or "")
+        for c in species_columns
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _size_classes(records: pd.DataFrame, species: pd.Series, tables: CatchTables) -> pd.Series:
+    """Size class of each record: the 銘柄 column (through the dictionary when it names one) else the species name's."""
+    from_name = records.species_raw.map(lambda raw: (tables.species_name(raw) or _NO_NAME).size_class)
+    from_name = from_name.where(records.species_from_header == "", records.size_from_header)
+    def size_of(raw: str, sp: str) -> str:
+        name = tables.species_name(raw)
+        return name.size_class if name is not None and name.species == sp and name.size_class else normalise_name(raw)
+    from_column = pd.Series([size_of(r, s) if r else "" for r, s in zip(records.size_raw, species.fillna(""))],
+                            index=records.index, dtype=object)
+    return from_column.where(records.size_raw != "", from_name)
+
+
+@dataclass(frozen=True)
+class _NoName:
+    species: str = ""
+    size_class: str = ""
+
+
+_NO_NAME = _NoName()
+
+
+def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tables: CatchTables | None = None,
+                      lines: pd.Series | None = None) -> ParsedCatches:
+    """Raw table (header applied) -> catches (kg per date, net, species), no-operation days and quarantined lines."""
+    tables = tables or load_catch_tables()
+    table = table.reset_index(drop=True)
+    lines = (pd.Series(np.arange(len(table)) + 2) if lines is None else lines.reset_index(drop=True)).astype("int64")
+    columns = classify_columns([str(c) for c in table.columns], tables)
+    records = _records(table, columns, source)
+    records["line"] = lines.to_numpy()[records.row.to_numpy()] if len(records) else pd.Series(dtype="int64")
+
+    site_lookup = {normalise_name(v): sid for col in ("name_en", "name_ja", "site_id") if col in sites
+                   for v, sid in zip(sites[col], sites.site_id) if isinstance(v, str)}
+    records["date"] = parse_dates(records.date_raw)
+    records["site_id"] = records.site_raw.map(lambda raw: site_lookup.get(normalise_name(raw)))
+    species = records.species_raw.map(lambda raw: (tables.species_name(raw) or _NO_NAME).species or None)
+    records["species"] = species.where(records.species_from_header == "", records.species_from_header)
+    records["size_class"] = _size_classes(records, records.species, tables)
+
+    quantity = records.qty_raw.map(lambda raw: unicodedata.normalize("NFKC", raw).replace(",", "").strip())
+    parts = quantity.str.replace(" ", "", regex=False).str.extract(_QUANTITY)
+    number = pd.to_numeric(parts[0], errors="coerce")
+    unit_text = parts[1].fillna("").where(parts[1].fillna("") != "", records.unit_raw)
+    unit_text = unit_text.where(unit_text != "", records.header_unit).where(lambda u: u != "", "kg")
+    unit = unit_text.map(lambda u: UNITS.get(normalise_name(u)))
+    marker = quantity.map(normalise_name).isin(NO_OPERATION_MARKERS) | records.remarks_raw.map(
+        lambda r: any(m in normalise_name(r) for m in NO_OPERATION_MARKERS if len(m) > 1 or normalise_name(r) == m))
+    blank = (quantity == "") & ~marker
+
+    weights = {}
+    for sp, size, u in zip(records.species, records.size_class, unit):
+        if u is not None and u[0] != "kg" and isinstance(sp, str):
+            weights[(u[0], sp, size)] = tables.weight_kg(u[0], sp, size)
+    per_unit = [u[1] if u is not None and u[0] == "kg" else weights.get((u[0], sp, size)) if u is not None else None
+                for sp, size, u in zip(records.species, records.size_class, unit)]
+    records["catch_kg"] = number * pd.to_numeric(pd.Series(per_unit, index=records.index, dtype=object))
+
+    def column_prefix(text: pd.Series) -> pd.Series:
+        return ("column " + records.column + ": ").where(records.column != "", "") + text
+
+    reason = pd.Series(pd.NA, index=records.index, dtype=object)
+
+    def reject(condition: pd.Series, text: pd.Series | str) -> None:
+        nonlocal reason
+        reason = reason.mask(reason.isna() & condition.fillna(False).astype(bool), text)
+
+    reject(records.date.isna(), "unparseable date '" + records.date_raw.map(cell_text) + "'")
+    reject(records.site_id.isna(), "unknown site '" + records.site_raw + "' (not an id or name in the site registry)")
+    is_catch = ~marker & ~blank
+    reject(is_catch & records.species.isna(),
+           column_prefix("unknown species '" + records.species_raw + "' (add it to the species dictionary)"))
+    reject(is_catch & number.isna(), column_prefix("quantity '" + records.qty_raw + "' is not a number"))
+    reject(is_catch & (number < 0), column_prefix("negative quantity '" + records.qty_raw + "'"))
+    reject(is_catch & unit.isna(), column_prefix("unknown unit '" + unit_text + "' (use kg, 箱 or 本/尾)"))
+    no_weight = is_catch & unit.notna() & records.catch_kg.isna()
+    table_name = unit.map(lambda u: "box_weights.csv" if u and u[0] == "box" else "fish_weights.csv")
+    size_text = records.size_class.map(lambda s: f" size class {s}" if s else "")
+    reject(no_weight, column_prefix("no weight for " + records.species.fillna("") + size_text + " in "
+                                    + table_name + " to convert '" + records.qty_raw + "' to kg"))
+    catch_ok = is_catch & reason.isna()
+
+    # A species whose size classes are summed is stored only when every one of its quantities was readable.
+    failed_quantity = is_catch & reason.notna() & records.date.notna() & records.site_id.notna() & records.species.notna()
+    key = ["date", "site_id", "species", "size_class"]
+    keyed = records[catch_ok]
+    first_line = keyed.groupby(key, dropna=False).line.transform("min")
+    duplicate = keyed.duplicated(subset=key, keep="first")
+    reject(pd.Series(duplicate, index=keyed.index).reindex(records.index, fill_value=False),
+           column_prefix(("duplicate of line " + first_line.astype(str)
+                          + " (same date, net, species and size class)").reindex(records.index, fill_value="")))
+    failed_keys = records[failed_quantity].groupby(["date", "site_id", "species"]).line.min()
+    catch_ok = is_catch & reason.isna()
+    poisoned = records[catch_ok].join(failed_keys.rename("bad_line"), on=["date", "site_id", "species"]).bad_line
+    reject(poisoned.reindex(records.index).notna(),
+           column_prefix("not stored because line " + poisoned.reindex(records.index).astype("Int64").astype(str)
+                         + " has a rejected quantity of the same date, net and species"))
+    catch_ok = is_catch & reason.isna()
+
+    daynet = ["date", "site_id"]
+    catch_days = records[catch_ok].groupby(daynet).line.min().rename("catch_line")
+    failed_days = records[is_catch & reason.notna() & records.date.notna() & records.site_id.notna()].groupby(daynet).line.min()
+    placed = records.join(catch_days, on=daynet).join(failed_days.rename("failed_line"), on=daynet)
+    conflict = marker & reason.isna() & placed.catch_line.notna()
+    reject(conflict, "no-operation marker '" + records.qty_raw.where(records.qty_raw != "", records.remarks_raw)
+           + "' but line " + placed.catch_line.astype("Int64").astype(str) + " records a catch for the same day and net")
+    no_operation = (marker | blank) & reason.isna() & placed.catch_line.isna() & placed.failed_line.isna()
+
+    stored_lines = set(records.line[catch_ok | no_operation])
+    rejected_lines = set(records.line[reason.notna()])
+    silent = ~records.line.isin(stored_lines | rejected_lines)
+    reject(silent & (marker | blank), "nothing stored from this line: its quantities are blank, and the same day "
+           "and net has catches (or rejected catches) on other lines; write 0 when nothing was caught")
+
+    catches = (records[catch_ok].groupby(["date", "site_id", "species"], as_index=False).catch_kg.sum()
+               .assign(source_file=source))
+    rows = table.apply(lambda row: ",".join(cell_text(v) for v in row), axis=1) if len(table) else pd.Series(dtype=str)
+    said = records.qty_raw.where(records.qty_raw != "", records.remarks_raw)
+    no_op = records.assign(marker=said.where(said != "", "blank"), raw=rows.to_numpy()[records.row.to_numpy()])
+    no_op = (no_op[no_operation].sort_values(["marker", "line"], key=lambda m: m == "blank" if m.name == "marker" else m)
+             .drop_duplicates(daynet).sort_values("line").assign(source_file=source, file=source))
+    no_op = no_op[[*NO_OPERATION_COLUMNS, "file", "line", "raw"]]
+    bad = records[reason.notna()].assign(reason=reason[reason.notna()])
+    rejects = (bad.groupby("line", sort=True)
+               .agg(row=("row", "first"), reason=("reason", lambda r: "; ".join(dict.fromkeys(r))))
+               .reset_index())
+    rejects = pd.DataFrame({"file": source, "line": rejects.line.astype("int32"),
+                            "raw": rows.to_numpy()[rejects.row.to_numpy()] if len(rejects) else [],
+                            "reason": rejects.reason.astype(str)})
+    return ParsedCatches(catches.reset_index(drop=True), no_op.reset_index(drop=True), rejects, len(table))
+
+
+def read_catch_file(path: Path, sites: pd.DataFrame, tables: CatchTables | None = None) -> ParsedCatches:
+    """A CSV/XLSX/Parquet catch file (every sheet) -> parsed catches; IngestError if the file cannot be read."""
+    tables = tables or load_catch_tables()
+    parsed = []
+    raws = read_raw_tables(path, is_catch_header)
+    for raw in raws:
+        if raw.cells.empty:
+            continue
+        if not raw.header_found:
+            reason = "no header row naming a date column (日付, date ...) in the first 20 rows"
+            if len(raws) == 1:
+                raise IngestError(f"{raw.source}: {reason}")
+            rejects = pd.DataFrame({"file": raw.source, "line": raw.lines.astype("int32"),
+                                    "raw": raw.cells.apply(lambda r: ",".join(cell_text(v) for v in r), axis=1),
+                                    "reason": f"sheet without a catch table: {reason}"})
+            parsed.append(ParsedCatches(_EMPTY_CATCHES, _EMPTY_NO_OP, rejects, len(raw.cells)))
+            continue
+        parsed.append(parse_catch_table(raw.cells, sites, raw.source, tables, raw.lines))
+    if not parsed:
+        raise IngestError(f"{path}: no rows")
+    combined = _combine(parsed, str(path))
+    return ParsedCatches(combined.catches.assign(source_file=str(path)),
+                         combined.no_operation.assign(source_file=str(path)), combined.rejects, combined.lines_read)
+
+
+_EMPTY_CATCHES = pd.DataFrame(columns=["date", "site_id", "species", "catch_kg", "source_file"])
+_EMPTY_NO_OP = pd.DataFrame(columns=[*NO_OPERATION_COLUMNS, "file", "line", "raw"])
+
+
+def _combine(parts: list[ParsedCatches], source: str) -> ParsedCatches:
+    """Sheets of one workbook -> one result; the same date, net and species on two sheets is a duplicate."""
+    if len(parts) == 1:
+        return parts[0]
+    catches = pd.concat([p.catches for p in parts if not p.catches.empty] or [_EMPTY_CATCHES], ignore_index=True)
+    rejects = pd.concat([p.rejects for p in parts], ignore_index=True)
+    if not catches.empty:
+        twice = catches.duplicated(["date", "site_id", "species"], keep=False)
+        if twice.any():
+            first = catches[twice].iloc[0]
+            raise IngestError(f"{source}: {first.species} of {first.site_id} on {first.date} appears on two sheets")
+    no_op = pd.concat([p.no_operation for p in parts if not p.no_operation.empty] or [_EMPTY_NO_OP],
+                      ignore_index=True)
+    if not no_op.empty:
+        no_op = no_op.drop_duplicates(["date", "site_id"])
+    return ParsedCatches(catches, no_op, rejects, sum(p.lines_read for p in parts))
+
+
+def _context_checksum(sites: pd.DataFrame, tables: CatchTables) -> str:
+    """Checksum of what shapes a catch file's result besides its bytes: the site registry and the dictionaries."""
+    registry = sites.sort_values("site_id").to_csv(index=False).encode()
+    return hashlib.sha256(registry + tables.checksum.encode()).hexdigest()
+
+
+def _store_parsed(con, path: str, parsed: ParsedCatches, outcome: FileOutcome) -> dict[str, int]:
+    """In one transaction: replace this file's previous rows, rejects and no-operation days with `parsed`."""
+    catches = parsed.catches
+    counts = {"stored": 0, "updated": 0, "unchanged": 0, "removed": 0}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if not catches.empty:
+            con.register("_new_catches", catches)
+            counts["updated"], counts["unchanged"], known = con.execute(
+                "SELECT count(*) FILTER (WHERE c.catch_kg IS DISTINCT FROM n.catch_kg),"
+                " count(*) FILTER (WHERE c.catch_kg = n.catch_kg), count(*)"
+                " FROM _new_catches n JOIN catches c USING (date, site_id, species)").fetchall()[0]
+            counts["removed"] = con.execute(
+                "SELECT count(*) FROM catches c WHERE source_file = ? AND NOT EXISTS"
+                " (SELECT 1 FROM _new_catches n WHERE n.date = c.date AND n.site_id = c.site_id"
+                " AND n.species = c.species)", [path]).fetchall()[0][0]
+            con.unregister("_new_catches")
+            counts["stored"] = len(catches) - known
+        else:
+            counts["removed"] = con.execute("SELECT count(*) FROM catches WHERE source_file = ?", [path]).fetchall()[0][0]
+        con.execute("DELETE FROM catches WHERE source_file = ?", [path])
+        con.execute("DELETE FROM no_operation_days WHERE source_file = ?", [path])
+        con.execute("DELETE FROM ingest_rejects WHERE file = ? OR file LIKE ?", [path, path + "#%"])
+        upsert(con, "catches", catches)
+        if not catches.empty:  # a catch outranks another file's no-operation marker for that day and net
+            con.register("_new_catches", catches)
+            con.execute("DELETE FROM no_operation_days o USING _new_catches n"
+                        " WHERE o.date = n.date AND o.site_id = n.site_id")
+            con.unregister("_new_catches")
+        upsert(con, "no_operation_days", parsed.no_operation[NO_OPERATION_COLUMNS])
+        upsert(con, "ingest_rejects", parsed.rejects)
+        record_outcome(con, FileOutcome(**{**outcome.__dict__, "rows_stored": counts["stored"],
+                                           "rows_updated": counts["updated"], "rows_rejected": len(parsed.rejects)}))
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return counts
+
+
+def _drop_markers_on_stored_catches(con, path: str, parsed: ParsedCatches) -> ParsedCatches:
+    """No-operation markers for a day and net whose catches another file stored become rejects, not markers."""
+    if parsed.no_operation.empty:
+        return parsed
+    con.register("_no_op", parsed.no_operation[["date", "site_id"]])
+    clash = con.execute("SELECT o.date, o.site_id, min(c.source_file) AS other FROM _no_op o JOIN catches c"
+                        " ON c.date = o.date AND c.site_id = o.site_id WHERE c.source_file <> ?"
+                        " GROUP BY o.date, o.site_id", [path]).df()
+    con.unregister("_no_op")
+    if clash.empty:
+        return parsed
+    clash["date"] = pd.to_datetime(clash.date).dt.date
+    marked = parsed.no_operation.merge(clash, on=["date", "site_id"], how="left")
+    clashing = marked[marked.other.notna()]
+    extra = pd.DataFrame({"file": clashing.file, "line": clashing.line.astype("int32"), "raw": clashing.raw,
+                          "reason": "no-operation marker '" + clashing.marker + "', but " + clashing.other
+                          + " stored catches for the same day and net"})
+    return ParsedCatches(parsed.catches, parsed.no_operation[marked.other.isna().to_numpy()],
+                         pd.concat([parsed.rejects, extra], ignore_index=True), parsed.lines_read)
+
+
+def ingest_catches(settings: Settings, paths: list[Path], *, force: bool = False,
+                   raise_on_unreadable: bool = True) -> CatchIngestResult:
+    """Store catch files (files, folders or globs): each file in one transaction; unchanged files are skipped.
+
+    A file that cannot be read as a whole is recorded as rejected and, after the other files are done, raises
+    IngestError naming it (unless `raise_on_unreadable` is False: then it is listed in `files_failed`).
+    """
+    files = expand_paths(paths, CATCH_SUFFIXES)
     if not files:
-        raise IngestError(f"no catch files (.csv, .parquet) under {', '.join(map(str, paths))}")
+        raise IngestError(f"no catch files ({', '.join(CATCH_SUFFIXES)}) under {', '.join(map(str, paths))}")
+    tables = load_catch_tables(settings)
+    result = CatchIngestResult(files=len(files), rows_read=0, rows_stored=0, rows_quarantined=0)
     with connect(settings.warehouse_path) as con:
         sites = con.execute("SELECT site_id, name_ja, name_en FROM sites").df()
         if sites.empty:
             raise IngestError("no sites in the warehouse: run `setnet ingest sites FILE` first")
-        read = stored = quarantined = 0
+        context = _context_checksum(sites, tables)
         for path in files:
-            accepted, rejected = read_catch_file(path, sites)
-            read += len(accepted) + len(rejected)
-            con.execute("BEGIN TRANSACTION")
-            con.execute("DELETE FROM ingest_rejects WHERE file = ?", [str(path.resolve())])
-            stored += upsert(con, "catches", accepted)
-            quarantined += upsert(con, "ingest_rejects", rejected)
-            con.execute("COMMIT")
-    return CatchIngestResult(files=len(files), rows_read=read, rows_stored=stored, rows_quarantined=quarantined)
+            name, checksum = str(path), sha256_of(path)
+            outcome = FileOutcome(name, "catches", checksum, context, write_id=uuid.uuid4().hex)
+            if not force and already_ingested(con, name, checksum, context):
+                log.info("%s: unchanged since it was ingested (sha256 %s...), skipped", name, checksum[:12])
+                result.files_unchanged += 1
+                continue
+            try:
+                parsed = read_catch_file(path, sites, tables)
+            except IngestError as error:
+                log.warning("%s", error)
+                record_outcome(con, FileOutcome(**{**outcome.__dict__, "outcome": "rejected", "reason": str(error)}))
+                result.files_failed.append(str(error))
+                continue
+            parsed = _drop_markers_on_stored_catches(con, name, parsed)
+            counts = _store_parsed(con, name, parsed, outcome)
+            result.rows_read += parsed.lines_read
+            result.rows_stored += counts["stored"]
+            result.rows_updated += counts["updated"]
+            result.rows_unchanged += counts["unchanged"]
+            result.rows_removed += counts["removed"]
+            result.rows_quarantined += len(parsed.rejects)
+            result.no_operation_days += len(parsed.no_operation)
+            log.info("%s: %s", name, counts)
+    if result.files_failed and raise_on_unreadable:
+        raise IngestError(f"{len(result.files_failed)} of {len(files)} catch files unreadable, the others ingested "
+                          f"({result.summary()}); first: {result.files_failed[0]}")
+    return result

@@ -1,7 +1,16 @@
-"""Reading text tables as cooperatives deliver them: UTF-8 (with or without BOM) or Shift_JIS/CP932."""
+"""Reading tables as cooperatives deliver them: CSV in UTF-8 (BOM allowed) or Shift_JIS/CP932, XLSX, Parquet.
+
+Spreadsheet exports often start with a title line or two; `read_raw_tables` finds the header row itself and keeps
+each row's line number in the file (or row number in the sheet) so that a rejected row can be found again.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +18,7 @@ import pandas as pd
 from ingest.errors import IngestError
 
 ENCODINGS = ("utf-8-sig", "cp932")
+HEADER_SEARCH_ROWS = 20
 
 
 def detect_encoding(raw: bytes) -> str:
@@ -22,18 +32,115 @@ def detect_encoding(raw: bytes) -> str:
     raise UnicodeDecodeError("setnet", raw[:1], 0, 1, "neither UTF-8 nor Shift_JIS/CP932")
 
 
-def read_text_table(path: Path) -> pd.DataFrame:
-    """CSV file -> table of strings with stripped headers; raises IngestError if unreadable."""
+def _decoded_text(path: Path) -> str:
+    """A text file's contents, decoded as UTF-8 (BOM allowed) or CP932; IngestError if neither."""
     if not path.exists():
         raise IngestError(f"{path}: file not found")
     raw = path.read_bytes()
     try:
-        encoding = detect_encoding(raw)
+        return raw.decode(detect_encoding(raw))
     except UnicodeDecodeError:
         raise IngestError(f"{path}: text is neither UTF-8 nor Shift_JIS/CP932") from None
+
+
+def read_text_table(path: Path) -> pd.DataFrame:
+    """CSV file whose first line is the header -> table of strings with stripped headers; IngestError if unreadable."""
+    text = _decoded_text(path)
     try:
-        table = pd.read_csv(path, encoding=encoding, dtype=str, keep_default_na=False, skipinitialspace=True)
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise IngestError(f"{path}: not a readable CSV table ({str(error).splitlines()[0]})") from None
     table.columns = [str(c).strip() for c in table.columns]
     return table
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """One table of a file as read: `source` names it (path, or path#sheet), `cells` keep the values as read."""
+
+    source: str
+    cells: pd.DataFrame  # columns = header cells; values: strings, numbers or datetimes; blank = ""
+    lines: pd.Series  # the line (CSV) or row (XLSX) number of each row, 1-based
+    header_found: bool
+
+
+def cell_text(value: object) -> str:
+    """A cell as text for messages and quarantine: blank for missing, 120 for 120.0, dates as YYYY-MM-DD."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, pd.Timestamp) or hasattr(value, "isoformat"):
+        text = value.isoformat()
+        return text[:10] if text.endswith("T00:00:00") or len(text) == 10 else text
+    return str(value).strip()
+
+
+def _with_header(rows: pd.DataFrame, lines: pd.Series, source: str, is_header: Callable[[list[str]], bool]) -> RawTable:
+    """Rows of cells -> RawTable whose header is the first row (of the first 20) that `is_header` accepts."""
+    rows = rows.reset_index(drop=True)
+    lines = lines.reset_index(drop=True)
+    header_at = next((i for i in range(min(HEADER_SEARCH_ROWS, len(rows)))
+                      if is_header([cell_text(v) for v in rows.iloc[i]])), None)
+    found = header_at is not None
+    header_at = header_at if found else 0
+    if rows.empty:
+        return RawTable(source, pd.DataFrame(), pd.Series(dtype="int64"), False)
+    header = [cell_text(v) or f"column{j + 1}" for j, v in enumerate(rows.iloc[header_at])]
+    body = rows.iloc[header_at + 1 :].copy()
+    body.columns = _unique(header)
+    body_lines = lines.iloc[header_at + 1 :]
+    blank = body.apply(lambda row: all(cell_text(v) == "" for v in row), axis=1) if len(body) else pd.Series(dtype=bool)
+    return RawTable(source, body[~blank].reset_index(drop=True), body_lines[~blank].reset_index(drop=True), found)
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Header cells made unique (a repeated header gets .2, .3 ...), so no column hides another."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}.{seen[name]}")
+    return out
+
+
+def _read_csv_rows(path: Path) -> tuple[pd.DataFrame, pd.Series]:
+    """CSV text -> rows of strings padded to the widest row, with each row's line number."""
+    reader = csv.reader(io.StringIO(_decoded_text(path)))
+    rows, lines = [], []
+    try:
+        for row in reader:
+            rows.append(row)
+            lines.append(reader.line_num)
+    except csv.Error as error:
+        raise IngestError(f"{path}: not a readable CSV table ({error})") from None
+    width = max((len(r) for r in rows), default=0)
+    return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object), pd.Series(lines, dtype="int64")
+
+
+def read_raw_tables(path: Path, is_header: Callable[[list[str]], bool]) -> list[RawTable]:
+    """A CSV, XLSX or Parquet file -> its tables (one per sheet) with header rows found; IngestError if unreadable."""
+    if not path.exists():
+        raise IngestError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as error:  # noqa: BLE001  (pyarrow raises many kinds for a broken file)
+            raise IngestError(f"{path}: not a readable Parquet file ({str(error).splitlines()[0]})") from None
+        body = frame.astype(object)
+        body.columns = range(body.shape[1])
+        rows = pd.concat([pd.DataFrame([list(frame.columns)], dtype=object), body], ignore_index=True)
+        return [_with_header(rows, pd.Series(range(1, len(rows) + 1)), str(path), is_header)]
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="openpyxl")
+        except (zipfile.BadZipFile, ValueError, KeyError, OSError) as error:
+            raise IngestError(f"{path}: not a readable XLSX workbook ({str(error).splitlines()[0]})") from None
+        several = len(sheets) > 1
+        return [
+            _with_header(rows, pd.Series(rows.index + 1), f"{path}#{name}" if several else str(path), is_header)
+            for name, rows in sheets.items()
+        ]
+    rows, lines = _read_csv_rows(path)
+    return [_with_header(rows, lines, str(path), is_header)]

@@ -1,9 +1,29 @@
-"""Models: LightGBM training with a time-ordered holdout against baselines, the registry, and daily forecasts.
+"""Models: LightGBM per species with calibrated intervals, rolling-origin backtests against baselines,
+the registry with guarded promotion, and daily forecasts with explanations.
 
-Public functions: `train_models(settings)` and `forecast_day(settings, issue_date)`; pure pieces in
-`models.lightgbm_model`, `models.baselines` and `models.evaluate`.
+Public functions: `run_backtest`, `train_models`, `forecast_day`, `has_trained_models`; the registry's
+`list_models` and `promote`; pure pieces in `models.lightgbm_model`, `models.baselines`, `models.evaluate`.
 """
 
-from models.training import TrainResult, forecast_day, has_trained_models, train_models
+from models.registry import list_models, promote
+from models.training import (
+    BacktestResult,
+    TrainResult,
+    forecast_day,
+    has_trained_models,
+    run_backtest,
+    train_models,
+    write_model_card,
+)
 
-__all__ = ["TrainResult", "forecast_day", "has_trained_models", "train_models"]
+__all__ = [
+    "BacktestResult",
+    "TrainResult",
+    "forecast_day",
+    "has_trained_models",
+    "list_models",
+    "promote",
+    "run_backtest",
+    "train_models",
+    "write_model_card",
+]

@@ -1,4 +1,4 @@
-"""Baselines every model must beat, computed on the same rows: climatology and persistence."""
+"""Baselines every model must beat, computed on the same rows: climatology, persistence, seasonal-naive."""
 
 from __future__ import annotations
 
@@ -35,3 +35,8 @@ def climatology_forecast(climatology: pd.DataFrame, rows: pd.DataFrame) -> pd.Se
 def persistence_forecast(rows: pd.DataFrame, fallback_kg: pd.Series) -> pd.Series:
     """Feature rows -> the last operated day's catch (kg) known at issue time, else `fallback_kg`."""
     return rows.catch_last_kg.fillna(fallback_kg).rename("persistence_kg")
+
+
+def seasonal_naive_forecast(rows: pd.DataFrame, fallback_kg: pd.Series) -> pd.Series:
+    """Feature rows -> the mean catch (kg) of the same week last year at the same net, else `fallback_kg`."""
+    return rows.catch_last_year_kg.fillna(fallback_kg).rename("seasonal_naive_kg")

@@ -1,21 +1,12 @@
-"""Time-ordered holdout evaluation: model against climatology and persistence on the same rows."""
+"""Scoring forecasts against what was caught, and against the baselines on the same rows."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from features.table import LABEL_COLUMN
-from models.baselines import climatology_forecast, climatology_table, persistence_forecast
-
-
-def holdout_split(table: pd.DataFrame, holdout_days: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
-    """Feature table -> (train rows whose target lies before the cutoff, test rows issued on or after it, cutoff)."""
-    labelled = table[table[LABEL_COLUMN].notna()]
-    cutoff = pd.Timestamp(labelled.target_date.max()) - pd.Timedelta(days=holdout_days)
-    train = labelled[labelled.target_date < cutoff]
-    test = labelled[labelled.issue_date >= cutoff]
-    return train, test, cutoff
+from models.baselines import climatology_forecast, climatology_table, persistence_forecast, seasonal_naive_forecast
+from models.lightgbm_model import QUANTILES
 
 
 def skill(model_error: float, baseline_error: float) -> float:
@@ -23,30 +14,48 @@ def skill(model_error: float, baseline_error: float) -> float:
     return float(1.0 - model_error / baseline_error) if baseline_error > 0 else float("nan")
 
 
-def score_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows with actual_kg, mean_kg, q10_kg, q90_kg, climatology_kg, persistence_kg -> metrics per species and lead."""
-    def metrics(group: pd.DataFrame) -> pd.Series:
-        actual = group.actual_kg
-        mae = (group.mean_kg - actual).abs().mean()
-        mae_climatology = (group.climatology_kg - actual).abs().mean()
-        mae_persistence = (group.persistence_kg - actual).abs().mean()
-        return pd.Series(
-            {
-                "n_rows": len(group),
-                "mae_kg": mae,
-                "rmse_kg": float(np.sqrt(((group.mean_kg - actual) ** 2).mean())),
-                "coverage_80": float(((actual >= group.q10_kg) & (actual <= group.q90_kg)).mean()),
-                "mae_climatology_kg": mae_climatology,
-                "mae_persistence_kg": mae_persistence,
-                "skill_vs_climatology": skill(mae, mae_climatology),
-                "skill_vs_persistence": skill(mae, mae_persistence),
-            }
-        )
-    grouped = rows.groupby(["species", "lead_days"])[list(rows.columns)]
-    return grouped.apply(metrics).reset_index()
+def pinball_loss(actual_kg: np.ndarray, quantile_kg: np.ndarray, alpha: float) -> float:
+    """Mean pinball (quantile) loss in kg of a quantile forecast at level alpha."""
+    difference = np.asarray(actual_kg) - np.asarray(quantile_kg)
+    return float(np.mean(np.maximum(alpha * difference, (alpha - 1.0) * difference)))
 
 
 def baseline_columns(train_catches: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows -> the same rows with climatology_kg (from `train_catches` only) and persistence_kg added."""
+    """Rows -> the same rows with climatology_kg (from `train_catches` only), persistence_kg and seasonal_naive_kg."""
     climatology = climatology_forecast(climatology_table(train_catches), rows)
-    return rows.assign(climatology_kg=climatology, persistence_kg=persistence_forecast(rows, climatology))
+    return rows.assign(
+        climatology_kg=climatology,
+        persistence_kg=persistence_forecast(rows, climatology),
+        seasonal_naive_kg=seasonal_naive_forecast(rows, climatology),
+    )
+
+
+def score_group(group: pd.DataFrame, alert_probability: float) -> pd.Series:
+    """Scored rows of one species and lead -> MAE, RMSE, pinball, coverage, big-catch hits, skill vs baselines."""
+    actual = group.actual_kg.to_numpy()
+    mae = float(np.mean(np.abs(group.mean_kg - actual)))
+    maes = {name: float(np.mean(np.abs(group[f"{name}_kg"] - actual)))
+            for name in ("climatology", "persistence", "seasonal_naive")}
+    pinballs = {name: pinball_loss(actual, group[f"{name}_kg"], alpha) for name, alpha in QUANTILES.items()}
+    scores = {
+        "n_rows": len(group),
+        "mae_kg": mae,
+        "rmse_kg": float(np.sqrt(np.mean((group.mean_kg - actual) ** 2))),
+        **{f"pinball_{name}_kg": value for name, value in pinballs.items()},
+        "pinball_kg": float(np.mean(list(pinballs.values()))),
+        "coverage_80": float(np.mean((actual >= group.q10_kg) & (actual <= group.q90_kg))),
+        **{f"mae_{name}_kg": value for name, value in maes.items()},
+        **{f"skill_vs_{name}": skill(mae, value) for name, value in maes.items()},
+    }
+    if "p_big_catch" in group:
+        big = actual > group.big_catch_threshold_kg.fillna(np.inf).to_numpy()
+        alert = group.p_big_catch.to_numpy() >= alert_probability
+        scores["big_catch_hit_rate"] = float(alert[big].mean()) if big.any() else float("nan")
+        scores["big_catch_false_alarm_rate"] = float(alert[~big].mean()) if (~big).any() else float("nan")
+    return pd.Series(scores)
+
+
+def score_rows(rows: pd.DataFrame, alert_probability: float = 0.4) -> pd.DataFrame:
+    """Rows with actual_kg, forecasts and baseline columns -> one row of metrics per species and lead."""
+    grouped = rows.groupby(["species", "lead_days"])[list(rows.columns)]
+    return grouped.apply(lambda group: score_group(group, alert_probability)).reset_index()

@@ -1,9 +1,13 @@
-"""One LightGBM model set per species, global over sites: a Tweedie mean and q10/q50/q90 quantile boosters."""
+"""One LightGBM model set per species, global over sites (site as a categorical, lead as a feature).
+
+Boosters: a Tweedie mean; q10/q50/q90 quantiles widened by conformal calibration on a time-ordered window;
+the probability of a zero catch; the probability of a big catch (above the site's 90th percentile).
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import lightgbm as lgb
@@ -13,7 +17,10 @@ import pandas as pd
 from features.table import LABEL_COLUMN
 from setnet.settings import Settings
 
-QUANTILE_NAMES = {0.1: "q10", 0.5: "q50", 0.9: "q90"}
+QUANTILES = {"q10": 0.1, "q50": 0.5, "q90": 0.9}
+BOOSTER_NAMES = ("mean", "q10", "q50", "q90", "zero", "big")
+BIG_CATCH_PERCENTILE = 0.9
+PREDICTION_COLUMNS = ["mean_kg", "q10_kg", "q50_kg", "q90_kg", "p_zero", "p_big_catch", "big_catch_threshold_kg"]
 
 
 def lightgbm_params(settings: Settings) -> dict:
@@ -32,14 +39,45 @@ def lightgbm_params(settings: Settings) -> dict:
     }
 
 
+OBJECTIVES: dict[str, dict] = {
+    "mean": {"objective": "tweedie", "tweedie_variance_power": 1.3},
+    **{name: {"objective": "quantile", "alpha": alpha} for name, alpha in QUANTILES.items()},
+    "zero": {"objective": "binary"},
+    "big": {"objective": "binary"},
+}
+
+
+def big_catch_thresholds(rows: pd.DataFrame) -> dict[str, float]:
+    """Labelled rows of one species -> per site the 90th percentile of its operated-day catches (kg)."""
+    labelled = rows.drop_duplicates(["target_date", "site_id"]).dropna(subset=[LABEL_COLUMN])
+    return labelled.groupby("site_id")[LABEL_COLUMN].quantile(BIG_CATCH_PERCENTILE).astype(float).to_dict()
+
+
+def interval_bounds(q10_kg: np.ndarray, q90_kg: np.ndarray, widening: float) -> tuple[np.ndarray, np.ndarray]:
+    """Widen (or narrow, if negative) the q10-q90 interval by `widening` on the log1p scale."""
+    lower = np.expm1(np.maximum(np.log1p(np.maximum(q10_kg, 0.0)) - widening, 0.0))
+    upper = np.expm1(np.log1p(np.maximum(q90_kg, 0.0)) + widening)
+    return lower, upper
+
+
+def conformal_widening(q10_kg: np.ndarray, q90_kg: np.ndarray, actual_kg: np.ndarray, coverage: float = 0.8) -> float:
+    """Split-conformal (CQR) widening on the log1p scale that makes q10-q90 cover `coverage` of the calibration rows."""
+    log_actual = np.log1p(actual_kg)
+    scores = np.maximum(np.log1p(np.maximum(q10_kg, 0)) - log_actual, log_actual - np.log1p(np.maximum(q90_kg, 0)))
+    level = min(1.0, np.ceil((len(scores) + 1) * coverage) / len(scores))
+    return float(np.quantile(scores, level))
+
+
 @dataclass
 class SpeciesModel:
-    """The fitted boosters of one species and what they need to predict."""
+    """The fitted boosters of one species and what they need to predict and explain."""
 
     species: str
     features: list[str]
     site_categories: list[str]
-    boosters: dict[str, lgb.Booster]
+    boosters: dict[str, lgb.Booster] = field(default_factory=dict)
+    thresholds_kg: dict[str, float] = field(default_factory=dict)
+    interval_widening: float = 0.0
 
     def design_matrix(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Feature rows -> the model's input columns, site_id as a categorical with fixed categories."""
@@ -48,43 +86,113 @@ class SpeciesModel:
         return matrix
 
     def predict(self, rows: pd.DataFrame) -> pd.DataFrame:
-        """Feature rows -> mean_kg, q10_kg, q50_kg, q90_kg (non-negative; quantiles in order)."""
+        """Feature rows -> mean_kg, q10/q50/q90_kg (calibrated, ordered, >= 0), p_zero, p_big_catch, threshold."""
         matrix = self.design_matrix(rows)
-        out = pd.DataFrame({f"{name}_kg": booster.predict(matrix) for name, booster in self.boosters.items()},
-                           index=rows.index)
-        out = out.clip(lower=0.0)
-        out[["q10_kg", "q50_kg", "q90_kg"]] = np.sort(out[["q10_kg", "q50_kg", "q90_kg"]].to_numpy(), axis=1)
-        return out[["mean_kg", "q10_kg", "q50_kg", "q90_kg"]]
+        raw = {name: booster.predict(matrix) for name, booster in self.boosters.items()}
+        q10, q50, q90 = np.sort(np.column_stack([raw["q10"], raw["q50"], raw["q90"]]).clip(min=0.0), axis=1).T
+        q10, q90 = interval_bounds(q10, q90, self.interval_widening)
+        return pd.DataFrame(
+            {
+                "mean_kg": raw["mean"].clip(min=0.0),
+                "q10_kg": q10,
+                "q50_kg": np.clip(q50, q10, q90),
+                "q90_kg": q90,
+                "p_zero": raw["zero"],
+                "p_big_catch": raw["big"],
+                "big_catch_threshold_kg": rows.site_id.map(self.thresholds_kg).astype(float).to_numpy(),
+            },
+            index=rows.index,
+        )
+
+    def explain(self, rows: pd.DataFrame, top: int = 3) -> list[str]:
+        """Feature rows -> per row a JSON list of the top features moving the mean forecast, in signed kg.
+
+        LightGBM's own contributions (pred_contrib) are additive on the log scale of the Tweedie mean; a
+        feature's kg effect is how much the forecast would change without it: mean * (1 - exp(-contribution)).
+        """
+        with_bias = self.boosters["mean"].predict(self.design_matrix(rows), pred_contrib=True)
+        contributions = with_bias[:, :-1]
+        mean_kg = np.exp(with_bias.sum(axis=1))
+        effect_kg = mean_kg[:, None] * (1.0 - np.exp(-contributions))
+        order = np.argsort(-np.abs(effect_kg), axis=1)[:, :top]
+        values = rows[self.features].to_numpy()
+        explanations = []
+        for row_index, feature_indices in enumerate(order):
+            explanations.append(json.dumps([
+                {"feature": self.features[i], "value": _plain(values[row_index, i]),
+                 "effect_kg": round(float(effect_kg[row_index, i]), 1)}
+                for i in feature_indices
+            ], ensure_ascii=False))
+        return explanations
 
     def save(self, folder: Path) -> None:
         """Write the boosters (LightGBM text format) and their metadata under `folder`."""
         folder.mkdir(parents=True, exist_ok=True)
         for name, booster in self.boosters.items():
             booster.save_model(str(folder / f"{name}.txt"))
-        meta = {"species": self.species, "features": self.features, "site_categories": self.site_categories}
+        meta = {"species": self.species, "features": self.features, "site_categories": self.site_categories,
+                "thresholds_kg": self.thresholds_kg, "interval_widening": self.interval_widening}
         (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> SpeciesModel:
         """Read a model written by `save`."""
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        boosters = {name: lgb.Booster(model_file=str(folder / f"{name}.txt")) for name in ("mean", "q10", "q50", "q90")}
-        return cls(meta["species"], meta["features"], meta["site_categories"], boosters)
+        boosters = {name: lgb.Booster(model_file=str(folder / f"{name}.txt")) for name in BOOSTER_NAMES}
+        return cls(meta["species"], meta["features"], meta["site_categories"], boosters,
+                   meta["thresholds_kg"], meta["interval_widening"])
+
+
+def _plain(value: object) -> object:
+    """A feature value as JSON can hold it (numbers rounded)."""
+    if isinstance(value, (float, np.floating)):
+        return None if np.isnan(value) else round(float(value), 2)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return str(value)
+
+
+def _fit_boosters(model: SpeciesModel, labelled: pd.DataFrame, settings: Settings, names: tuple[str, ...]) -> dict:
+    """Fit the named boosters on labelled rows; the big-catch label uses the model's thresholds."""
+    matrix = model.design_matrix(labelled)
+    catch_kg = labelled[LABEL_COLUMN].to_numpy()
+    threshold = labelled.site_id.map(model.thresholds_kg).astype(float).fillna(np.inf).to_numpy()
+    labels = {"zero": (catch_kg <= 0).astype(float), "big": (catch_kg > threshold).astype(float)}
+    base = lightgbm_params(settings)
+    return {name: train_booster({**base, **OBJECTIVES[name]}, matrix, labels.get(name, catch_kg), settings)
+            for name in names}
+
+
+def train_booster(params: dict, matrix: pd.DataFrame, label: np.ndarray, settings: Settings) -> lgb.Booster:
+    """One booster: trained here, or on the configured Dask cluster with lightgbm.dask (same parameters)."""
+    if settings.dask_scheduler_address:
+        from models.distributed import train_on_cluster
+
+        return train_on_cluster(params, matrix, label, settings)
+    dataset = lgb.Dataset(matrix, label=label, categorical_feature=["site_id"])
+    return lgb.train(params, dataset, num_boost_round=settings.lightgbm_rounds)
 
 
 def fit_species_model(rows: pd.DataFrame, species: str, features: list[str], site_categories: list[str],
                       settings: Settings) -> SpeciesModel:
-    """Labelled feature rows of one species -> fitted Tweedie mean and quantile boosters."""
+    """Labelled feature rows of one species -> fitted boosters, big-catch thresholds and conformal widening.
+
+    The widening is measured on the last `calibration_days` of target dates with quantile boosters fitted
+    on the days before them (time-ordered, never shuffled); the final boosters are then fitted on all rows.
+    """
     labelled = rows[rows[LABEL_COLUMN].notna()]
     if len(labelled) < 50:
         raise ValueError(f"only {len(labelled)} labelled rows for {species}: too little history to train")
-    model = SpeciesModel(species, features, site_categories, {})
-    matrix = model.design_matrix(labelled)
-    label = labelled[LABEL_COLUMN].to_numpy()
-    base = lightgbm_params(settings)
-    objectives = {"mean": {"objective": "tweedie", "tweedie_variance_power": 1.3}}
-    objectives.update({name: {"objective": "quantile", "alpha": q} for q, name in QUANTILE_NAMES.items()})
-    for name, objective in objectives.items():
-        dataset = lgb.Dataset(matrix, label=label, categorical_feature=["site_id"], free_raw_data=False)
-        model.boosters[name] = lgb.train({**base, **objective}, dataset, num_boost_round=settings.lightgbm_rounds)
+    model = SpeciesModel(species, features, site_categories, thresholds_kg=big_catch_thresholds(labelled))
+    calibration_start = labelled.target_date.max() - pd.Timedelta(days=settings.calibration_days)
+    before = labelled[labelled.target_date < calibration_start - pd.Timedelta(days=settings.max_lead_days)]
+    calibration = labelled[labelled.issue_date >= calibration_start]
+    if len(before) >= 50 and len(calibration) >= 50:
+        quantile_boosters = _fit_boosters(model, before, settings, ("q10", "q90"))
+        matrix = model.design_matrix(calibration)
+        model.interval_widening = conformal_widening(
+            quantile_boosters["q10"].predict(matrix), quantile_boosters["q90"].predict(matrix),
+            calibration[LABEL_COLUMN].to_numpy(),
+        )
+    model.boosters = _fit_boosters(model, labelled, settings, BOOSTER_NAMES)
     return model

@@ -1,30 +1,49 @@
-"""The models stage's I/O edges: train (with a holdout evaluation) and forecast one issue date."""
+"""The models stage's I/O edges: backtest, train and register, promote, and forecast one issue date."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pandas as pd
 
 from features import build_features, feature_columns
 from features.table import LABEL_COLUMN
-from models.evaluate import baseline_columns, holdout_split, score_rows
-from models.lightgbm_model import fit_species_model, lightgbm_params
-from models.registry import artifact_dir, latest_models, model_version, table_checksum
+from models.backtest import rolling_origin_backtest
+from models.evaluate import score_rows
+from models.model_card import render_model_card, target_checks, truth_scores
+from models.lightgbm_model import PREDICTION_COLUMNS, fit_species_model, lightgbm_params
+from models.registry import (
+    artifact_dir,
+    auto_promote,
+    model_version,
+    promoted_models,
+    table_checksum,
+)
 from setnet.settings import Settings
 from setnet.warehouse import connect, replace_where, upsert
 
 
 @dataclass(frozen=True)
+class BacktestResult:
+    """A rolling-origin backtest: the version its data and parameters define, every forecast, the metrics."""
+
+    model_version: str
+    predictions: pd.DataFrame
+    metrics: pd.DataFrame
+
+
+@dataclass(frozen=True)
 class TrainResult:
-    """What a training run produced: the version, its window and the holdout metrics per species and lead."""
+    """What a training run produced: the version, its window, its backtest metrics and which species it now serves."""
 
     model_version: str
     train_start: date
     train_end: date
     metrics: pd.DataFrame
+    promoted_species: list[str]
 
 
 def training_table(settings: Settings) -> pd.DataFrame:
@@ -36,32 +55,45 @@ def training_table(settings: Settings) -> pd.DataFrame:
     return build_features(settings, pd.date_range(first, last, freq="D"))
 
 
-def evaluate_holdout(table: pd.DataFrame, catches: pd.DataFrame, settings: Settings) -> tuple[pd.DataFrame, pd.Timestamp]:
-    """Fit on days before the holdout, forecast the holdout: metrics per species and lead, and the cutoff."""
-    train, test, cutoff = holdout_split(table, settings.holdout_days)
-    features = feature_columns(table)
-    sites = sorted(table.site_id.unique())
-    scored = []
-    for species, species_test in test.groupby("species"):
-        model = fit_species_model(train[train.species == species], str(species), features, sites, settings)
-        predicted = model.predict(species_test)
-        scored.append(species_test.assign(actual_kg=species_test[LABEL_COLUMN]).join(predicted))
-    rows = pd.concat(scored)
-    rows = baseline_columns(catches[pd.to_datetime(catches.date) < cutoff], rows)
-    return score_rows(rows), cutoff
+def _catches(settings: Settings) -> pd.DataFrame:
+    with connect(settings.warehouse_path, read_only=True) as con:
+        return con.execute("SELECT date, site_id, species, catch_kg FROM catches").df()
+
+
+def _version_of(table: pd.DataFrame, settings: Settings) -> tuple[str, str, dict]:
+    params = lightgbm_params(settings) | {"rounds": settings.lightgbm_rounds, "calibration_days": settings.calibration_days}
+    checksum = table_checksum(table)
+    return model_version(checksum, params, feature_columns(table)), checksum, params
+
+
+def run_backtest(settings: Settings, species: list[str] | None = None, table: pd.DataFrame | None = None) -> BacktestResult:
+    """Rolling-origin backtest on all history; stores every forecast in `backtest_predictions` and metrics in `model_evaluations`."""
+    table = training_table(settings) if table is None else table
+    version, _, _ = _version_of(table, settings)
+    predictions = rolling_origin_backtest(table, _catches(settings), settings, species)
+    metrics = score_rows(predictions, settings.big_catch_alert_probability)
+    stored = predictions.assign(model_version=version)
+    for column in ("issue_date", "target_date", "fold_origin"):
+        stored[column] = pd.to_datetime(stored[column]).dt.date
+    evaluations = metrics.assign(
+        model_version=version, holdout_start=stored.fold_origin.min(), holdout_end=stored.target_date.max(),
+        folds=stored.fold_origin.nunique(),
+    )
+    with connect(settings.warehouse_path) as con:
+        for name in predictions.species.unique():
+            replace_where(con, "backtest_predictions", stored[stored.species == name],
+                          "model_version = ? AND species = ?", [version, name])
+        upsert(con, "model_evaluations", evaluations)
+    return BacktestResult(version, predictions, metrics)
 
 
 def train_models(settings: Settings) -> TrainResult:
-    """Evaluate on a time-ordered holdout, then fit on all history and register the models in `model_runs`."""
+    """Backtest, fit on all history, register in `model_runs`, and promote where the backtest beats the current model."""
     table = training_table(settings)
-    with connect(settings.warehouse_path, read_only=True) as con:
-        catches = con.execute("SELECT date, site_id, species, catch_kg FROM catches").df()
-    metrics, cutoff = evaluate_holdout(table, catches, settings)
+    backtest = run_backtest(settings, table=table)
+    version, checksum, params = _version_of(table, settings)
     features = feature_columns(table)
     sites = sorted(table.site_id.unique())
-    params = lightgbm_params(settings) | {"rounds": settings.lightgbm_rounds}
-    checksum = table_checksum(table)
-    version = model_version(checksum, params, features)
     labelled = table[table[LABEL_COLUMN].notna()]
     trained_at = datetime.now(UTC).replace(tzinfo=None)
     runs = []
@@ -77,19 +109,18 @@ def train_models(settings: Settings) -> TrainResult:
                 "data_checksum": checksum, "artifact_dir": str(folder.resolve()),
             }
         )
-    evaluations = metrics.assign(
-        model_version=version, holdout_start=cutoff.date(), holdout_end=labelled.target_date.max().date()
-    )
     with connect(settings.warehouse_path) as con:
         upsert(con, "model_runs", pd.DataFrame(runs))
-        upsert(con, "model_evaluations", evaluations)
-    return TrainResult(version, labelled.target_date.min().date(), labelled.target_date.max().date(), metrics)
+        promoted = auto_promote(con, version)
+    return TrainResult(version, labelled.target_date.min().date(), labelled.target_date.max().date(),
+                       backtest.metrics, promoted)
 
 
 def forecast_day(settings: Settings, issue_date: date) -> pd.DataFrame:
-    """Forecast every site and species for leads 1..max_lead_days from issue_date; replaces that day's rows in `forecasts`."""
+    """Forecast every site and species for leads 1..max_lead_days from issue_date with the promoted models;
+    replaces that day's rows in `forecasts` (intervals, probabilities, explanations and model version included)."""
     with connect(settings.warehouse_path, read_only=True) as con:
-        models = latest_models(con, settings.models_dir)
+        models = promoted_models(con)
     if not models:
         raise ValueError(f"no trained models in {settings.warehouse_path}: run `setnet train` first")
     rows = build_features(settings, pd.DatetimeIndex([pd.Timestamp(issue_date)]))
@@ -103,10 +134,12 @@ def forecast_day(settings: Settings, issue_date: date) -> pd.DataFrame:
         predicted = species_rows[["issue_date", "target_date", "lead_days", "site_id", "species", "ocean_date"]].join(
             model.predict(species_rows)
         )
-        forecasts.append(predicted.assign(model_version=version))
+        forecasts.append(predicted.assign(model_version=version, explanation=model.explain(species_rows)))
     table = pd.concat(forecasts).sort_values(["issue_date", "lead_days", "site_id", "species"]).reset_index(drop=True)
     for column in ("issue_date", "target_date", "ocean_date"):
         table[column] = pd.to_datetime(table[column]).dt.date
+    table = table[["issue_date", "target_date", "lead_days", "site_id", "species", *PREDICTION_COLUMNS,
+                   "model_version", "ocean_date", "explanation"]]
     with connect(settings.warehouse_path) as con:
         replace_where(con, "forecasts", table, "issue_date = ?", [issue_date])
     return table
@@ -118,3 +151,26 @@ def has_trained_models(settings: Settings) -> bool:
         return False
     with connect(settings.warehouse_path, read_only=True) as con:
         return con.execute("SELECT count(*) FROM model_runs").fetchone()[0] > 0
+
+
+def write_model_card(settings: Settings, truth_csv: Path | None, command: str) -> str:
+    """Markdown model card of the newest backtest (scored against the sample world's truth file when given)."""
+    with connect(settings.warehouse_path, read_only=True) as con:
+        latest = con.execute(
+            "SELECT model_version FROM backtest_predictions GROUP BY model_version ORDER BY max(target_date) DESC, "
+            "count(*) DESC LIMIT 1").fetchone()
+        if latest is None:
+            raise ValueError("no backtest in the warehouse: run `setnet backtest` or `setnet train` first")
+        version = latest[0]
+        metrics = con.execute("SELECT * FROM model_evaluations WHERE model_version = ? ORDER BY species, lead_days",
+                              [version]).df()
+        predictions = con.execute(
+            "SELECT * FROM backtest_predictions WHERE model_version = ? AND fold_origin = "
+            "(SELECT max(fold_origin) FROM backtest_predictions WHERE model_version = ?)", [version, version]).df()
+        period = con.execute("SELECT min(fold_origin), max(target_date) FROM backtest_predictions WHERE model_version = ?",
+                             [version]).fetchone()
+    truth_table = checks = None
+    if truth_csv is not None:
+        truth_table = truth_scores(predictions, pd.read_csv(truth_csv))
+        checks = target_checks(truth_table)
+    return render_model_card(version, metrics, truth_table, checks, period, command)

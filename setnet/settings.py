@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,10 @@ class Settings(BaseSettings):
     max_lead_days: int = Field(default=7, ge=1, le=14, description="Forecast leads 1..max_lead_days")
     quantiles: tuple[float, float, float] = (0.1, 0.5, 0.9)
     holdout_days: int = Field(default=180, ge=14, description="Last days of history held out for evaluation")
+    calibration_days: int = Field(default=120, ge=14, description="Last training days that calibrate the intervals")
+    backtest_min_train_days: int = Field(default=365, ge=60, description="History before the first backtest origin")
+    backtest_fold_days: int = Field(default=365, ge=14, description="Days forecast from each backtest origin")
+    big_catch_alert_probability: float = Field(default=0.4, gt=0, lt=1, description="p_big_catch that counts as a big-catch alert")
     random_seed: int = 42
     lightgbm_rounds: int = Field(default=300, ge=10)
     lightgbm_threads: int = Field(default=2, ge=1)
@@ -48,6 +53,18 @@ class Settings(BaseSettings):
     site_search_radius_km: float = Field(default=15.0, gt=0, description="Farthest sea cell a net may use")
     dask_scheduler_address: str | None = Field(default=None, description="tcp://host:port of a Dask cluster")
     timezone: str = "Asia/Tokyo"
+    product_table: Path | None = Field(default=None, description="TOML product table replacing ingest/tables/products.toml")
+    species_dictionary: Path | None = Field(default=None, description="CSV replacing ingest/tables/species.csv")
+    box_weight_table: Path | None = Field(default=None, description="CSV replacing ingest/tables/box_weights.csv")
+    fish_weight_table: Path | None = Field(default=None, description="CSV replacing ingest/tables/fish_weights.csv")
+    grid_margin_deg: float = Field(default=1.0, ge=0, description="A new grid store keeps the sites' box plus this")
+    ocean_forecast_max_lead_days: int = Field(default=10, ge=1, le=30, description="Longest ocean forecast lead stored")
+    ocean_radius_km: float = Field(default=10.0, ge=0, description="Radius (km) of the sea area averaged around a net")
+    climatology_start: date | None = Field(default=None, description="First day of the ocean reference period (default: the grid store's first day)")
+    climatology_end: date | None = Field(default=None, description="Last day of the ocean reference period, e.g. the training cutoff (default: none)")
+    swift_current_percentile: float = Field(default=90.0, gt=0, lt=100, description="Percentile of a net's current speed above which the current counts as swift")
+    catch_neighbour_count: int = Field(default=3, ge=0, description="Nearest other nets whose catches form the neighbour features")
+    feature_cache_dir: Path | None = Field(default=None, description="Cache of ocean references (default: <data-dir>/features)")
 
     @cached_property
     def warehouse_path(self) -> Path:
@@ -56,6 +73,10 @@ class Settings(BaseSettings):
     @cached_property
     def grid_store_path(self) -> Path:
         return self.data_dir / "grids.zarr"
+
+    @cached_property
+    def forecast_store_path(self) -> Path:
+        return self.data_dir / "ocean_forecasts.zarr"
 
     @cached_property
     def models_dir(self) -> Path:

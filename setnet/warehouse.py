@@ -96,6 +96,102 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (model_version, species, lead_days)
     );
     """,
+    # 2: ingest bookkeeping: files and their outcomes, provenance of grid values, no-operation days
+    """
+    CREATE TABLE ingested_files (
+        file VARCHAR PRIMARY KEY,
+        kind VARCHAR NOT NULL,
+        checksum VARCHAR NOT NULL,
+        context_checksum VARCHAR NOT NULL,
+        product VARCHAR,
+        rows_stored INTEGER NOT NULL,
+        rows_updated INTEGER NOT NULL,
+        rows_rejected INTEGER NOT NULL,
+        outcome VARCHAR NOT NULL,
+        reason VARCHAR,
+        write_id VARCHAR,
+        ingested_at TIMESTAMP DEFAULT current_timestamp
+    );
+    CREATE TABLE grid_sources (
+        date DATE NOT NULL,
+        variable VARCHAR NOT NULL,
+        product VARCHAR NOT NULL,
+        file VARCHAR NOT NULL,
+        checksum VARCHAR NOT NULL,
+        depths_m VARCHAR NOT NULL,
+        regridded BOOLEAN NOT NULL,
+        provisional BOOLEAN NOT NULL,
+        ingested_at TIMESTAMP DEFAULT current_timestamp,
+        PRIMARY KEY (date, variable, product)
+    );
+    CREATE TABLE ocean_forecast_sources (
+        issue_date DATE NOT NULL,
+        variable VARCHAR NOT NULL,
+        product VARCHAR NOT NULL,
+        file VARCHAR NOT NULL,
+        checksum VARCHAR NOT NULL,
+        lead_days VARCHAR NOT NULL,
+        regridded BOOLEAN NOT NULL,
+        ingested_at TIMESTAMP DEFAULT current_timestamp,
+        PRIMARY KEY (issue_date, variable, product)
+    );
+    CREATE TABLE no_operation_days (
+        date DATE NOT NULL,
+        site_id VARCHAR NOT NULL,
+        marker VARCHAR NOT NULL,
+        source_file VARCHAR NOT NULL,
+        ingested_at TIMESTAMP DEFAULT current_timestamp,
+        PRIMARY KEY (date, site_id)
+    );
+    """,
+    # 3: the forecasting workbench: backtests, promotion, probabilities and explanations
+    """
+    ALTER TABLE model_runs ADD COLUMN promoted_at TIMESTAMP;
+    ALTER TABLE model_evaluations ADD COLUMN folds INTEGER;
+    ALTER TABLE model_evaluations ADD COLUMN pinball_q10_kg DOUBLE;
+    ALTER TABLE model_evaluations ADD COLUMN pinball_q50_kg DOUBLE;
+    ALTER TABLE model_evaluations ADD COLUMN pinball_q90_kg DOUBLE;
+    ALTER TABLE model_evaluations ADD COLUMN pinball_kg DOUBLE;
+    ALTER TABLE model_evaluations ADD COLUMN mae_seasonal_naive_kg DOUBLE;
+    ALTER TABLE model_evaluations ADD COLUMN skill_vs_seasonal_naive DOUBLE;
+    ALTER TABLE model_evaluations ADD COLUMN big_catch_hit_rate DOUBLE;
+    ALTER TABLE model_evaluations ADD COLUMN big_catch_false_alarm_rate DOUBLE;
+    ALTER TABLE forecasts ADD COLUMN p_zero DOUBLE;
+    ALTER TABLE forecasts ADD COLUMN p_big_catch DOUBLE;
+    ALTER TABLE forecasts ADD COLUMN big_catch_threshold_kg DOUBLE;
+    ALTER TABLE forecasts ADD COLUMN explanation VARCHAR;
+    CREATE TABLE backtest_predictions (
+        model_version VARCHAR NOT NULL,
+        site_id VARCHAR NOT NULL,
+        species VARCHAR NOT NULL,
+        issue_date DATE NOT NULL,
+        target_date DATE NOT NULL,
+        lead_days INTEGER NOT NULL,
+        fold_origin DATE NOT NULL,
+        mean_kg DOUBLE NOT NULL,
+        q10_kg DOUBLE NOT NULL,
+        q50_kg DOUBLE NOT NULL,
+        q90_kg DOUBLE NOT NULL,
+        p_zero DOUBLE,
+        p_big_catch DOUBLE,
+        big_catch_threshold_kg DOUBLE,
+        actual_kg DOUBLE NOT NULL,
+        climatology_kg DOUBLE,
+        persistence_kg DOUBLE,
+        seasonal_naive_kg DOUBLE,
+        PRIMARY KEY (model_version, site_id, species, issue_date, lead_days)
+    );
+    CREATE TABLE tuning_trials (
+        tuning_id VARCHAR NOT NULL,
+        trial INTEGER NOT NULL,
+        species VARCHAR NOT NULL,
+        params VARCHAR NOT NULL,
+        mae_kg DOUBLE NOT NULL,
+        pinball_kg DOUBLE NOT NULL,
+        created_at TIMESTAMP DEFAULT current_timestamp,
+        PRIMARY KEY (tuning_id, trial, species)
+    );
+    """,
 )
 
 # Tables whose rows are keyed for idempotent upserts, with their primary keys.
@@ -108,6 +204,12 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "forecasts": ("issue_date", "target_date", "site_id", "species"),
     "model_runs": ("model_version", "species"),
     "model_evaluations": ("model_version", "species", "lead_days"),
+    "ingested_files": ("file",),
+    "grid_sources": ("date", "variable", "product"),
+    "ocean_forecast_sources": ("issue_date", "variable", "product"),
+    "no_operation_days": ("date", "site_id"),
+    "backtest_predictions": ("model_version", "site_id", "species", "issue_date", "lead_days"),
+    "tuning_trials": ("tuning_id", "trial", "species"),
 }
 
 

@@ -1,4 +1,5 @@
-"""Catch files: every row is stored or quarantined with a reason; reruns change nothing."""
+"""Catch files as cooperatives export them: every line is stored, a no-operation day, or quarantined with a reason;
+re-ingesting changes nothing; a corrected file replaces exactly its rows; a crash leaves the warehouse as it was."""
 
 from pathlib import Path
 
@@ -6,80 +7,279 @@ import pandas as pd
 import pytest
 
 from ingest import IngestError, ingest_catches, ingest_sites, parse_catch_table
+from ingest.dictionaries import load_catch_tables
 from setnet.settings import Settings
 from setnet.warehouse import connect
 
 SITES = pd.DataFrame({"site_id": ["himi", "iwase"], "name_ja": ["氷見", "岩瀬"], "name_en": ["Himi", "Iwase"]})
+LONG = ["date", "site_id", "species", "catch_kg"]
 
 
-def table(rows: list[list[str]], header: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=header, dtype=str)
+def table(rows: list[list[object]], header: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=header, dtype=object)
 
+
+def parse(rows: list[list[object]], header: list[str]):
+    return parse_catch_table(table(rows, header), SITES, "f.csv")
+
+
+def stored(settings: Settings) -> dict[str, pd.DataFrame]:
+    with connect(settings.warehouse_path, read_only=True) as con:
+        return {name: con.execute(f"SELECT * FROM {name} ORDER BY ALL").df()
+                for name in ("catches", "no_operation_days", "ingest_rejects", "ingested_files")}
+
+
+@pytest.fixture
+def registered(settings: Settings, sites_csv: Path) -> Settings:
+    ingest_sites(settings, sites_csv)
+    return settings
+
+
+# --- the pure parser -----------------------------------------------------------------------------------------
 
 def test_canonical_rows_are_accepted_and_species_names_mapped_to_codes() -> None:
-    raw = table([["2024-11-28", "himi", "ブリ", "120.5"], ["2024/11/29", "iwase", "sardine", "1,200"]],
-                ["date", "site_id", "species", "catch_kg"])
-    accepted, quarantined = parse_catch_table(raw, SITES, "f.csv")
-    assert quarantined.empty
-    assert accepted.species.tolist() == ["yellowtail", "sardine"]
-    assert accepted.catch_kg.tolist() == [120.5, 1200.0]
-    assert [str(d) for d in accepted.date] == ["2024-11-28", "2024-11-29"]
+    parsed = parse([["2024-11-28", "himi", "ブリ", "120.5"], ["2024/11/29", "iwase", "sardine", "1,200"]], LONG)
+    assert parsed.rejects.empty
+    assert parsed.catches.species.tolist() == ["yellowtail", "sardine"]
+    assert parsed.catches.catch_kg.tolist() == [120.5, 1200.0]
+    assert [str(d) for d in parsed.catches.date] == ["2024-11-28", "2024-11-29"]
 
 
-def test_japanese_headers_and_site_names_are_understood() -> None:
-    raw = table([["2024-11-28", "氷見", "マイワシ", "300"]], ["日付", "網名", "魚種", "漁獲量"])
-    accepted, quarantined = parse_catch_table(raw, SITES, "f.csv")
-    assert quarantined.empty
-    assert accepted.iloc[0][["site_id", "species", "catch_kg"]].tolist() == ["himi", "sardine", 300.0]
+@pytest.mark.parametrize("written", ["2024-11-28", "2024/11/28", "2024/11/28 0:00".replace(" 0:00", ""), "2024年11月28日",
+                                     "令和6年11月28日", "R6.11.28", "r6/11/28", "Ｒ６．１１．２８", "20241128"])
+def test_dates_as_cooperatives_write_them(written: str) -> None:
+    parsed = parse([[written, "himi", "ブリ", "1"]], LONG)
+    assert [str(d) for d in parsed.catches.date] == ["2024-11-28"], parsed.rejects.reason.tolist()
+
+
+@pytest.mark.parametrize(("written", "day"), [("令和元年5月1日", "2019-05-01"), ("H31.4.30", "2019-04-30"),
+                                              ("平成元年1月8日", "1989-01-08"), ("S64.1.7", "1989-01-07")])
+def test_era_dates_start_and_end_where_the_eras_do(written: str, day: str) -> None:
+    assert [str(d) for d in parse([[written, "himi", "ブリ", "1"]], LONG).catches.date] == [day]
+
+
+def test_japanese_headers_site_names_and_a_title_row_are_understood(tmp_path: Path) -> None:
+    parsed = parse([["2024-11-28", "氷見", "マイワシ", "300"]], ["日付", "網名", "魚種", "漁獲量（kg）"])
+    assert parsed.rejects.empty
+    assert parsed.catches.iloc[0][["site_id", "species", "catch_kg"]].tolist() == ["himi", "sardine", 300.0]
+
+
+def test_boxes_and_fish_counts_become_kilograms_through_the_tables() -> None:
+    tables = load_catch_tables()
+    parsed = parse([["2024-11-28", "氷見", "マイワシ", "12", "箱"],
+                    ["2024-11-28", "氷見", "フクラギ", "10", "本"],
+                    ["2024-11-28", "氷見", "ガンド", "2", "尾"],
+                    ["2024-11-28", "岩瀬", "スルメイカ", "3.5", "t"]], ["日付", "漁場", "魚種", "数量", "単位"])
+    assert parsed.rejects.empty
+    kg = parsed.catches.set_index(["site_id", "species"]).catch_kg
+    assert kg[("himi", "sardine")] == 12 * tables.weight_kg("box", "sardine", "")
+    assert kg[("himi", "yellowtail")] == pytest.approx(10 * 1.5 + 2 * 4.5)  # size classes summed into one species
+    assert kg[("iwase", "common_squid")] == 3500.0
+
+
+def test_a_wide_sheet_with_units_in_headers_and_values() -> None:
+    parsed = parse([["R6.11.28", "氷見", "3", "20", "12箱", "0"]],
+                   ["日付", "網名", "ブリ(本)", "ガンド(本)", "マイワシ", "ホタルイカ(kg)"])
+    assert parsed.rejects.empty
+    kg = parsed.catches.set_index("species").catch_kg.to_dict()
+    assert kg == {"yellowtail": 3 * 9.0 + 20 * 4.5, "sardine": 12 * 10.0, "firefly_squid": 0.0}
+
+
+@pytest.mark.parametrize("spelling", ["ぶり", "鰤", "ｶﾞﾝﾄﾞ", "ふくらぎ", "コズクラ", " ブリ "])
+def test_species_spellings_and_local_size_names_all_mean_yellowtail(spelling: str) -> None:
+    assert parse([["2024-11-28", "himi", spelling, "5"]], LONG).catches.species.tolist() == ["yellowtail"]
+
+
+def test_zero_is_a_haul_that_caught_nothing_and_休漁_or_blank_a_day_without_operation() -> None:
+    parsed = parse([["2024-11-28", "氷見", "0", ""], ["2024-11-29", "氷見", "休漁", ""], ["2024-11-30", "氷見", "", ""],
+                    ["2024-12-01", "氷見", "", "休"], ["2024-12-01", "岩瀬", "5", ""]],
+                   ["日付", "網名", "ブリ", "備考"])
+    assert parsed.rejects.empty
+    assert parsed.catches[["site_id", "catch_kg"]].values.tolist() == [["himi", 0.0], ["iwase", 5.0]]
+    no_op = {str(d): marker for d, marker in zip(parsed.no_operation.date, parsed.no_operation.marker)}
+    assert no_op == {"2024-11-29": "休漁", "2024-11-30": "blank", "2024-12-01": "休"}
 
 
 @pytest.mark.parametrize(
     ("row", "reason"),
     [
-        (["2024-13-40", "himi", "ブリ", "1"], "unreadable date"),
-        (["2024-11-28", "nowhere", "ブリ", "1"], "unknown site: nowhere"),
-        (["2024-11-28", "himi", "マグロ", "1"], "unknown species: マグロ"),
-        (["2024-11-28", "himi", "ブリ", "many"], "catch is not a number"),
-        (["2024-11-28", "himi", "ブリ", "-5"], "negative catch"),
+        (["2024-13-40", "himi", "ブリ", "1"], "unparseable date '2024-13-40'"),
+        (["H31.5.1", "himi", "ブリ", "1"], "unparseable date 'H31.5.1'"),  # 平成 ended on 30 April 2019
+        (["2024-11-28", "nowhere", "ブリ", "1"], "unknown site 'nowhere' (not an id or name in the site registry)"),
+        (["2024-11-28", "himi", "マグロ", "1"], "unknown species 'マグロ' (add it to the species dictionary)"),
+        (["2024-11-28", "himi", "ブリ", "many"], "quantity 'many' is not a number"),
+        (["2024-11-28", "himi", "ブリ", "-5"], "negative quantity '-5'"),
+        (["2024-11-28", "himi", "ブリ", "5俵"], "unknown unit '俵'"),
+        (["2024-11-28", "himi", "ブリ", "休漁"], "no-operation marker '休漁' but line 2 records a catch"),
     ],
 )
-def test_bad_rows_are_quarantined_with_their_reason_and_line(row: list[str], reason: str) -> None:
-    raw = table([["2024-11-27", "himi", "ブリ", "10"], row], ["date", "site_id", "species", "catch_kg"])
-    accepted, quarantined = parse_catch_table(raw, SITES, "f.csv")
-    assert len(accepted) == 1 and len(quarantined) == 1
-    assert reason in quarantined.reason.iloc[0]
-    assert quarantined.line.iloc[0] == 3  # header is line 1
+def test_bad_rows_are_quarantined_with_a_reason_a_person_can_act_on(row: list[str], reason: str) -> None:
+    parsed = parse([["2024-11-28", "himi", "sardine", "10"], row], LONG)
+    assert len(parsed.catches) == 1 and len(parsed.rejects) == 1
+    assert reason in parsed.rejects.reason.iloc[0]
+    assert parsed.rejects.line.iloc[0] == 3  # header is line 1
+    assert parsed.rejects.raw.iloc[0] == ",".join(row)
+
+
+def test_a_count_without_a_mean_weight_is_quarantined_and_its_species_not_half_stored(tmp_path: Path) -> None:
+    weights = tmp_path / "fish.csv"
+    weights.write_text("species,size_class,kg_per_fish\nyellowtail,フクラギ,1.5\n", encoding="utf-8")
+    tables = load_catch_tables(Settings(data_dir=tmp_path, fish_weight_table=weights))
+    parsed = parse_catch_table(table([["2024-11-28", "氷見", "10", "3"]], ["日付", "網名", "フクラギ(本)", "ガンド(本)"]),
+                               SITES, "f.csv", tables)
+    assert parsed.catches.empty  # フクラギ alone would understate the yellowtail catch
+    assert "no weight for yellowtail size class ガンド in fish_weights.csv" in parsed.rejects.reason.iloc[0]
 
 
 def test_a_duplicate_key_is_quarantined_pointing_at_the_first_line() -> None:
-    raw = table([["2024-11-28", "himi", "ブリ", "10"], ["2024-11-28", "himi", "ブリ", "12"]],
-                ["date", "site_id", "species", "catch_kg"])
-    accepted, quarantined = parse_catch_table(raw, SITES, "f.csv")
-    assert accepted.catch_kg.tolist() == [10.0]
-    assert quarantined.reason.iloc[0].startswith("duplicate of line 2")
+    parsed = parse([["2024-11-28", "himi", "ブリ", "10"], ["2024-11-28", "himi", "ブリ", "12"]], LONG)
+    assert parsed.catches.catch_kg.tolist() == [10.0]
+    assert parsed.rejects.reason.iloc[0].startswith("duplicate of line 2")
 
 
-def test_a_file_without_a_catch_column_is_a_one_line_error() -> None:
-    raw = table([["2024-11-28", "himi", "ブリ"]], ["date", "site_id", "species"])
-    with pytest.raises(IngestError, match=r"f\.csv: no column for catch_kg") as error:
-        parse_catch_table(raw, SITES, "f.csv")
+def test_a_file_without_a_quantity_column_is_a_one_line_error() -> None:
+    with pytest.raises(IngestError, match=r"f\.csv: no column for quantity") as error:
+        parse([["2024-11-28", "himi", "ブリ"]], ["date", "site_id", "species"])
     assert "\n" not in str(error.value)
 
 
-def test_shift_jis_files_are_stored_and_reruns_are_idempotent(settings: Settings, sites_csv: Path, tmp_path: Path) -> None:
-    ingest_sites(settings, sites_csv)
+# --- files, encodings, workbooks -------------------------------------------------------------------------------
+
+EXPORT = "日付,網名,魚種,漁獲量,単位\n令和6年11月28日,氷見,ブリ,120,kg\n2024/11/28,氷見,マグロ,5,kg\n2024-11-29,岩瀬,スルメイカ,4,箱\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932", "shift_jis"])
+def test_csv_exports_in_every_encoding_store_the_same_rows(encoding: str, registered: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(("組合日報 2024年11月\n" + EXPORT).encode(encoding))  # a title line above the header
+    result = ingest_catches(registered, [path])
+    assert (result.rows_read, result.rows_stored, result.rows_quarantined) == (3, 2, 1)
+    rows = stored(registered)
+    assert rows["catches"][["site_id", "species", "catch_kg"]].values.tolist() == [
+        ["himi", "yellowtail", 120.0], ["iwase", "common_squid", 20.0]]
+    assert rows["ingest_rejects"][["line", "reason"]].values.tolist() == [
+        [4, "unknown species 'マグロ' (add it to the species dictionary)"]]
+
+
+def test_an_xlsx_workbook_with_a_wide_sheet_per_month(registered: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "日報.xlsx"
+    with pd.ExcelWriter(path, engine="openpyxl") as book:
+        pd.DataFrame([["氷見定置 漁獲日報"], [None]]).to_excel(book, sheet_name="11月", header=False, index=False)
+        pd.DataFrame({"日付": [pd.Timestamp("2024-11-28"), "R6.11.29"], "網名": ["氷見", "氷見"],
+                      "フクラギ(本)": [10, None], "マイワシ(kg)": [250.5, "休漁"], "合計": [265.5, None]}
+                     ).to_excel(book, sheet_name="11月", startrow=2, index=False)
+        pd.DataFrame({"日付": ["2024/12/01"], "網名": ["岩瀬"], "フクラギ(本)": [4], "マイワシ(kg)": [0]}
+                     ).to_excel(book, sheet_name="12月", index=False)
+    result = ingest_catches(registered, [path])
+    assert result.rows_quarantined == 0 and result.no_operation_days == 1
+    catches = stored(registered)["catches"]
+    assert catches[["date", "site_id", "species", "catch_kg"]].astype(str).values.tolist() == [
+        ["2024-11-28", "himi", "sardine", "250.5"], ["2024-11-28", "himi", "yellowtail", "15.0"],
+        ["2024-12-01", "iwase", "sardine", "0.0"], ["2024-12-01", "iwase", "yellowtail", "6.0"]]
+    assert set(catches.source_file) == {str(path.resolve())}
+
+
+def test_canonical_parquet_files_are_read(registered: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "catches.parquet"
+    pd.DataFrame({"date": pd.to_datetime(["2024-11-28"]).date, "site_id": ["uozu"], "species": ["firefly_squid"],
+                  "catch_kg": [12.5]}).to_parquet(path)
+    assert ingest_catches(registered, [path]).rows_stored == 1
+
+
+# --- the warehouse: idempotent, corrections, tracking, crashes --------------------------------------------------
+
+def test_reingesting_the_same_file_changes_nothing(registered: Settings, tmp_path: Path) -> None:
     path = tmp_path / "exports" / "export.csv"
     path.parent.mkdir()
-    text = "日付,網名,魚種,漁獲量\n2024-11-28,氷見,ブリ,120\n2024-11-28,氷見,マグロ,5\n2024-11-29,岩瀬,スルメイカ,40\n"
-    path.write_bytes(text.encode("cp932"))
-    first = ingest_catches(settings, [path])
-    second = ingest_catches(settings, [path.parent])  # a folder works too
-    assert (first.rows_read, first.rows_stored, first.rows_quarantined) == (3, 2, 1)
-    assert second == first
-    with connect(settings.warehouse_path, read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM catches").fetchone()[0] == 2
-        assert con.execute("SELECT count(*) FROM ingest_rejects").fetchone()[0] == 1
-        assert con.execute("SELECT reason FROM ingest_rejects").fetchone()[0] == "unknown species: マグロ"
+    path.write_text(EXPORT, encoding="utf-8")
+    first = ingest_catches(registered, [path])
+    before = stored(registered)
+    second = ingest_catches(registered, [path.parent])  # the folder: the same file again
+    assert (second.files_unchanged, second.rows_stored, second.rows_quarantined) == (1, 0, 0)
+    after = stored(registered)
+    for name in before:
+        pd.testing.assert_frame_equal(after[name], before[name])
+    record = after["ingested_files"].iloc[0]
+    assert (record.kind, record.outcome, record.rows_stored, record.rows_rejected) == ("catches", "stored", 2, 1)
+    assert first.rows_stored == 2
+
+
+def test_a_corrected_file_replaces_exactly_the_rows_it_covers(registered: Settings, tmp_path: Path) -> None:
+    other = tmp_path / "other.csv"
+    other.write_text("date,site_id,species,catch_kg\n2024-11-28,uozu,sardine,7\n", encoding="utf-8")
+    path = tmp_path / "export.csv"
+    path.write_text(EXPORT, encoding="utf-8")
+    ingest_catches(registered, [other, path])
+    path.write_text("日付,網名,魚種,漁獲量\n2024-11-28,氷見,ブリ,130\n2024-11-30,氷見,ブリ,0\n", encoding="utf-8")
+    result = ingest_catches(registered, [path])
+    assert (result.rows_stored, result.rows_updated, result.rows_removed, result.rows_quarantined) == (1, 1, 1, 0)
+    rows = stored(registered)
+    assert rows["catches"][["date", "site_id", "catch_kg"]].astype(str).values.tolist() == [
+        ["2024-11-28", "himi", "130.0"], ["2024-11-28", "uozu", "7.0"], ["2024-11-30", "himi", "0.0"]]
+    assert rows["ingest_rejects"].empty  # the old version's reject went with it
+
+
+def test_a_site_registered_later_lets_the_same_file_be_ingested_again(registered: Settings, sites_csv: Path,
+                                                                      tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("date,site_id,species,catch_kg\n2024-11-28,namerikawa,sardine,7\n", encoding="utf-8")
+    assert ingest_catches(registered, [path]).rows_quarantined == 1
+    registry = sites_csv.read_text(encoding="utf-8") + "namerikawa,滑川,Namerikawa,c,36.78,137.33,40,0\n"
+    sites_csv.write_text(registry, encoding="utf-8")
+    ingest_sites(registered, sites_csv)
+    result = ingest_catches(registered, [path])
+    assert (result.files_unchanged, result.rows_stored, result.rows_quarantined) == (0, 1, 0)
+    assert stored(registered)["ingest_rejects"].empty
+
+
+def test_a_no_operation_marker_never_hides_another_files_catch(registered: Settings, tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("date,site_id,species,catch_kg\n2024-11-28,himi,sardine,7\n", encoding="utf-8")
+    (tmp_path / "b.csv").write_text("日付,網名,マイワシ\n2024-11-28,氷見,休漁\n2024-11-29,氷見,休漁\n", encoding="utf-8")
+    ingest_catches(registered, [tmp_path / "a.csv"])
+    ingest_catches(registered, [tmp_path / "b.csv"])
+    rows = stored(registered)
+    assert rows["no_operation_days"].date.astype(str).str[:10].tolist() == ["2024-11-29"]
+    assert "but " in rows["ingest_rejects"].reason.iloc[0] and "a.csv stored catches" in rows["ingest_rejects"].reason.iloc[0]
+
+
+def test_an_unreadable_file_fails_with_its_reason_after_the_others_are_stored(registered: Settings,
+                                                                             tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "good.csv").write_text(EXPORT, encoding="utf-8")
+    (folder / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    (folder / "utf16.csv").write_bytes("date,site_id,species,catch_kg\n2024-11-28,himi,ブリ,1\n".encode("utf-16"))
+    with pytest.raises(IngestError, match=r"2 of 3 catch files unreadable.*broken\.xlsx: not a readable XLSX") as error:
+        ingest_catches(registered, [folder])
+    assert "\n" not in str(error.value)
+    rows = stored(registered)
+    assert len(rows["catches"]) == 2
+    assert rows["ingested_files"].set_index(rows["ingested_files"].file.map(lambda f: Path(f).name)).outcome.to_dict() == {
+        "broken.xlsx": "rejected", "good.csv": "stored", "utf16.csv": "rejected"}
+
+
+def test_a_crash_part_way_through_a_file_leaves_the_warehouse_as_before(registered: Settings, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(EXPORT, encoding="utf-8")
+    ingest_catches(registered, [path])
+    before = stored(registered)
+    path.write_text("日付,網名,魚種,漁獲量\n2024-12-05,氷見,ブリ,1\n2024-12-06,氷見,???,1\n", encoding="utf-8")
+    import ingest.catches as catches_module
+
+    real_upsert = catches_module.upsert
+
+    def crash_on_rejects(con, table_name, rows):
+        if table_name == "ingest_rejects":
+            raise OSError("disk full")
+        return real_upsert(con, table_name, rows)
+
+    monkeypatch.setattr(catches_module, "upsert", crash_on_rejects)
+    with pytest.raises(OSError, match="disk full"):
+        ingest_catches(registered, [path])
+    after = stored(registered)
+    for name in before:
+        pd.testing.assert_frame_equal(after[name], before[name])
 
 
 def test_catches_need_the_site_registry_first(settings: Settings, tmp_path: Path) -> None:
@@ -87,3 +287,16 @@ def test_catches_need_the_site_registry_first(settings: Settings, tmp_path: Path
     path.write_text("date,site_id,species,catch_kg\n2024-11-28,himi,ブリ,1\n", encoding="utf-8")
     with pytest.raises(IngestError, match="no sites in the warehouse"):
         ingest_catches(settings, [path])
+
+
+def test_a_user_species_dictionary_adds_local_names(registered: Settings, tmp_path: Path) -> None:
+    dictionary = tmp_path / "species.csv"
+    dictionary.write_text("name,species,size_class\nツバイソ,yellowtail,コズクラ\n", encoding="utf-8")
+    custom = Settings(data_dir=registered.data_dir, species_dictionary=dictionary)
+    path = tmp_path / "c.csv"
+    path.write_text("日付,網名,魚種,漁獲量,単位\n2024-11-28,氷見,ツバイソ,10,本\n", encoding="utf-8")
+    ingest_catches(custom, [path])
+    assert stored(custom)["catches"].catch_kg.tolist() == [5.0]  # 10 fish x 0.5 kg (コズクラ)
+    dictionary.write_text("name,species,size_class\nツバイソ,tuna,\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="species 'tuna' is not one of"):
+        ingest_catches(custom, [path])

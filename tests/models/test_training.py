@@ -1,71 +1,61 @@
-"""Models: time-ordered holdout against baselines, ordered quantiles, reproducible versions, idempotent forecasts."""
+"""Training: registered, reproducible, promoted only when better; forecasts carry intervals, probabilities, reasons."""
 
+import json
 from datetime import date
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from features.table import LABEL_COLUMN
-from models import forecast_day, has_trained_models, train_models
-from models.baselines import climatology_table
-from models.evaluate import holdout_split, score_rows, skill
+from models import forecast_day, has_trained_models, list_models, promote, run_backtest, train_models
 from setnet.settings import Settings
 from setnet.warehouse import connect
 
 
-def test_the_holdout_is_time_ordered() -> None:
-    issue = pd.date_range("2024-01-01", periods=100, freq="D").repeat(2)
-    table = pd.DataFrame({"issue_date": issue, "lead_days": [1, 7] * 100})
-    table["target_date"] = table.issue_date + pd.to_timedelta(table.lead_days, unit="D")
-    table[LABEL_COLUMN] = 1.0
-    train, test, cutoff = holdout_split(table, holdout_days=30)
-    assert train.target_date.max() < cutoff <= test.issue_date.min()
-
-
-def test_skill_is_one_minus_the_error_ratio() -> None:
-    assert skill(5.0, 10.0) == 0.5
-    assert skill(10.0, 5.0) == -1.0
-
-
-def test_scores_count_coverage_of_the_80_percent_interval() -> None:
-    rows = pd.DataFrame({"species": "sardine", "lead_days": 1, "actual_kg": [1.0, 5.0, 9.0, 20.0],
-                         "mean_kg": 5.0, "q10_kg": 2.0, "q90_kg": 10.0, "climatology_kg": 6.0, "persistence_kg": 1.0})
-    scores = score_rows(rows).iloc[0]
-    assert scores.coverage_80 == 0.5
-    assert scores.mae_kg == pytest.approx((4 + 0 + 4 + 15) / 4)
-    assert scores.mae_climatology_kg == pytest.approx((5 + 1 + 3 + 14) / 4)
-
-
-def test_climatology_is_a_smoothed_mean_by_day_of_year_across_the_new_year() -> None:
-    catches = pd.DataFrame({"date": [date(2023, 12, 31), date(2024, 1, 1)], "site_id": "a", "species": "sardine",
-                            "catch_kg": [10.0, 30.0]})
-    table = climatology_table(catches).set_index("day_of_year")
-    assert table.loc[1, "climatology_kg"] == pytest.approx(20.0)
-    assert table.loc[365, "climatology_kg"] == pytest.approx(20.0)
-    assert np.isnan(table.loc[180, "climatology_kg"])
-
-
-@pytest.mark.slow
-def test_training_registers_models_and_forecasts_replace_their_day(small_world: Settings) -> None:
-    assert not has_trained_models(small_world)
-    first = train_models(small_world)
-    again = train_models(small_world)
-    assert first.model_version == again.model_version  # same data and seed, same version
-    assert set(first.metrics.columns) >= {"mae_kg", "coverage_80", "skill_vs_climatology", "skill_vs_persistence"}
-    issue_date = date(2024, 4, 29)
-    table = forecast_day(small_world, issue_date)
-    assert len(table) == 3 * 4 * 7
-    assert (table.q10_kg <= table.q50_kg).all() and (table.q50_kg <= table.q90_kg).all()
-    assert (table[["mean_kg", "q10_kg"]] >= 0).all().all()
-    repeated = forecast_day(small_world, issue_date)
-    pd.testing.assert_frame_equal(table, repeated)
-    with connect(small_world.warehouse_path, read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM forecasts").fetchone()[0] == 3 * 4 * 7
-        assert con.execute("SELECT count(DISTINCT species) FROM model_runs").fetchone()[0] == 4
-        assert con.execute("SELECT count(*) FROM model_evaluations").fetchone()[0] == 4 * 7
+@pytest.fixture
+def trainable(small_world: Settings) -> Settings:
+    """The small world with a backtest short enough for its 60 days."""
+    return small_world.model_copy(update={"backtest_min_train_days": 60, "backtest_fold_days": 20,
+                                          "calibration_days": 14})
 
 
 def test_forecasting_without_a_model_says_what_to_do(small_world: Settings) -> None:
     with pytest.raises(ValueError, match="run `setnet train` first"):
         forecast_day(small_world, date(2024, 4, 29))
+
+
+@pytest.mark.slow
+def test_a_backtest_stores_every_forecast_and_its_metrics(trainable: Settings) -> None:
+    result = run_backtest(trainable.model_copy(update={"backtest_min_train_days": 30}), species=["sardine"])
+    assert set(result.predictions.species) == {"sardine"}
+    assert (result.predictions.issue_date >= result.predictions.fold_origin).all()
+    with connect(trainable.warehouse_path, read_only=True) as con:
+        stored = con.execute("SELECT count(*) FROM backtest_predictions WHERE model_version = ?",
+                             [result.model_version]).fetchone()[0]
+        metrics = con.execute("SELECT * FROM model_evaluations WHERE model_version = ?", [result.model_version]).df()
+    assert stored == len(result.predictions)
+    assert sorted(metrics.lead_days) == list(range(1, 8))
+
+
+@pytest.mark.slow
+def test_training_registers_promotes_and_forecasts_reproducibly(trainable: Settings) -> None:
+    settings = trainable.model_copy(update={"backtest_min_train_days": 30})
+    assert not has_trained_models(settings)
+    first = train_models(settings)
+    assert first.promoted_species == ["common_squid", "firefly_squid", "sardine", "yellowtail"]
+    again = train_models(settings)
+    assert again.model_version == first.model_version  # same data and seed, same version
+    assert again.promoted_species == []  # already serving
+    issue_date = date(2024, 4, 29)
+    table = forecast_day(settings, issue_date)
+    assert len(table) == 3 * 4 * 7
+    assert (table.q10_kg <= table.q50_kg).all() and (table.q50_kg <= table.q90_kg).all()
+    assert table[["p_zero", "p_big_catch"]].apply(lambda p: p.between(0, 1)).all().all()
+    reasons = json.loads(table.explanation.iloc[0])
+    assert len(reasons) == 3 and {"feature", "value", "effect_kg"} <= set(reasons[0])
+    pd.testing.assert_frame_equal(table, forecast_day(settings, issue_date))
+    with connect(settings.warehouse_path) as con:
+        assert con.execute("SELECT count(*) FROM forecasts").fetchone()[0] == 3 * 4 * 7
+        listed = list_models(con)
+        assert listed.serving.all() and set(listed.species) == {"common_squid", "firefly_squid", "sardine", "yellowtail"}
+        with pytest.raises(ValueError, match="no model m0000 in the registry"):
+            promote(con, "m0000")

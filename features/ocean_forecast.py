@@ -1,0 +1,124 @@
+"""Forecast-time ocean values: for lead L, the ocean forecast issued on D for D+L where the forecast store has
+one, else the ocean state known on D ("persisted analysis"), with `ocean_source` saying which.
+
+The forecast store (written by ingest, `<data-dir>/ocean_forecasts.zarr`) has dims (issue_time, lead_days, depth,
+lat, lon) and the grid store's variables. A forecast issued on D is known on D: nothing leaks backwards. The
+reader is defensive: no store, another axis name, a lead missing, a day missing -> persisted values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dask.array as da
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from features.ocean import BASE_SIGNALS, SiteFootprints, site_footprints, site_signal_array
+
+POINT_COLUMNS = [column for column, (_, _, kind) in BASE_SIGNALS.items() if kind == "point"]
+# Target column -> the known-on-D ocean column it persists when there is no forecast.
+TARGET_COLUMNS = {
+    "target_temp_surface_c": "temp_surface_c",
+    "target_temp_50m_c": "temp_50m_c",
+    "target_temp_100m_c": "temp_100m_c",
+    "target_salinity_psu": "salinity_psu",
+    "target_current_speed_ms": "current_speed_ms",
+    "target_current_along_ms": "current_along_ms",
+    "target_current_across_ms": "current_across_ms",
+    "target_ssh_m": "ssh_m",
+}
+SOURCE_FORECAST, SOURCE_PERSISTED = "forecast", "persisted analysis"
+ISSUE_AXES = ("issue_time", "issue_date", "forecast_reference_time")
+LEAD_AXES = ("lead_days", "lead", "forecast_period")
+
+
+def open_forecast_store(path: Path | None) -> xr.Dataset | None:
+    """The ocean forecast store as a lazy Dataset, or None when there is none (or it is not a forecast store)."""
+    if path is None or not Path(path).exists():
+        return None
+    try:
+        store = xr.open_zarr(path, consolidated=False, chunks={})
+    except (OSError, ValueError, KeyError):
+        return None
+    issue = next((a for a in ISSUE_AXES if a in store.dims), None)
+    lead = next((a for a in LEAD_AXES if a in store.dims), None)
+    if issue is None or lead is None or "temp_c" not in store:
+        return None
+    return store.rename({issue: "issue_time", lead: "lead_days"})
+
+
+def _lead_days(values: np.ndarray) -> np.ndarray:
+    if np.issubdtype(values.dtype, np.timedelta64):
+        return (values / np.timedelta64(1, "D")).round().astype(int)
+    return np.asarray(values).round().astype(int)
+
+
+def forecast_site_values(store: xr.Dataset, sites: pd.DataFrame, issue_dates: pd.DatetimeIndex, lead_days: list[int],
+                         max_distance_km: float, footprints: SiteFootprints | None = None) -> pd.DataFrame:
+    """Forecast store -> point values at each net's nearest sea cell: issue_date, lead_days, site_id, POINT_COLUMNS.
+
+    Only (issue date, lead) pairs the store holds are returned. `footprints` must lie on the store's grid (the
+    caller checks); without them the nearest sea cells are looked up on the store itself.
+    """
+    issued = pd.DatetimeIndex(store.issue_time.values).normalize()
+    leads = _lead_days(store.lead_days.values)
+    issue_index = issued.get_indexer(pd.DatetimeIndex(issue_dates))
+    lead_index = pd.Index(leads).get_indexer(lead_days)
+    issue_index, lead_index = issue_index[issue_index >= 0], lead_index[lead_index >= 0]
+    empty = pd.DataFrame(columns=["issue_date", "lead_days", "site_id", *POINT_COLUMNS])
+    if not len(issue_index) or not len(lead_index):
+        return empty
+    picked = store.isel(issue_time=issue_index, lead_days=lead_index)
+    n_issue, n_lead = len(issue_index), len(lead_index)
+    variables = {}
+    for name in store.data_vars:
+        variable = picked[name].transpose("issue_time", "lead_days", ...)
+        data = variable.data if isinstance(variable.data, da.Array) else da.from_array(variable.data)
+        data = data.rechunk({1: -1}).reshape((n_issue * n_lead, *data.shape[2:]))
+        variables[name] = (("time", *variable.dims[2:]), data)
+    flat = xr.Dataset(variables, coords={"time": np.arange(n_issue * n_lead), "lat": store.lat.values,
+                                         "lon": store.lon.values, **({"depth": store.depth.values} if "depth" in store.dims else {})})
+    if footprints is None:
+        footprints = site_footprints(flat, sites, max_distance_km, 0.0)
+    values = site_signal_array(flat, footprints, POINT_COLUMNS).compute()
+    n_sites = len(footprints.site_ids)
+    frame = pd.DataFrame(values.reshape(-1, len(POINT_COLUMNS)).astype(np.float64), columns=POINT_COLUMNS)
+    frame.insert(0, "site_id", np.tile(np.asarray(footprints.site_ids, dtype=object), n_issue * n_lead))
+    frame.insert(0, "lead_days", np.repeat(np.tile(leads[lead_index], n_issue), n_sites))
+    frame.insert(0, "issue_date", np.repeat(issued[issue_index].values, n_lead * n_sites))
+    return frame.dropna(subset=POINT_COLUMNS, how="all").reset_index(drop=True)
+
+
+def forecast_cube(site_forecasts: pd.DataFrame | None, issue_dates: pd.DatetimeIndex, lead_days: list[int],
+                  site_ids: list[str]) -> np.ndarray:
+    """Long forecast point values -> (issue, lead, site, POINT_COLUMNS) float array, NaN where no forecast."""
+    cube = np.full((len(issue_dates), len(lead_days), len(site_ids), len(POINT_COLUMNS)), np.nan)
+    if site_forecasts is None or site_forecasts.empty:
+        return cube
+    frame = site_forecasts.assign(issue_date=pd.to_datetime(site_forecasts.issue_date).dt.normalize())
+    i = pd.DatetimeIndex(issue_dates).get_indexer(frame.issue_date)
+    lead = pd.Index(lead_days).get_indexer(frame.lead_days)
+    s = pd.Index(site_ids).get_indexer(frame.site_id)
+    keep = (i >= 0) & (lead >= 0) & (s >= 0)
+    for k, column in enumerate(POINT_COLUMNS):
+        if column in frame:
+            cube[i[keep], lead[keep], s[keep], k] = frame[column].to_numpy(float)[keep]
+    return cube
+
+
+def target_values(cube: np.ndarray, bearing_rad: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Forecast cube -> (TARGET_COLUMNS, (issue, lead, site, column) values, (issue, lead, site) bool has_forecast)."""
+    point = {column: cube[..., k] for k, column in enumerate(POINT_COLUMNS)}
+    east, north = point["current_east_ms"], point["current_north_ms"]
+    derived = {
+        "temp_surface_c": point["temp_surface_c"], "temp_50m_c": point["temp_50m_c"],
+        "temp_100m_c": point["temp_100m_c"], "salinity_psu": point["salinity_psu"],
+        "current_speed_ms": np.hypot(east, north),
+        "current_along_ms": east * np.sin(bearing_rad) + north * np.cos(bearing_rad),
+        "current_across_ms": east * np.cos(bearing_rad) - north * np.sin(bearing_rad),
+        "ssh_m": point["ssh_m"],
+    }
+    values = np.stack([derived[source] for source in TARGET_COLUMNS.values()], axis=-1)
+    return list(TARGET_COLUMNS), values, np.isfinite(cube).any(axis=-1)

@@ -1,0 +1,95 @@
+"""Ocean forecast files (one issue time, several days ahead) -> the forecast store, apart from the analyses.
+
+Store layout (`<data-dir>/ocean_forecasts.zarr`): dims (issue_time, lead_days, depth, lat, lon); issue_time is
+the issue date at 00:00 (a regular daily axis); lead_days 0..ocean_forecast_max_lead_days counts days from the
+issue date to the valid day (lead 0 = the issue day). Same variables, units and grid as the grid store.
+A forecast issued on D may be used for forecasts issued on D or later, never earlier: nothing leaks backwards.
+
+A file is a forecast when `--forecast` says so, when its product is marked `forecast = true`, or when it carries
+a CF `forecast_reference_time` (or HYCOM's `time_run`); its issue time comes from that coordinate, a global
+attribute `forecast_reference_time`, or `--issue-date`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ingest.errors import IngestError
+from ingest.grids import normalise_grid
+from ingest.products import Product
+from ingest.store import open_store
+
+FORECAST_AXIS = "issue_time"
+REFERENCE_TIME_NAMES = ("forecast_reference_time", "time_run", "reftime", "reference_time")
+LEAD_NAMES = ("forecast_period", "tau", "leadtime", "lead_time")
+
+
+def _reference_time_variable(ds: xr.Dataset) -> str | None:
+    """Name of the variable or coordinate holding the forecast's issue (reference) time."""
+    for name in [*ds.coords, *ds.data_vars]:
+        if ds[name].attrs.get("standard_name") == "forecast_reference_time":
+            return str(name)
+    lowered = {str(n).lower(): str(n) for n in [*ds.coords, *ds.data_vars]}
+    return next((lowered[n] for n in REFERENCE_TIME_NAMES if n in lowered), None)
+
+
+def is_forecast_file(ds: xr.Dataset, product: Product, flag: bool | None) -> bool:
+    """Whether a file is an ocean forecast: the `--forecast` flag, else the product table, else its reference time."""
+    if flag is not None:
+        return flag
+    return product.forecast or _reference_time_variable(ds) is not None
+
+
+def issue_time_of(ds: xr.Dataset, source: str, issue_date: str | None = None) -> pd.Timestamp:
+    """The forecast's issue day: reference-time coordinate, global attribute, or `issue_date`; IngestError if none."""
+    name = _reference_time_variable(ds)
+    values = []
+    if name is not None:
+        reference = ds[name]
+        if not np.issubdtype(reference.dtype, np.datetime64):
+            reference = xr.decode_cf(reference.to_dataset(name="r"))["r"]
+        values = pd.DatetimeIndex(np.atleast_1d(reference.values)).dropna().unique()
+        if len(values) > 1:
+            raise IngestError(f"{source}: holds {len(values)} forecast issue times; setnet takes one issue per file")
+    if len(values) == 1:
+        return pd.Timestamp(values[0]).floor("D")
+    for key in ("forecast_reference_time", "reference_time", "issue_time"):
+        if key in ds.attrs:
+            try:
+                return pd.Timestamp(str(ds.attrs[key])).tz_localize(None).floor("D")
+            except ValueError:
+                raise IngestError(f"{source}: global attribute {key}={ds.attrs[key]!r} is not a time") from None
+    if issue_date:
+        return pd.Timestamp(issue_date).floor("D")
+    raise IngestError(f"{source}: a forecast file without an issue time (no forecast_reference_time): "
+                      "pass --issue-date YYYY-MM-DD")
+
+
+def normalise_forecast(ds: xr.Dataset, source: str, product: Product, issue_date: str | None = None,
+                       max_lead_days: int = 10) -> xr.Dataset:
+    """Provider forecast file -> canonical forecast (issue_time[1], lead_days, depth, lat, lon), daily means per valid day."""
+    issued = issue_time_of(ds, source, issue_date)
+    drop = [n for n in [*ds.coords, *ds.data_vars] if str(n).lower() in (*REFERENCE_TIME_NAMES, *LEAD_NAMES)
+            or ds[n].attrs.get("standard_name") in ("forecast_reference_time", "forecast_period")]
+    canonical = normalise_grid(ds.drop_vars(drop), source, product, daily=True)
+    leads = ((canonical.time.to_index() - issued) / pd.Timedelta(days=1)).to_numpy().astype(int)
+    keep = (leads >= 0) & (leads <= max_lead_days)
+    if not keep.any():
+        raise IngestError(f"{source}: no valid day within leads 0..{max_lead_days} of its issue date {issued.date()}")
+    out = canonical.isel(time=np.flatnonzero(keep)).assign_coords(lead_days=("time", leads[keep]))
+    out = out.swap_dims(time="lead_days").drop_vars("time").reindex(lead_days=np.arange(max_lead_days + 1))
+    out = out.expand_dims({FORECAST_AXIS: [issued]})
+    dims = (FORECAST_AXIS, "lead_days", "depth", "lat", "lon")
+    for name in out.data_vars:
+        out[name] = out[name].transpose(*[d for d in dims if d in out[name].dims])
+    out.attrs["issue_time"] = str(issued.date())
+    return out
+
+
+def open_forecast_store(path: Path) -> xr.Dataset:
+    """Canonical ocean forecast store -> lazy Dataset (issue_time, lead_days, depth, lat, lon)."""
+    return open_store(path, "ocean forecast store")

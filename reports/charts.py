@@ -1,0 +1,240 @@
+"""Pure chart functions: plain data in, PNG bytes out (matplotlib's Agg canvas, Japanese font from matplotlib-fontja)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import matplotlib
+import matplotlib.dates as mdates
+import matplotlib.patheffects as path_effects
+import matplotlib_fontja  # noqa: F401  (registers IPAexGothic, a font with Japanese glyphs)
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib_fontja.matplotlib_fontja import FONT_NAME
+
+from reports.data import SurfaceField
+from reports.labels import short_day
+
+KNOT_MS = 0.514444  # metres per second in one knot
+DPI = 130
+WIDTH_IN = 4.4  # about 570 px: shown about 355 px wide on a phone, so 13 pt ticks read as about 14 px
+JAPANESE_FONT = FONT_NAME
+STYLE = {
+    "font.family": [FONT_NAME, "DejaVu Sans"],
+    "font.size": 15,
+    "axes.titlesize": 16,
+    "axes.labelsize": 14,
+    "xtick.labelsize": 13,
+    "ytick.labelsize": 13,
+    "legend.fontsize": 13,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+}
+PALETTE = ("#0b5fa5", "#d1495b", "#2e8540", "#8f5fbf", "#e08e0b", "#00798c", "#6b4226")
+ACTUAL_COLOR = "#111111"
+RECENT_COLOR = "#8a8a8a"
+LAND_COLOR = "#d8cfb4"
+
+
+def species_colors(codes: list[str]) -> dict[str, str]:
+    """A fixed colour per species code, in the given order."""
+    return {code: PALETTE[i % len(PALETTE)] for i, code in enumerate(codes)}
+
+
+def shorten(text: str, max_chars: int) -> str:
+    """Text cut to max_chars with an ellipsis, so long names do not run off a chart."""
+    return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+
+
+def plain(text: str) -> str:
+    """Text drawn literally: a '$' in a name must not switch matplotlib into math mode."""
+    return text.replace("$", r"\$")
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    """The report's chart style (large text, Japanese font) for the duration."""
+    with matplotlib.rc_context(STYLE):
+        yield
+
+
+def _new_figure(width_in: float, height_in: float) -> Figure:
+    """A figure on its own Agg canvas (no pyplot, no global figure state)."""
+    figure = Figure(figsize=(width_in, height_in), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def figure_png(figure: Figure) -> bytes:
+    """A figure encoded as PNG bytes."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _day_ticks(axis, days: list[date], lang: str) -> None:
+    """Tick every given day with month/day and weekday."""
+    axis.set_xticks([np.datetime64(d, "ns") for d in days], labels=[short_day(d, lang) for d in days])
+
+
+def _week_ticks(axis) -> None:
+    """Weekly ticks written as month/day."""
+    axis.xaxis.set_major_locator(mdates.DayLocator(interval=7))
+    axis.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{mdates.num2date(x).month}/{mdates.num2date(x).day}"))
+
+
+def _kg_axis(axis) -> None:
+    """A catch axis from zero with thousands separators."""
+    axis.set_ylim(bottom=0)
+    axis.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))
+
+
+def text_png(lines: list[str]) -> bytes:
+    """Lines of text drawn in the report's font (used to check that glyphs render)."""
+    with _style():
+        figure = _new_figure(WIDTH_IN, 0.5 + 0.5 * len(lines))
+        for i, line in enumerate(lines):
+            figure.text(0.02, 1 - (i + 1) / (len(lines) + 1), plain(line))
+        return figure_png(figure)
+
+
+def outlook_chart(outlook: pd.DataFrame, recent_average_kg: dict[str, float], species_names: dict[str, str],
+                  species: list[str], title: str, text: dict[str, str], lang: str) -> bytes:
+    """One net's next days: a panel per species with the median and q10-q90 band, the last 7 days' average dashed.
+
+    outlook: target_date (datetime64), species, q10_kg, q50_kg, q90_kg; recent_average_kg: species -> kg.
+    """
+    colors = species_colors(species)
+    days = sorted(pd.to_datetime(outlook.target_date).dt.date.unique())
+    with _style():
+        figure = _new_figure(WIDTH_IN, 1.2 + 2.0 * len(species))
+        axes = figure.subplots(len(species), 1, sharex=True, squeeze=False)[:, 0]
+        for axis, code in zip(axes, species):
+            rows = outlook[outlook.species == code].sort_values("target_date")
+            x = rows.target_date.to_numpy()
+            axis.fill_between(x, rows.q10_kg, rows.q90_kg, color=colors[code], alpha=0.22, linewidth=0,
+                              label=text["legend_band"])
+            axis.plot(x, rows.q50_kg, "-o", color=colors[code], linewidth=2.5, markersize=6,
+                      label=text["legend_median"])
+            average = recent_average_kg.get(code)
+            if average is not None and np.isfinite(average):
+                axis.axhline(average, color=RECENT_COLOR, linestyle="--", linewidth=1.8, label=text["legend_recent"])
+            axis.set_title(plain(species_names.get(code, code)), loc="left", color=colors[code])
+            axis.set_ylabel(text["axis_kg"])
+            _kg_axis(axis)
+        _day_ticks(axes[-1], days, lang)
+        axes[-1].set_xlim(np.datetime64(days[0], "ns") - np.timedelta64(12, "h"),
+                          np.datetime64(days[-1], "ns") + np.timedelta64(12, "h"))
+        _legend_below(figure, axes)
+        figure.suptitle(plain(title), fontsize=17)
+        return figure_png(figure)
+
+
+def _legend_below(figure: Figure, axes: np.ndarray) -> None:
+    """One legend for all panels, under the figure, listing each kind of mark once."""
+    seen: dict[str, object] = {}
+    for axis in axes:
+        for handle, label in zip(*axis.get_legend_handles_labels()):
+            seen.setdefault(label, handle)
+    figure.legend(list(seen.values()), list(seen.keys()), loc="outside lower center", ncols=len(seen),
+                  frameon=False, fontsize=13, handlelength=1.4, columnspacing=0.8)
+
+
+def track_record_chart(lead1: pd.DataFrame, catches: pd.DataFrame, site_ids: list[str], site_names: dict[str, str],
+                       hit_notes: dict[str, str], title: str, start: date, end: date, color: str,
+                       text: dict[str, str]) -> bytes:
+    """One species over the last days: per net, the lead-1 median and band against the actual catches.
+
+    lead1: target_date, site_id, q10_kg, q50_kg, q90_kg; catches: date, site_id, catch_kg (both datetime64);
+    hit_notes: site_id -> how often the catch fell inside the band, shown at the panel's right.
+    """
+    calendar = pd.date_range(start, end, freq="D")
+    with _style():
+        figure = _new_figure(WIDTH_IN, 0.9 + 2.0 * len(site_ids))
+        axes = figure.subplots(len(site_ids), 1, sharex=True, squeeze=False)[:, 0]
+        for axis, site_id in zip(axes, site_ids):
+            daily = (lead1[lead1.site_id == site_id].set_index("target_date")[["q10_kg", "q50_kg", "q90_kg"]]
+                     .reindex(calendar))
+            actual = catches[catches.site_id == site_id]
+            x = calendar.to_numpy()
+            axis.fill_between(x, daily.q10_kg, daily.q90_kg, color=color, alpha=0.22, linewidth=0,
+                              label=text["legend_band"])
+            axis.plot(x, daily.q50_kg, "-", color=color, linewidth=2, label=text["legend_median"])
+            axis.plot(actual.date.to_numpy(), actual.catch_kg, "o", color=ACTUAL_COLOR, markersize=5,
+                      label=text["legend_actual"])
+            axis.set_title(plain(shorten(site_names.get(site_id, site_id), 12)), loc="left")
+            axis.set_title(hit_notes.get(site_id, ""), loc="right", fontsize=13)
+            axis.set_ylabel(text["axis_kg"])
+            _kg_axis(axis)
+        axes[-1].set_xlim(np.datetime64(start, "ns") - np.timedelta64(12, "h"),
+                          np.datetime64(end, "ns") + np.timedelta64(12, "h"))
+        _week_ticks(axes[-1])
+        _legend_below(figure, axes)
+        figure.suptitle(plain(title), color=color, fontsize=17)
+        return figure_png(figure)
+
+
+def quiver_step(n_lat: int, n_lon: int, arrows_across: int = 14) -> int:
+    """Keep about `arrows_across` current arrows along the longer side of the grid."""
+    return max(1, int(np.ceil(max(n_lat, n_lon) / arrows_across)))
+
+
+def sst_map_chart(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str, str], text: dict[str, str]) -> bytes:
+    """Sea surface temperature (°C) with the coast, current arrows in knots and the nets, labelled."""
+    land = ~np.isfinite(field.temp_c)
+    mean_lat = float(np.nanmean(field.lat))
+    with _style():
+        aspect = 1.0 / np.cos(np.deg2rad(mean_lat))
+        height_per_width = aspect * np.ptp(field.lat) / max(np.ptp(field.lon), 1e-6)
+        figure = _new_figure(WIDTH_IN, float(np.clip(WIDTH_IN * 0.82 * height_per_width, 2.0, 8.0)) + 1.5)
+        axis = figure.subplots()
+        axis.set_facecolor(LAND_COLOR)
+        axis.grid(False)
+        mesh = axis.pcolormesh(field.lon, field.lat, np.ma.masked_invalid(field.temp_c), cmap="RdYlBu_r",
+                               shading="nearest")
+        colorbar = figure.colorbar(mesh, ax=axis, orientation="horizontal", shrink=0.9, pad=0.02)
+        colorbar.set_label(text["temp_axis"])
+        if land.any() and (~land).any():
+            axis.contour(field.lon, field.lat, land.astype(float), levels=[0.5], colors="#333333", linewidths=1.2)
+        step = quiver_step(field.lat.size, field.lon.size)
+        east_kn = np.ma.masked_invalid(field.eastward_ms[::step, ::step] / KNOT_MS)
+        north_kn = np.ma.masked_invalid(field.northward_ms[::step, ::step] / KNOT_MS)
+        arrows = axis.quiver(field.lon[::step], field.lat[::step], east_kn, north_kn, angles="uv",
+                             scale_units="inches", scale=2.0, width=0.004, color="#222222")
+        axis.set_title(text["map_currents"], loc="left", fontsize=14)  # also reserves room for the arrow key
+        axis.quiverkey(arrows, 0.68, 1.035, 1.0, text["knot_key"], labelpos="E", coordinates="axes")
+        axis.set_aspect(aspect)
+        axis.set_xlim(field.lon.min(), field.lon.max())
+        axis.set_ylim(field.lat.min(), field.lat.max())
+        axis.xaxis.set_major_locator(MaxNLocator(4))
+        axis.yaxis.set_major_locator(MaxNLocator(5))
+        _draw_nets(axis, sites, site_names)
+        axis.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{_degrees(x)}°E"))
+        axis.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{_degrees(y)}°N"))
+        axis.tick_params(labelsize=11)
+        return figure_png(figure)
+
+
+def _degrees(value: float) -> str:
+    """A tick in degrees without trailing zeros: 137.05, 137.1, 37."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _draw_nets(axis, sites: pd.DataFrame, site_names: dict[str, str]) -> None:
+    """Mark each net with a dot and its name, outlined in white so it reads on any colour."""
+    outline = [path_effects.withStroke(linewidth=3, foreground="white")]
+    west, east = axis.get_xlim()
+    for row in sites.dropna(subset=["lat", "lon"]).itertuples(index=False):
+        axis.plot(row.lon, row.lat, "o", color="black", markersize=8, markeredgecolor="white", markeredgewidth=1.5)
+        eastern = row.lon > (west + east) / 2  # label towards the middle of the map, not off its edge
+        axis.annotate(plain(shorten(site_names.get(row.site_id, row.site_id), 10)), (row.lon, row.lat),
+                      xytext=(-6 if eastern else 6, 4), textcoords="offset points", ha="right" if eastern else "left",
+                      fontsize=13, path_effects=outline)

@@ -1,0 +1,130 @@
+"""Pure functions that turn report data into the numbers and sentences a fisher reads."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from setnet.settings import SPECIES
+
+SAME_WITHIN_PCT = 10  # a forecast within this many percent of the recent average reads "about the same"
+
+
+def format_kg(catch_kg: float | None) -> str:
+    """A catch rounded as a fisher says it: 0, 7, 42, 130, 1,200 (two significant figures from 100 kg)."""
+    if catch_kg is None or not np.isfinite(catch_kg):
+        return "—"
+    value = max(float(catch_kg), 0.0)
+    step = 1 if value < 100 else 10 if value < 1000 else 100
+    rounded = int(math.floor(value / step + 0.5) * step)
+    return f"{rounded:,}"
+
+
+def format_range(q10_kg: float, q90_kg: float, separator: str) -> str:
+    """The 10-90 % range as '40〜150 kg'."""
+    return f"{format_kg(q10_kg)}{separator}{format_kg(q90_kg)} kg"
+
+
+def format_pct(fraction: float) -> int:
+    """A fraction as a whole percentage (0.234 -> 23)."""
+    return math.floor(abs(fraction) * 100 + 0.5)
+
+
+def species_order(codes: list[str] | set[str] | pd.Series) -> list[str]:
+    """Species codes in setnet's SPECIES order, unknown codes last in alphabetical order."""
+    known = [sp.code for sp in SPECIES]
+    present = set(codes)
+    return [c for c in known if c in present] + sorted(present - set(known))
+
+
+def recent_average(catches: pd.DataFrame, issue_date: date, days: int) -> pd.DataFrame:
+    """Mean catch over the operated days among the `days` up to issue_date: site_id, species, average_kg, days_operated."""
+    start = pd.Timestamp(issue_date - timedelta(days=days - 1))
+    window = catches[(catches.date >= start) & (catches.date <= pd.Timestamp(issue_date))]
+    grouped = window.groupby(["site_id", "species"]).catch_kg
+    return pd.DataFrame({"average_kg": grouped.mean(), "days_operated": grouped.size()}).reset_index()
+
+
+def tomorrow_rows(forecasts: pd.DataFrame, catches: pd.DataFrame, issue_date: date, days: int) -> pd.DataFrame:
+    """Lead-1 forecasts with each net's recent average catch of the species (NaN when it has none)."""
+    lead1 = forecasts[forecasts.lead_days == 1]
+    average = recent_average(catches, issue_date, days)
+    return lead1.merge(average, on=["site_id", "species"], how="left")
+
+
+def change_text(median_kg: float, average_kg: float | None, text: dict[str, str]) -> str:
+    """The forecast against the recent average, in words: '35% 多い', 'ほぼ同じ', 'no record'."""
+    if average_kg is None or not np.isfinite(average_kg):
+        return text["no_record"]
+    if average_kg < 0.5:
+        return text["about_same"] if median_kg < 0.5 else text["up_from_zero"]
+    change = (median_kg - average_kg) / average_kg
+    if format_pct(change) < SAME_WITHIN_PCT:
+        return text["about_same"]
+    return (text["more"] if change > 0 else text["less"]).format(pct=format_pct(change))
+
+
+def change_direction(median_kg: float, average_kg: float | None) -> str:
+    """'up', 'down' or 'same' (CSS class of the change cell)."""
+    if average_kg is None or not np.isfinite(average_kg):
+        return "same"
+    if average_kg < 0.5:
+        return "same" if median_kg < 0.5 else "up"
+    change = (median_kg - average_kg) / average_kg
+    if format_pct(change) < SAME_WITHIN_PCT:
+        return "same"
+    return "up" if change > 0 else "down"
+
+
+def skill_text(skill: float | None, text: dict[str, str]) -> str:
+    """Skill against a baseline in plain words: '23% 良い', '12% 悪い', '同じくらい'."""
+    if skill is None or not np.isfinite(skill):
+        return text["no_value"]
+    pct = format_pct(skill)
+    if pct == 0:
+        return text["equal"]
+    return (text["better"] if skill > 0 else text["worse"]).format(pct=pct)
+
+
+def ocean_date_of(forecasts: pd.DataFrame) -> date | None:
+    """The oldest ocean day the forecasts used, or None when they do not say."""
+    days = pd.to_datetime(forecasts.ocean_date).dropna()
+    return days.min().date() if not days.empty else None
+
+
+def stale_sites(last_catch_dates: pd.DataFrame, site_ids: list[str], issue_date: date,
+                days: int) -> list[tuple[str, date | None]]:
+    """Nets with no catch in the `days` up to issue_date, with their last catch day (None if never)."""
+    last = dict(zip(last_catch_dates.site_id, pd.to_datetime(last_catch_dates.last_date)))
+    first_recent = pd.Timestamp(issue_date - timedelta(days=days - 1))
+    stale = []
+    for site_id in site_ids:
+        day = last.get(site_id)
+        if day is None or pd.isna(day) or day < first_recent:
+            stale.append((site_id, None if day is None or pd.isna(day) else day.date()))
+    return stale
+
+
+def track_hits(lead1: pd.DataFrame, catches: pd.DataFrame) -> pd.DataFrame:
+    """Per net and species: days with a forecast and a catch (n) and how many fell inside q10..q90 (hits)."""
+    paired = lead1.merge(catches, left_on=["target_date", "site_id", "species"],
+                         right_on=["date", "site_id", "species"], how="inner")
+    inside = (paired.catch_kg >= paired.q10_kg) & (paired.catch_kg <= paired.q90_kg)
+    counts = paired.assign(inside=inside).groupby(["site_id", "species"]).inside.agg(["sum", "size"])
+    return counts.rename(columns={"sum": "hits", "size": "n"}).reset_index().astype({"hits": int, "n": int})
+
+
+def ordered_sites(sites: pd.DataFrame, site_ids: list[str], unknown_coop: str) -> pd.DataFrame:
+    """The nets to show (registry rows, or bare ids), ordered west to east by cooperative then by net."""
+    known = sites[sites.site_id.isin(site_ids)]
+    missing = [s for s in site_ids if s not in set(known.site_id)]
+    bare = pd.DataFrame({"site_id": missing, "name_ja": missing, "name_en": missing, "coop": unknown_coop,
+                         "lat": np.nan, "lon": np.nan})
+    frame = pd.concat([known, bare], ignore_index=True) if missing else known.copy()
+    frame["coop"] = frame.coop.fillna(unknown_coop).astype(str)
+    coop_west = frame.groupby("coop").lon.min().fillna(np.inf)
+    frame["coop_west"] = frame.coop.map(coop_west)
+    return frame.sort_values(["coop_west", "coop", "lon", "site_id"], na_position="last").drop(columns="coop_west")

@@ -1,0 +1,167 @@
+"""The report's I/O edge: everything it shows, read once from the warehouse and the grid store into plain data."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from setnet.settings import SPECIES, Settings
+from setnet.warehouse import connect
+
+log = logging.getLogger(__name__)
+
+TRACK_RECORD_DAYS = 30  # days of lead-1 forecasts compared with catches
+RECENT_AVERAGE_DAYS = 7  # days of catches the forecast is compared with
+STALE_CATCH_DAYS = 14  # a net with no catch in this many days gets a warning
+MAP_LOOKBACK_DAYS = 7  # oldest grid day (before the issue date) the map may show
+
+SITE_COLUMNS = ["site_id", "name_ja", "name_en", "coop", "lat", "lon", "depth_m", "bearing_deg"]
+FORECAST_COLUMNS = ["issue_date", "target_date", "lead_days", "site_id", "species", "mean_kg", "q10_kg", "q50_kg",
+                    "q90_kg", "model_version", "ocean_date"]
+OPTIONAL_FORECAST_COLUMNS = ["p_big_catch"]
+EVALUATION_COLUMNS = ["model_version", "species", "lead_days", "holdout_start", "holdout_end", "n_rows", "mae_kg",
+                      "rmse_kg", "coverage_80", "mae_climatology_kg", "mae_persistence_kg", "skill_vs_climatology",
+                      "skill_vs_persistence"]
+
+SITES_SQL = f"SELECT {', '.join(SITE_COLUMNS)} FROM sites ORDER BY site_id"
+SPECIES_SQL = "SELECT species, name_ja, name_en FROM species"
+RECENT_CATCHES_SQL = ("SELECT date, site_id, species, catch_kg FROM catches WHERE date BETWEEN ? AND ? "
+                      "ORDER BY date, site_id, species")
+RECENT_LEAD1_SQL = ("SELECT target_date, site_id, species, q10_kg, q50_kg, q90_kg, model_version FROM forecasts "
+                    "WHERE lead_days = 1 AND target_date BETWEEN ? AND ? ORDER BY target_date, site_id, species")
+MODEL_RUNS_SQL = ("SELECT r.model_version, r.species, r.trained_at, r.train_start, r.train_end FROM model_runs r "
+                  "JOIN (SELECT DISTINCT model_version, species FROM forecasts WHERE issue_date = ?) f "
+                  "USING (model_version, species)")
+LAST_CATCH_SQL = "SELECT site_id, max(date) AS last_date FROM catches WHERE date <= ? GROUP BY site_id"
+
+
+class ReportError(RuntimeError):
+    """The report cannot be written: its inputs are missing."""
+
+
+@dataclass(frozen=True)
+class SurfaceField:
+    """One day's surface ocean on the grid: temperature and currents on (lat, lon), NaN on land."""
+
+    day: date
+    depth_m: float
+    lat: np.ndarray
+    lon: np.ndarray
+    temp_c: np.ndarray
+    eastward_ms: np.ndarray
+    northward_ms: np.ndarray
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything one morning report shows, as plain frames (dates as datetime64 columns)."""
+
+    issue_date: date
+    sites: pd.DataFrame  # SITE_COLUMNS, every net in the registry
+    species: pd.DataFrame  # species, name_ja, name_en (registry merged with setnet's SPECIES)
+    forecasts: pd.DataFrame  # FORECAST_COLUMNS (+ p_big_catch) issued on issue_date, all leads
+    recent_catches: pd.DataFrame  # date, site_id, species, catch_kg: the TRACK_RECORD_DAYS up to issue_date
+    recent_lead1: pd.DataFrame  # lead-1 forecasts whose target_date falls in those days
+    evaluations: pd.DataFrame  # EVALUATION_COLUMNS at lead 1, for the model versions of the forecasts
+    model_runs: pd.DataFrame  # model_version, species, trained_at, train_start, train_end
+    last_catch_dates: pd.DataFrame  # site_id, last_date: each net's latest catch on or before issue_date
+    latest_catch_date: date | None  # the latest catch day in the warehouse on or before issue_date
+    surface: SurfaceField | None  # the latest grid day on or before issue_date (within MAP_LOOKBACK_DAYS)
+    warehouse_path: Path
+
+
+def load_report_data(settings: Settings, issue_date: date) -> ReportData:
+    """Read the warehouse and the grid store for issue_date; raises ReportError when nothing was forecast."""
+    warehouse = settings.warehouse_path
+    missing = ReportError(f"no forecasts for {issue_date} in {warehouse}: run `setnet forecast --date {issue_date}` first")
+    if not warehouse.exists():
+        raise missing
+    with connect(warehouse, read_only=True) as con:
+        forecasts = read_forecasts(con, issue_date)
+        if forecasts.empty:
+            raise missing
+        window_start = issue_date - timedelta(days=TRACK_RECORD_DAYS - 1)
+        window = [window_start, issue_date]
+        data = {
+            "sites": _frame(con, SITES_SQL),
+            "species": merge_species_registry(_frame(con, SPECIES_SQL)),
+            "forecasts": forecasts,
+            "recent_catches": _frame(con, RECENT_CATCHES_SQL, window),
+            "recent_lead1": _frame(con, RECENT_LEAD1_SQL, window),
+            "evaluations": read_evaluations(con, issue_date),
+            "model_runs": _frame(con, MODEL_RUNS_SQL, [issue_date]),
+            "last_catch_dates": _frame(con, LAST_CATCH_SQL, [issue_date]),
+        }
+        latest = con.execute("SELECT max(date) FROM catches WHERE date <= ?", [issue_date]).fetchone()[0]
+    surface = load_surface_field(settings.grid_store_path, issue_date)
+    return ReportData(issue_date=issue_date, latest_catch_date=latest, surface=surface, warehouse_path=warehouse,
+                      **data)
+
+
+def read_forecasts(con: duckdb.DuckDBPyConnection, issue_date: date) -> pd.DataFrame:
+    """The forecasts issued on issue_date (all leads), with p_big_catch when the schema has it."""
+    present = {row[0] for row in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'forecasts'").fetchall()}
+    columns = FORECAST_COLUMNS + [c for c in OPTIONAL_FORECAST_COLUMNS if c in present]
+    return _frame(con, f"SELECT {', '.join(columns)} FROM forecasts WHERE issue_date = ? "
+                       "ORDER BY site_id, species, lead_days", [issue_date])
+
+
+def read_evaluations(con: duckdb.DuckDBPyConnection, issue_date: date) -> pd.DataFrame:
+    """Lead-1 holdout scores of the model versions that made issue_date's forecasts."""
+    columns = ", ".join(f"e.{c}" for c in EVALUATION_COLUMNS)
+    return _frame(con, f"SELECT {columns} FROM model_evaluations e JOIN (SELECT DISTINCT model_version, species "
+                       "FROM forecasts WHERE issue_date = ?) f ON e.model_version = f.model_version "
+                       "AND e.species = f.species WHERE e.lead_days = 1 ORDER BY e.species", [issue_date])
+
+
+def merge_species_registry(registry: pd.DataFrame) -> pd.DataFrame:
+    """The warehouse's species table, completed with setnet's SPECIES for codes it lacks."""
+    known = pd.DataFrame([(sp.code, sp.name_ja, sp.name_en) for sp in SPECIES],
+                         columns=["species", "name_ja", "name_en"])
+    extra = known[~known.species.isin(registry.species)]
+    return pd.concat([registry, extra], ignore_index=True) if not registry.empty else known
+
+
+def load_surface_field(store: Path, issue_date: date, lookback_days: int = MAP_LOOKBACK_DAYS) -> SurfaceField | None:
+    """The surface level of the latest grid day on or before issue_date that has data, or None."""
+    if not store.exists():
+        log.warning("no grid store at %s: the report has no map", store)
+        return None
+    try:
+        grid = xr.open_zarr(store, consolidated=False, chunks={})
+    except (OSError, KeyError, ValueError) as error:
+        log.warning("cannot open the grid store %s (%s): the report has no map", store, error)
+        return None
+    times = pd.DatetimeIndex(grid.time.values)
+    issue = pd.Timestamp(issue_date)
+    candidates = np.flatnonzero((times <= issue) & (times >= issue - pd.Timedelta(days=lookback_days)))
+    depth_index = int(np.argmin(np.abs(grid.depth.values)))
+    for time_index in candidates[::-1]:
+        day = grid[["temp_c", "eastward_current_ms", "northward_current_ms"]].isel(
+            time=int(time_index), depth=depth_index).load()
+        if np.isfinite(day.temp_c.values).any():
+            return SurfaceField(
+                day=times[time_index].date(), depth_m=float(grid.depth.values[depth_index]),
+                lat=np.asarray(grid.lat.values, dtype=float), lon=np.asarray(grid.lon.values, dtype=float),
+                temp_c=np.asarray(day.temp_c.values, dtype=float),
+                eastward_ms=np.asarray(day.eastward_current_ms.values, dtype=float),
+                northward_ms=np.asarray(day.northward_current_ms.values, dtype=float),
+            )
+    return None
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+    """A query's result as a DataFrame whose DATE/TIMESTAMP columns are datetime64[ns]."""
+    frame = con.execute(sql, params or []).df()
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]) or column in ("date", "last_date"):
+            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+    return frame

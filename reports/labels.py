@@ -1,0 +1,223 @@
+"""The report's words in Japanese and English, and how dates and names are written in each."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from setnet.settings import SPECIES
+
+LANGUAGES = ("ja", "en")
+
+LABELS: dict[str, dict[str, str]] = {
+    "ja": {
+        "title": "定置網 漁獲予想",
+        "forecast_for": "{target}の予想（翌日分）",
+        "issued": "発表日",
+        "freshness": "使ったデータ",
+        "ocean_used": "海況データ",
+        "latest_catch": "最新の水揚げ記録",
+        "model": "予測モデル",
+        "trained_until": "{end}までのデータで学習",
+        "unknown": "不明",
+        "warn_ocean_old": "海況データが古いです：{ocean}のデータを使っています（発表日の{days}日前）。予想の確かさが下がります。",
+        "warn_ocean_unknown": "予想に使った海況データの日付が分かりません。",
+        "warn_no_catch": "{site}：直近14日間に水揚げの記録がありません（最後の記録：{last}）。予想の確かさが下がります。",
+        "never": "記録なし",
+        "tomorrow": "明日の予想",
+        "how_to_read": "「予想」は真ん中の値（これより多い日と少ない日が半々）。"
+                       "「幅」は10回に8回はこの範囲に入る見込みです。外れることもあります。",
+        "col_species": "魚種",
+        "col_median": "予想",
+        "col_range": "幅（10回に8回）",
+        "col_recent": "直近7日の平均",
+        "col_change": "平均と比べて",
+        "no_record": "記録なし",
+        "about_same": "ほぼ同じ",
+        "more": "{pct}% 多い",
+        "less": "{pct}% 少ない",
+        "up_from_zero": "増える（平均 0 kg）",
+        "big_catch": "大漁の可能性 {pct}%",
+        "range_sep": "〜",
+        "outlook": "この先{days}日間",
+        "outlook_note": "線が予想（真ん中の値）、帯が10回に8回の幅。灰色の点線は直近7日の平均です。"
+                        "先の日ほど幅が広く、当たりにくくなります。",
+        "outlook_alt": "{site}の先{days}日間の予想",
+        "map": "海面水温と潮の流れ",
+        "map_caption": "{day}の海面水温（色）と表層の流れ（矢印、ノット）。● が定置網です。",
+        "map_caption_old": "{day}の海面水温（色）と表層の流れ（矢印、ノット）。発表日より{days}日前のデータです。● が定置網です。",
+        "map_missing": "{day}以前{lookback}日以内の海況データがないため、地図は表示できません。",
+        "map_alt": "海面水温と潮の流れの地図",
+        "temp_axis": "水温（°C）",
+        "knot_key": "1 ノット",
+        "map_currents": "矢印：表層の流れ",
+        "track": "最近{days}日の成績",
+        "track_note": "前の日に出した翌日の予想（線と帯）と、実際の水揚げ（黒い点）。点が帯に入っていれば幅の内側です。",
+        "track_missing": "最近{days}日の翌日予想が保存されていません。",
+        "track_alt": "{species}の予想と実績",
+        "inside": "幅の内側 {hits}/{n}日",
+        "skill": "検証での実力（翌日予想）",
+        "skill_note": "モデル作りに使わなかった期間（{start}〜{end}）で、予想の平均誤差を"
+                      "「平年並み」（例年の同じ時期の平均）と「前回並み」（前に網を起こした日と同じ）という"
+                      "簡単な予想と比べました。",
+        "skill_missing": "このモデルの検証結果が保存されていないため、実力の表は省きます。",
+        "col_mae": "平均誤差",
+        "col_vs_climatology": "平年並みと比べて",
+        "col_vs_persistence": "前回並みと比べて",
+        "col_coverage": "実績が幅に入った割合",
+        "coverage_value": "{pct}%（目標 80%）",
+        "better": "{pct}% 良い",
+        "worse": "{pct}% 悪い",
+        "equal": "同じくらい",
+        "no_value": "—",
+        "kg": "kg",
+        "axis_kg": "漁獲量（kg）",
+        "legend_median": "予想",
+        "legend_band": "10回に8回の幅",
+        "legend_actual": "実績",
+        "legend_recent": "直近7日の平均",
+        "footer": "予想は目安です。海と魚は予想どおりにならないことがあります。成績の欄で当たり外れを確かめてください。",
+        "index_title": "定置網 漁獲予想 一覧",
+        "index_note": "新しい順",
+        "back": "← 一覧へ",
+        "lon": "経度",
+        "lat": "緯度",
+    },
+    "en": {
+        "title": "Set-net catch forecast",
+        "forecast_for": "Forecast for {target} (D+1)",
+        "issued": "Issued",
+        "freshness": "Data used",
+        "ocean_used": "Ocean data",
+        "latest_catch": "Latest catch record",
+        "model": "Model",
+        "trained_until": "trained on data up to {end}",
+        "unknown": "unknown",
+        "warn_ocean_old": "Ocean data is old: the forecast uses {ocean} ({days} days before the issue date). "
+                          "It is less reliable.",
+        "warn_ocean_unknown": "The date of the ocean data behind the forecast is unknown.",
+        "warn_no_catch": "{site}: no catches recorded in the last 14 days (last record: {last}). "
+                         "The forecast is less reliable.",
+        "never": "none",
+        "tomorrow": "Tomorrow's forecast",
+        "how_to_read": "\"Forecast\" is the middle value: as likely above as below. "
+                       "\"Range\": 8 times in 10 the catch should fall inside. It can still miss.",
+        "col_species": "Species",
+        "col_median": "Forecast",
+        "col_range": "Range (8 in 10)",
+        "col_recent": "Last 7 days' average",
+        "col_change": "Compared with average",
+        "no_record": "no record",
+        "about_same": "about the same",
+        "more": "{pct}% more",
+        "less": "{pct}% less",
+        "up_from_zero": "up (average 0 kg)",
+        "big_catch": "Chance of a big catch {pct}%",
+        "range_sep": "–",
+        "outlook": "Next {days} days",
+        "outlook_note": "The line is the forecast (middle value), the band the 8-in-10 range, the grey dashed line "
+                        "the last 7 days' average. Further days have wider ranges and miss more often.",
+        "outlook_alt": "{site}: forecast for the next {days} days",
+        "map": "Sea surface temperature and currents",
+        "map_caption": "Sea surface temperature (colour) and surface currents (arrows, knots) on {day}. "
+                       "Dots are the nets.",
+        "map_caption_old": "Sea surface temperature (colour) and surface currents (arrows, knots) on {day}, "
+                           "{days} days before the issue date. Dots are the nets.",
+        "map_missing": "No ocean data within {lookback} days up to {day}: no map.",
+        "map_alt": "Map of sea surface temperature and currents",
+        "temp_axis": "Temperature (°C)",
+        "knot_key": "1 kn",
+        "map_currents": "Arrows: surface current",
+        "track": "Track record, last {days} days",
+        "track_note": "The forecast for the next day (line and band) against the actual catch (black dots). "
+                      "A dot inside the band is a catch inside the range.",
+        "track_missing": "No next-day forecasts stored for the last {days} days.",
+        "track_alt": "{species}: forecasts and catches",
+        "inside": "in range {hits}/{n} days",
+        "skill": "Tested skill (next-day forecast)",
+        "skill_note": "On days the model never saw ({start} to {end}) its mean error was compared with two simple "
+                      "forecasts: \"climatology\" (the usual catch for the time of year) and \"persistence\" "
+                      "(same as the last day the net was hauled).",
+        "skill_missing": "No evaluation stored for this model: the skill table is left out.",
+        "col_mae": "Mean error",
+        "col_vs_climatology": "Compared with climatology",
+        "col_vs_persistence": "Compared with persistence",
+        "col_coverage": "Catches inside the range",
+        "coverage_value": "{pct}% (target 80%)",
+        "better": "better by {pct}%",
+        "worse": "worse by {pct}%",
+        "equal": "about the same",
+        "no_value": "—",
+        "kg": "kg",
+        "axis_kg": "Catch (kg)",
+        "legend_median": "Forecast",
+        "legend_band": "8-in-10 range",
+        "legend_actual": "Actual",
+        "legend_recent": "Last 7 days' average",
+        "footer": "Forecasts are a guide: the sea and the fish do not always follow them. "
+                  "Check the track record to see how often they miss.",
+        "index_title": "Set-net catch forecasts",
+        "index_note": "newest first",
+        "back": "← All reports",
+        "lon": "Longitude",
+        "lat": "Latitude",
+    },
+}
+
+WEEKDAYS_JA = "月火水木金土日"
+WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def labels_for(lang: str) -> dict[str, str]:
+    """The label dictionary of a language ("ja" or "en")."""
+    if lang not in LABELS:
+        raise ValueError(f"unknown report language {lang!r}: use one of {', '.join(LANGUAGES)}")
+    return LABELS[lang]
+
+
+def long_day(day: date, lang: str) -> str:
+    """A date written in full: 2025年12月1日(月) or Mon 1 Dec 2025."""
+    if lang == "ja":
+        return f"{day.year}年{day.month}月{day.day}日({WEEKDAYS_JA[day.weekday()]})"
+    return f"{WEEKDAYS_EN[day.weekday()]} {day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def medium_day(day: date, lang: str) -> str:
+    """A date without the year: 12月1日(月) or Mon 1 Dec."""
+    if lang == "ja":
+        return f"{day.month}月{day.day}日({WEEKDAYS_JA[day.weekday()]})"
+    return f"{WEEKDAYS_EN[day.weekday()]} {day.day} {MONTHS_EN[day.month - 1]}"
+
+
+def short_day(day: date, lang: str) -> str:
+    """A chart tick: 12/1 and the weekday on a second line."""
+    weekday = WEEKDAYS_JA[day.weekday()] if lang == "ja" else WEEKDAYS_EN[day.weekday()]
+    return f"{day.month}/{day.day}\n{weekday}"
+
+
+def species_names(registry: pd.DataFrame, lang: str) -> dict[str, str]:
+    """Species code -> display name, from the warehouse registry, else setnet's SPECIES, else the code."""
+    names = {sp.code: (sp.name_en if lang == "en" else sp.name_ja) for sp in SPECIES}
+    column = "name_en" if lang == "en" else "name_ja"
+    for row in registry.itertuples(index=False):
+        name = getattr(row, column)
+        if isinstance(name, str) and name.strip():
+            names[row.species] = name.strip()
+    return names
+
+
+def site_name(name_ja: object, name_en: object, lang: str) -> str:
+    """A net's display name in the language, falling back to the other name."""
+    first, second = (name_en, name_ja) if lang == "en" else (name_ja, name_en)
+    for name in (first, second):
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+    return ""
+
+
+def site_names(sites: pd.DataFrame, lang: str) -> dict[str, str]:
+    """site_id -> display name in the language (the id when the registry has no name)."""
+    return {row.site_id: site_name(row.name_ja, row.name_en, lang) or str(row.site_id)
+            for row in sites.itertuples(index=False)}

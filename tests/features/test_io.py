@@ -1,0 +1,167 @@
+"""Features read from the stores: leakage-safe, the daily rows equal to the full build, incremental, on a cluster."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import features.io
+from features import build_features, write_features
+from features.ocean_state import ocean_lookback_days
+from features.table import LABEL_COLUMN
+from setnet.settings import Settings
+from setnet.warehouse import connect
+
+ALL_DAYS = pd.date_range("2023-01-01", "2024-05-07", freq="D")
+
+
+def rewrite_after(path: Path, axis: str, day: pd.Timestamp) -> None:
+    """Replace every value of the store after `day` (on `axis`) by value * 5 + 100, in place (region write)."""
+    stored = xr.open_zarr(path, consolidated=False).load()
+    first = int(np.searchsorted(stored[axis].values, np.datetime64(day), side="right"))
+    later = stored.isel({axis: slice(first, None)})
+    later = later.assign({name: later[name] * 5 + 100 for name in later.data_vars})
+    later.drop_vars([c for c in later.coords if c != axis]).drop_vars(axis).to_zarr(
+        path, region={axis: slice(first, first + later.sizes[axis])}, consolidated=False)
+
+
+def test_features_of_day_d_do_not_change_when_every_store_changes_after_d(world: Settings) -> None:
+    cutoff = pd.Timestamp("2024-03-20")
+    original = build_features(world, ALL_DAYS)
+    rewrite_after(world.grid_store_path, "time", cutoff)
+    rewrite_after(world.forecast_store_path, "issue_time", cutoff)
+    with connect(world.warehouse_path) as con:
+        con.execute("UPDATE catches SET catch_kg = catch_kg * 7 + 999 WHERE date > ?", [cutoff.date()])
+    changed = build_features(world, ALL_DAYS)
+    features_only = [c for c in original.columns if c != LABEL_COLUMN]
+    known = original.issue_date <= cutoff
+    pd.testing.assert_frame_equal(original.loc[known, features_only], changed.loc[known, features_only])
+    assert not original.loc[~known, features_only].equals(changed.loc[~known, features_only])
+
+
+@pytest.mark.parametrize("issue_date", ["2023-06-10", "2024-01-02", "2024-03-09", "2024-03-10"])
+def test_the_daily_rows_equal_the_rows_of_the_full_build(world: Settings, issue_date: str) -> None:
+    full = build_features(world, ALL_DAYS)
+    daily = build_features(world, pd.DatetimeIndex([issue_date]))
+    expected = full[full.issue_date == pd.Timestamp(issue_date)].reset_index(drop=True)
+    assert len(daily) == 3 * 4 * world.max_lead_days
+    pd.testing.assert_frame_equal(daily, expected, check_dtype=False, rtol=1e-6)
+    if issue_date.startswith("2024"):  # a 2024 row compares with 2023: the anomalies are there
+        assert daily.temp_surface_anom_c.notna().all() and daily.swift_current.notna().all()
+
+
+def test_a_cold_daily_run_builds_the_same_reference_as_the_full_build(world: Settings, tmp_path: Path) -> None:
+    full = build_features(world, ALL_DAYS)
+    cold = Settings(data_dir=world.data_dir, feature_cache_dir=tmp_path / "cold-cache")
+    daily = build_features(cold, pd.DatetimeIndex(["2024-04-01"]))
+    expected = full[full.issue_date == pd.Timestamp("2024-04-01")].reset_index(drop=True)
+    pd.testing.assert_frame_equal(daily, expected, check_dtype=False, rtol=1e-6)
+
+
+def test_the_daily_run_reads_only_the_days_its_windows_need(world: Settings, monkeypatch) -> None:
+    reads: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+    extract = features.io.extract_site_ocean
+
+    def spy(grid, footprints, start=None, end=None):
+        reads.append((pd.Timestamp(start), pd.Timestamp(end)))
+        return extract(grid, footprints, start, end)
+
+    monkeypatch.setattr(features.io, "extract_site_ocean", spy)
+    day = pd.Timestamp("2024-04-20")
+    build_features(world, pd.DatetimeIndex([day]))  # first run of the year: builds and caches the 2023 reference
+    assert reads[-1] == (pd.Timestamp("2023-01-01"), day)
+    build_features(world, pd.DatetimeIndex([day + pd.Timedelta(days=1)]))  # the next evening
+    assert reads[-1] == (day + pd.Timedelta(days=1) - pd.Timedelta(days=ocean_lookback_days(world.max_grid_age_days)),
+                         day + pd.Timedelta(days=1))
+
+
+def test_a_backfill_of_the_reference_years_invalidates_the_cached_reference(world: Settings) -> None:
+    day = pd.DatetimeIndex(["2024-04-20"])
+    before = build_features(world, day)
+    rewrite_after(world.grid_store_path, "time", pd.Timestamp("2023-06-30"))  # rewrites 2023 (and later) days
+    after = build_features(world, day)
+    assert not np.allclose(before.current_speed_threshold_ms, after.current_speed_threshold_ms)
+
+
+def test_without_a_forecast_store_the_value_on_d_is_persisted_and_flagged(world: Settings) -> None:
+    import shutil
+
+    shutil.rmtree(world.forecast_store_path)
+    rows = build_features(world, pd.DatetimeIndex(["2024-04-02"]))
+    assert (rows.ocean_source == "persisted analysis").all() and (rows.ocean_is_forecast == 0).all()
+    np.testing.assert_allclose(rows.target_temp_50m_c, rows.temp_50m_c)
+
+
+def test_with_a_forecast_store_the_forecast_issued_on_d_is_used(world: Settings) -> None:
+    rows = build_features(world, pd.DatetimeIndex(["2024-04-02", "2024-04-03"]))  # issued on the 2nd, not the 3rd
+    by_issue = rows.groupby("issue_date").ocean_source.unique()
+    assert list(by_issue.loc[pd.Timestamp("2024-04-02")]) == ["forecast"]
+    assert list(by_issue.loc[pd.Timestamp("2024-04-03")]) == ["persisted analysis"]
+    forecast = xr.open_zarr(world.forecast_store_path, consolidated=False)
+    issued = rows[(rows.issue_date == "2024-04-02") & (rows.lead_days == 2) & (rows.site_id == "uozu")].iloc[0]
+    cell = forecast.temp_c.sel(issue_time="2024-04-02", lead_days=2).isel(depth=1)
+    assert issued.target_temp_50m_c in np.round(cell.values.ravel(), 4) or np.isclose(
+        cell.values, issued.target_temp_50m_c, rtol=1e-6).any()
+
+
+def test_write_features_streams_blocks_that_equal_the_in_memory_table(world: Settings, tmp_path: Path) -> None:
+    days = pd.date_range("2023-11-01", "2024-02-10", freq="D")
+    files = write_features(world, days, tmp_path / "table", block_days=30)
+    assert len(files) == 4
+    streamed = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    pd.testing.assert_frame_equal(streamed, build_features(world, days), check_dtype=False, rtol=1e-6)
+
+
+# --- a real Dask cluster: a scheduler and two workers as separate processes on loopback ---------------------------
+
+def wait_for(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} within {seconds} s")
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_features_build_through_a_separate_process_dask_cluster(world: Settings, tmp_path: Path) -> None:
+    from distributed import Client
+
+    dask_cli = str(Path(sys.executable).with_name("dask"))
+    scheduler_file = tmp_path / "scheduler.json"
+    processes: list[subprocess.Popen] = []
+    common = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": tmp_path}
+    try:
+        processes.append(subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                           "--no-dashboard", "--scheduler-file", str(scheduler_file)], **common))
+        wait_for(scheduler_file.exists, 60, "the scheduler did not write its file")
+        for _ in range(2):
+            processes.append(subprocess.Popen([dask_cli, "worker", "--scheduler-file", str(scheduler_file),
+                                               "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"], **common))
+        address = json.loads(scheduler_file.read_text())["address"]
+        with Client(address) as client:
+            wait_for(lambda: len(client.scheduler_info()["workers"]) == 2, 60, "two workers did not connect")
+            worker_pids = set(client.run(lambda: __import__("os").getpid()).values())
+            assert not worker_pids & {p.pid for p in processes[:1]} and len(worker_pids) == 2
+            days = pd.date_range("2024-02-01", "2024-03-15", freq="D")
+            clustered = build_features(Settings(data_dir=world.data_dir, dask_scheduler_address=address), days)
+            ran = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
+        assert any("read-grid-block" in prefix for prefix in ran), ran  # the workers read the grid
+        local = build_features(Settings(data_dir=world.data_dir), days)
+        pd.testing.assert_frame_equal(clustered, local)
+    finally:
+        for process in reversed(processes):  # stop every process this test started, by its PID
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)

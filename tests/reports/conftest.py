@@ -1,0 +1,158 @@
+"""A tiny report world made by code: a warehouse with 3 nets in 2 cooperatives and 2 species, and a small grid store."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from setnet.settings import Settings
+from setnet.warehouse import connect, upsert
+
+ISSUE_DATE = date(2025, 11, 30)
+MODEL_VERSION = "test-v1"
+SCRIPT_NAME = "<script>alert(1)</script>"
+SITES = pd.DataFrame({
+    "site_id": ["himi", "odd", "uozu"],
+    "name_ja": ["氷見大敷", SCRIPT_NAME, "魚津定置"],
+    "name_en": ["Himi Ohshiki", SCRIPT_NAME, "Uozu Teichi"],
+    "coop": ["氷見漁協", "氷見漁協", "魚津漁協"],
+    "lat": [36.90, 36.86, 36.84],
+    "lon": [137.00, 137.08, 137.35],
+    "depth_m": [40.0, 45.0, 60.0],
+    "bearing_deg": [90.0, 45.0, 20.0],
+})
+SPECIES_CODES = ["yellowtail", "firefly_squid"]
+# Lead-1 (tomorrow) forecasts: (site, species) -> (q10, q50, q90) kg, chosen to exercise the rounding.
+TOMORROW_KG = {
+    ("himi", "yellowtail"): (410.0, 1234.0, 2870.0),
+    ("himi", "firefly_squid"): (3.0, 18.0, 64.0),
+    ("odd", "yellowtail"): (12.0, 42.0, 85.0),
+    ("odd", "firefly_squid"): (0.0, 5.0, 21.0),
+    ("uozu", "yellowtail"): (0.2, 7.4, 33.0),
+    ("uozu", "firefly_squid"): (150.0, 348.0, 777.0),
+}
+STALE_SITE = "uozu"  # no catches in the last 14 days before ISSUE_DATE
+
+
+def catches_frame(seed: int = 0) -> pd.DataFrame:
+    """40 days of catches up to ISSUE_DATE, with absent (not operated) days: Sundays, random gaps, a stale net."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range(ISSUE_DATE - timedelta(days=39), ISSUE_DATE, freq="D")
+    rows = []
+    for day in days:
+        for site_id in SITES.site_id:
+            operated = day.day_of_week != 6 and rng.random() > 0.15
+            if site_id == STALE_SITE and day.date() > ISSUE_DATE - timedelta(days=14):
+                operated = False
+            if not operated:
+                continue
+            for species in SPECIES_CODES:
+                scale = 800.0 if species == "yellowtail" else 30.0
+                rows.append((day.date(), site_id, species, round(float(rng.gamma(1.5, scale / 1.5)), 1)))
+    return pd.DataFrame(rows, columns=["date", "site_id", "species", "catch_kg"])
+
+
+def forecast_rows(issue_date: date, leads: list[int], ocean_date: date | None) -> pd.DataFrame:
+    """Forecasts issued on issue_date: TOMORROW_KG at lead 1 on ISSUE_DATE, smooth made-up numbers otherwise."""
+    rows = []
+    for (site_id, species), (q10, q50, q90) in TOMORROW_KG.items():
+        for lead in leads:
+            factor = 1.0 if (issue_date == ISSUE_DATE and lead == 1) else 1.0 + 0.1 * np.sin(lead + issue_date.day)
+            rows.append({
+                "issue_date": issue_date, "target_date": issue_date + timedelta(days=lead), "lead_days": lead,
+                "site_id": site_id, "species": species, "mean_kg": q50 * factor * 1.1, "q10_kg": q10 * factor,
+                "q50_kg": q50 * factor, "q90_kg": q90 * factor * (1 + 0.05 * (lead - 1)),
+                "model_version": MODEL_VERSION, "ocean_date": ocean_date,
+            })
+    return pd.DataFrame(rows)
+
+
+def evaluation_rows() -> pd.DataFrame:
+    """Holdout scores at leads 1 and 2: lead 1 beats climatology by 23% and loses to persistence by 12%."""
+    rows = []
+    for species in SPECIES_CODES:
+        for lead, skill_clim, skill_pers in ((1, 0.23, -0.12), (2, 0.05, -0.30)):
+            rows.append({
+                "model_version": MODEL_VERSION, "species": species, "lead_days": lead,
+                "holdout_start": date(2025, 5, 1), "holdout_end": date(2025, 10, 31), "n_rows": 500,
+                "mae_kg": 100.0, "rmse_kg": 150.0, "coverage_80": 0.78, "mae_climatology_kg": 130.0,
+                "mae_persistence_kg": 89.0, "skill_vs_climatology": skill_clim, "skill_vs_persistence": skill_pers,
+            })
+    return pd.DataFrame(rows)
+
+
+def model_run_rows() -> pd.DataFrame:
+    """One training run per species."""
+    return pd.DataFrame([{
+        "model_version": MODEL_VERSION, "species": species, "trained_at": pd.Timestamp("2025-11-01 03:00"),
+        "train_start": date(2022, 1, 1), "train_end": date(2025, 10, 31), "n_rows": 1000, "features": "[]",
+        "params": "{}", "data_checksum": "abc", "artifact_dir": "models/test-v1",
+    } for species in SPECIES_CODES])
+
+
+def write_warehouse(path: Path, ocean_date: date | None, evaluations: bool = True) -> None:
+    """The tiny warehouse: sites, catches, today's forecasts (leads 1..7), 30 days of lead-1 forecasts, scores."""
+    past = [forecast_rows(ISSUE_DATE - timedelta(days=back), [1], ISSUE_DATE - timedelta(days=back))
+            for back in range(1, 31)]
+    with connect(path) as con:
+        upsert(con, "sites", SITES)
+        upsert(con, "catches", catches_frame())
+        upsert(con, "forecasts", pd.concat([forecast_rows(ISSUE_DATE, list(range(1, 8)), ocean_date), *past]))
+        upsert(con, "model_runs", model_run_rows())
+        if evaluations:
+            upsert(con, "model_evaluations", evaluation_rows())
+
+
+def grid_dataset(days: int = 5, end: date = ISSUE_DATE, seed: int = 1) -> xr.Dataset:
+    """A 10 x 12 grid, 3 depths, `days` days ending on `end`; the southern rows and a corner are land (NaN)."""
+    rng = np.random.default_rng(seed)
+    time = pd.date_range(end - timedelta(days=days - 1), end, freq="D")
+    depth = np.array([0.494, 47.37, 92.33])
+    lat = np.round(np.arange(10) * 0.05 + 36.60, 3)
+    lon = np.round(np.arange(12) * 0.05 + 136.85, 3)
+    land = (lat[:, None] < 36.72) | ((lat[:, None] < 36.82) & (lon[None, :] > 137.30))
+    shape = (time.size, depth.size, lat.size, lon.size)
+    temp_c = 18 - depth[None, :, None, None] / 15 + 0.8 * (lat[None, None, :, None] - 36.6) + rng.normal(0, .2, shape)
+
+    def on_sea(values: np.ndarray) -> np.ndarray:
+        return np.where(land, np.nan, values).astype("float32")
+
+    return xr.Dataset(
+        {
+            "temp_c": (("time", "depth", "lat", "lon"), on_sea(temp_c)),
+            "eastward_current_ms": (("time", "depth", "lat", "lon"), on_sea(rng.normal(0.2, 0.1, shape))),
+            "northward_current_ms": (("time", "depth", "lat", "lon"), on_sea(rng.normal(0.05, 0.1, shape))),
+            "ssh_m": (("time", "lat", "lon"), on_sea(rng.normal(0.1, 0.02, (time.size, lat.size, lon.size)))),
+        },
+        coords={"time": time, "depth": depth, "lat": lat, "lon": lon},
+    )
+
+
+def write_grid_store(path: Path, dataset: xr.Dataset) -> None:
+    """Write the grid as the canonical Zarr (format 3) store."""
+    dataset.to_zarr(path, mode="w", zarr_format=3, consolidated=False)
+
+
+def make_world(root: Path) -> Settings:
+    """Settings over a fresh tiny world under root whose forecasts used ocean data two days old."""
+    settings = Settings(data_dir=root / "data")
+    write_warehouse(settings.warehouse_path, ocean_date=ISSUE_DATE - timedelta(days=2))
+    write_grid_store(settings.grid_store_path, grid_dataset())
+    return settings
+
+
+@pytest.fixture
+def report_settings(tmp_path: Path) -> Settings:
+    """A fresh tiny world for a test that changes it."""
+    return make_world(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """One tiny world shared by the tests of a module that only read it."""
+    return make_world(tmp_path_factory.mktemp("report-world"))

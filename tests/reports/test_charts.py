@@ -1,0 +1,133 @@
+"""Chart functions return PNG bytes, and Japanese text is drawn with real glyphs, not tofu boxes."""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from datetime import date, timedelta
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from matplotlib.ft2font import FT2Font
+from PIL import Image
+
+from reports import charts
+from reports.data import SurfaceField
+from reports.labels import LABELS
+from tests.reports.conftest import SITES
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+JAPANESE_SAMPLE = "ブリ ホタルイカ 氷見 水温（°C）漁獲量 −5"
+
+
+def assert_png(data: bytes) -> Image.Image:
+    """The bytes are a PNG of a sensible size; returns the decoded image."""
+    assert isinstance(data, bytes) and data.startswith(PNG_SIGNATURE)
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    assert image.format == "PNG" and image.width >= 300 and image.height >= 100
+    return image
+
+
+@pytest.fixture
+def glyph_problems(caplog: pytest.LogCaptureFixture):
+    """Collects 'Glyph ... missing' warnings and 'findfont' fallbacks raised while the test draws."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with caplog.at_level(logging.WARNING, logger="matplotlib.font_manager"):
+            yield lambda: ([str(w.message) for w in caught if "glyph" in str(w.message).lower()]
+                           + [r.getMessage() for r in caplog.records if "findfont" in r.getMessage()])
+
+
+def outlook_frame(start: date) -> pd.DataFrame:
+    """Seven days of forecasts for two species."""
+    rows = [{"target_date": pd.Timestamp(start + timedelta(days=lead)), "species": species,
+             "q10_kg": 10.0 * lead, "q50_kg": 40.0 * lead, "q90_kg": 90.0 * lead}
+            for species in ("yellowtail", "firefly_squid") for lead in range(1, 8)]
+    return pd.DataFrame(rows)
+
+
+def surface_field() -> SurfaceField:
+    """A 10 x 12 surface field whose southern rows are land."""
+    lat = np.linspace(36.6, 37.05, 10)
+    lon = np.linspace(136.85, 137.4, 12)
+    temp_c = 15 + np.add.outer(lat - 36.6, lon - 136.85)
+    temp_c[:3] = np.nan
+    currents = np.where(np.isfinite(temp_c), 0.3, np.nan)
+    return SurfaceField(day=date(2025, 11, 30), depth_m=0.49, lat=lat, lon=lon, temp_c=temp_c,
+                        eastward_ms=currents, northward_ms=currents / 2)
+
+
+def test_the_chart_font_has_japanese_glyphs() -> None:
+    with matplotlib.rc_context(charts.STYLE):
+        path = font_manager.findfont(font_manager.FontProperties(family=matplotlib.rcParams["font.family"]))
+    charmap = FT2Font(path).get_charmap()
+    for character in "ブリホタルイカ氷見魚津水温漁獲量°−〜":
+        assert ord(character) in charmap, f"{character!r} missing from {path}"
+
+
+def test_japanese_text_renders_without_missing_glyph_warnings(glyph_problems) -> None:
+    assert_png(charts.text_png([JAPANESE_SAMPLE, "<script>alert(1)</script> $5 and $6"]))
+    assert glyph_problems() == []
+
+
+def test_the_glyph_check_would_catch_tofu(glyph_problems) -> None:
+    figure = Figure()
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans"]}):
+        figure.text(0.1, 0.5, "ブリ")
+        figure.savefig(io.BytesIO(), format="png")
+    assert any("missing" in problem for problem in glyph_problems())
+
+
+def test_outlook_chart_returns_png(glyph_problems) -> None:
+    png = charts.outlook_chart(outlook_frame(date(2025, 11, 30)), {"yellowtail": 120.0}, {"yellowtail": "ブリ",
+                               "firefly_squid": "ホタルイカ"}, ["yellowtail", "firefly_squid"], "氷見大敷",
+                               LABELS["ja"], "ja")
+    image = assert_png(png)
+    assert image.height > image.width  # one panel per species, stacked for a phone
+    assert glyph_problems() == []
+
+
+def test_track_record_chart_returns_png_with_gaps(glyph_problems) -> None:
+    end = date(2025, 11, 30)
+    days = pd.date_range(end - timedelta(days=29), end, freq="D")
+    lead1 = pd.DataFrame({"target_date": days, "site_id": "himi", "q10_kg": 5.0, "q50_kg": 20.0, "q90_kg": 60.0})
+    lead1 = lead1.drop(index=[3, 4, 10])  # days without a stored forecast
+    catches = pd.DataFrame({"date": days[::3], "site_id": "himi", "catch_kg": 30.0})
+    png = charts.track_record_chart(lead1, catches, ["himi", "odd"], {"himi": "氷見大敷", "odd": "<b>$x$</b>"},
+                                    {"himi": "幅の内側 8/10日"}, "ブリ", end - timedelta(days=29), end,
+                                    charts.PALETTE[0], LABELS["ja"])
+    assert_png(png)
+    assert glyph_problems() == []
+
+
+def test_sst_map_returns_png_in_both_languages(glyph_problems) -> None:
+    sites = SITES.assign(name_ja=SITES.name_ja)
+    names = dict(zip(SITES.site_id, SITES.name_ja))
+    for lang in ("ja", "en"):
+        assert_png(charts.sst_map_chart(surface_field(), sites, names, LABELS[lang]))
+    assert glyph_problems() == []
+
+
+def test_a_map_without_land_still_draws() -> None:
+    field = surface_field()
+    sea = SurfaceField(field.day, field.depth_m, field.lat, field.lon, np.nan_to_num(field.temp_c, nan=15.0),
+                       np.nan_to_num(field.eastward_ms), np.nan_to_num(field.northward_ms))
+    assert_png(charts.sst_map_chart(sea, SITES.iloc[:0], {}, LABELS["en"]))
+
+
+def test_current_arrows_are_subsampled_to_a_readable_number() -> None:
+    assert charts.quiver_step(10, 12) == 1
+    assert charts.quiver_step(120, 160) == 12
+    assert 160 / charts.quiver_step(120, 160) <= 14
+
+
+def test_text_is_drawn_literally() -> None:
+    assert charts.plain("$5 net") == r"\$5 net"
+    assert charts.shorten("<script>alert(1)</script>", 10) == "<script>a…"
+    assert charts.shorten("氷見", 10) == "氷見"

@@ -1,0 +1,76 @@
+"""The I/O edge: the warehouse and the grid store read into ReportData, one grid day only."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reports.data import ReportData, ReportError, load_report_data, load_surface_field
+from setnet.settings import Settings
+from tests.reports.conftest import ISSUE_DATE, MODEL_VERSION, SITES, grid_dataset, write_grid_store
+
+
+def test_report_data_holds_the_days_the_report_needs(shared_settings: Settings) -> None:
+    data = load_report_data(shared_settings, ISSUE_DATE)
+    assert isinstance(data, ReportData)
+    assert set(data.sites.site_id) == set(SITES.site_id)
+    assert sorted(data.forecasts.lead_days.unique()) == list(range(1, 8))
+    assert (data.forecasts.issue_date == pd.Timestamp(ISSUE_DATE)).all()
+    assert data.recent_catches.date.min() >= pd.Timestamp(ISSUE_DATE - timedelta(days=29))
+    assert data.recent_catches.date.max() <= pd.Timestamp(ISSUE_DATE)
+    assert data.recent_lead1.target_date.between(pd.Timestamp(ISSUE_DATE - timedelta(days=29)),
+                                                 pd.Timestamp(ISSUE_DATE)).all()
+    assert set(data.evaluations.lead_days) == {1} and set(data.evaluations.model_version) == {MODEL_VERSION}
+    assert set(data.species.species) >= {"yellowtail", "firefly_squid"}  # empty registry -> setnet's SPECIES
+    assert data.latest_catch_date == ISSUE_DATE - timedelta(days=1)  # the issue date is a Sunday: no hauls
+    assert data.surface is not None and data.surface.day == ISSUE_DATE
+    assert pd.api.types.is_datetime64_any_dtype(data.forecasts.target_date)
+
+
+def test_no_forecasts_is_a_report_error(shared_settings: Settings) -> None:
+    with pytest.raises(ReportError, match=r"no forecasts for 2024-02-29 in .*setnet\.duckdb: run `setnet forecast"):
+        load_report_data(shared_settings, date(2024, 2, 29))
+
+
+def write_daily_chunked_store(path: Path, end: date) -> None:
+    """A grid store chunked one day per chunk, with a day of all-NaN (missing) data before `end`."""
+    grid = grid_dataset(days=5, end=end)
+    grid["temp_c"].loc[{"time": pd.Timestamp(end - timedelta(days=1))}] = np.nan
+    encoding = {name: {"chunks": (1,) + grid[name].shape[1:]} for name in grid.data_vars}
+    grid.to_zarr(path, mode="w", zarr_format=3, consolidated=False, encoding=encoding)
+
+
+def corrupt_chunks_except(store: Path, keep_time_index: int) -> None:
+    """Overwrite every data chunk of every other day with garbage: reading one of them fails."""
+    for chunk in store.glob("*/c/*/**/*"):
+        if chunk.is_file() and chunk.relative_to(store).parts[2] != str(keep_time_index):
+            chunk.write_bytes(b"not a chunk")
+
+
+def test_only_the_issue_day_is_read_from_the_grid(tmp_path: Path) -> None:
+    store = tmp_path / "grids.zarr"
+    write_daily_chunked_store(store, ISSUE_DATE)
+    corrupt_chunks_except(store, keep_time_index=4)
+    field = load_surface_field(store, ISSUE_DATE)
+    assert field is not None and field.day == ISSUE_DATE
+    assert field.temp_c.shape == (10, 12) and np.isnan(field.temp_c).any() and np.isfinite(field.temp_c).any()
+    assert field.depth_m == pytest.approx(0.494)
+
+
+def test_the_map_uses_the_latest_day_with_data_on_or_before_the_issue_date(tmp_path: Path) -> None:
+    store = tmp_path / "grids.zarr"
+    write_daily_chunked_store(store, ISSUE_DATE + timedelta(days=2))  # the store runs past the issue date
+    field = load_surface_field(store, ISSUE_DATE + timedelta(days=1))  # that day is all NaN: a missing day
+    assert field is not None and field.day == ISSUE_DATE
+
+
+def test_no_grid_day_within_the_lookback_gives_no_map(tmp_path: Path) -> None:
+    store = tmp_path / "grids.zarr"
+    write_grid_store(store, grid_dataset(days=5, end=ISSUE_DATE))
+    assert load_surface_field(store, ISSUE_DATE + timedelta(days=30)) is None
+    assert load_surface_field(store, ISSUE_DATE - timedelta(days=30)) is None
+    assert load_surface_field(tmp_path / "absent.zarr", ISSUE_DATE) is None
