@@ -28,7 +28,7 @@ DEPTH_TOLERANCE_M = 15.0
 # Days read from the start of the store to find its sea cells (the land mask is static).
 SEA_MASK_DAYS = 32
 # About this many bytes of grid per read task of the store reader (whole chunks; memory per thread).
-STORE_BLOCK_BYTES = 64 * 2**20
+STORE_BLOCK_BYTES = 32 * 2**20
 
 # The base signals, in the kernel's output order: column -> (grid variable, nominal level or None, kind).
 # kind: "point" = the net's nearest sea cell; "radius" = mean over sea cells within the radius;

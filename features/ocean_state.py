@@ -229,9 +229,11 @@ def _cumulative(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _window(cumulative: np.ndarray, window: int) -> np.ndarray:
-    """Trailing-window totals from a cumulative array (leading zero row)."""
-    upper = np.arange(1, len(cumulative))
-    return cumulative[upper] - cumulative[np.maximum(upper - window, 0)]
+    """Trailing-window totals from a cumulative array (leading zero row): C[t+1] - C[max(t+1-window, 0)]."""
+    out = cumulative[1:].copy()
+    if window < len(cumulative):
+        out[window - 1:] -= cumulative[: len(cumulative) - window]
+    return out
 
 
 def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:

@@ -149,6 +149,91 @@ def train() -> None:
     typer.echo(f"trained model {train_flow(_data_dir())}")
 
 
+BACKTEST_JSON_KEYS = {
+    "species": "species", "lead_days": "lead_days", "mae": "mae_kg", "rmse": "rmse_kg", "pinball": "pinball_kg",
+    "coverage_80": "coverage_80", "mae_climatology": "mae_climatology_kg", "mae_persistence": "mae_persistence_kg",
+    "skill_vs_climatology": "skill_vs_climatology", "skill_vs_persistence": "skill_vs_persistence",
+}
+
+
+@app.command()
+@_one_line_errors
+def backtest(
+    species: Annotated[list[str] | None, typer.Option("--species", help="Species code (repeatable); default all")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list, one object per species and lead")] = False,
+) -> None:
+    """Rolling-origin backtest against climatology and persistence; stores every forecast and the metrics."""
+    import json
+
+    from flows.pipeline import backtest_flow
+
+    metrics = backtest_flow(_data_dir(), species=species or None)
+    if as_json:
+        records = [{key: row[column] for key, column in BACKTEST_JSON_KEYS.items()} for row in metrics]
+        typer.echo(json.dumps(records, indent=1))
+        return
+    typer.echo(f"backtest of model {metrics[0]['model_version']} (MAE in kg; skill = 1 - MAE/MAE_baseline)")
+    typer.echo(f"{'species':<14}{'lead':>5}{'MAE':>9}{'clim':>9}{'pers':>9}{'skill_c':>9}{'skill_p':>9}{'cov80':>7}")
+    for row in metrics:
+        typer.echo(f"{row['species']:<14}{row['lead_days']:>5}{row['mae_kg']:>9.1f}{row['mae_climatology_kg']:>9.1f}"
+                   f"{row['mae_persistence_kg']:>9.1f}{row['skill_vs_climatology']:>+9.2f}"
+                   f"{row['skill_vs_persistence']:>+9.2f}{row['coverage_80']:>7.2f}")
+
+
+models_app = typer.Typer(help="The model registry: list trained models, promote one.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+@_one_line_errors
+def models_list() -> None:
+    """List registered models, newest first, with backtest skill and which one serves each species."""
+    import models
+    from setnet.warehouse import connect
+
+    with connect(load_settings(data_dir=_State.data_dir).warehouse_path, read_only=True) as con:
+        listed = models.list_models(con)
+    if listed.empty:
+        typer.echo("no models registered: run `setnet train`")
+        return
+    typer.echo(f"{'version':<13}{'species':<15}{'trained':<18}{'train window':<24}{'skill_c':>8}{'cov80':>7}  serving")
+    for row in listed.itertuples():
+        window = f"{row.train_start}..{row.train_end}"
+        typer.echo(f"{row.model_version:<13}{row.species:<15}{row.trained_at:%Y-%m-%d %H:%M}  {window:<24}"
+                   f"{row.skill_vs_climatology:>+8.2f}{row.coverage_80:>7.2f}  {'*' if row.serving else ''}")
+
+
+@models_app.command("promote")
+@_one_line_errors
+def models_promote(
+    version: str,
+    species: Annotated[list[str] | None, typer.Option("--species", help="Only these species (repeatable)")] = None,
+) -> None:
+    """Make a registered model serve the daily forecast (all its species, or the ones given)."""
+    import models
+    from setnet.warehouse import connect
+
+    with connect(load_settings(data_dir=_State.data_dir).warehouse_path) as con:
+        promoted = models.promote(con, version, species or None)
+    typer.echo(f"model {version} now serves {', '.join(promoted) or 'no species'}")
+
+
+@app.command("model-card")
+@_one_line_errors
+def model_card(
+    out: Annotated[Path, typer.Option("--out", help="Markdown file to write")] = Path("docs/model-card.md"),
+    truth: Annotated[Path | None, typer.Option("--truth", help="Sample world truth.csv to score against")] = None,
+) -> None:
+    """Write the model card from the newest backtest (and the sample world's truth, when given)."""
+    import models
+
+    command = "setnet " + " ".join(sys.argv[1:]) if sys.argv[1:] else "setnet model-card"
+    text = models.write_model_card(load_settings(data_dir=_State.data_dir), truth, command)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"model card: {out}")
+
+
 @app.command()
 @_one_line_errors
 def forecast(issue_date: DateOption) -> None:

@@ -80,6 +80,13 @@ def train_task(data_dir: str | None) -> str:
     return result.model_version
 
 
+@task(name="backtest", cache_policy=NO_CACHE)
+def backtest_task(data_dir: str | None, species: list[str] | None) -> list[dict]:
+    result = models.run_backtest(_settings(data_dir), species=species)
+    get_run_logger().info("backtest of %s: %d forecasts scored", result.model_version, len(result.predictions))
+    return result.metrics.assign(model_version=result.model_version).to_dict(orient="records")
+
+
 @task(name="forecast", task_run_name="forecast-{issue_date}", cache_policy=NO_CACHE)
 def forecast_task(data_dir: str | None, issue_date: date) -> dict:
     table = models.forecast_day(_settings(data_dir), issue_date)
@@ -129,6 +136,12 @@ def ingest_flow(data_dir: str | None = None, sites_csv: str | None = None, grid_
 def train_flow(data_dir: str | None = None) -> str:
     """Train and register one model per species (with its holdout evaluation); returns the model version."""
     return train_task(data_dir)
+
+
+@flow(name="backtest", log_prints=True)
+def backtest_flow(data_dir: str | None = None, species: list[str] | None = None) -> list[dict]:
+    """Rolling-origin backtest on all history: metrics per species and lead (stored in the warehouse too)."""
+    return backtest_task(data_dir, species)
 
 
 @flow(name="forecast", flow_run_name="forecast-{issue_date}", log_prints=True)

@@ -26,8 +26,9 @@ PREDICTION_COLUMNS = ["mean_kg", "q10_kg", "q50_kg", "q90_kg", "p_zero", "p_big_
 def lightgbm_params(settings: Settings) -> dict:
     """The shared booster parameters (deterministic for a fixed seed)."""
     return {
-        "learning_rate": 0.05,
+        "learning_rate": 0.1,
         "num_leaves": 31,
+        "max_bin": 63,
         "min_data_in_leaf": 40,
         "feature_fraction": 0.9,
         "lambda_l2": 1.0,

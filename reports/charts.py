@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 
 import matplotlib
@@ -20,6 +21,7 @@ from matplotlib_fontja.matplotlib_fontja import FONT_NAME
 
 from reports.data import SurfaceField
 from reports.labels import short_day
+from setnet.settings import SPECIES
 
 KNOT_MS = 0.514444  # metres per second in one knot
 DPI = 130
@@ -42,11 +44,15 @@ PALETTE = ("#0b5fa5", "#d1495b", "#2e8540", "#8f5fbf", "#e08e0b", "#00798c", "#6
 ACTUAL_COLOR = "#111111"
 RECENT_COLOR = "#8a8a8a"
 LAND_COLOR = "#d8cfb4"
+BAY_MARGIN_DEG = 0.25  # sea shown around the nets on the map
 
 
 def species_colors(codes: list[str]) -> dict[str, str]:
-    """A fixed colour per species code, in the given order."""
-    return {code: PALETTE[i % len(PALETTE)] for i, code in enumerate(codes)}
+    """The same colour for a species in every chart and every report: setnet's SPECIES order, then the others'."""
+    known = [sp.code for sp in SPECIES]
+    others = sorted(set(codes) - set(known))
+    return {code: PALETTE[(known.index(code) if code in known else len(known) + others.index(code)) % len(PALETTE)]
+            for code in codes}
 
 
 def shorten(text: str, max_chars: int) -> str:
@@ -81,8 +87,9 @@ def figure_png(figure: Figure) -> bytes:
 
 
 def _day_ticks(axis, days: list[date], lang: str) -> None:
-    """Tick every given day with month/day and weekday."""
-    axis.set_xticks([np.datetime64(d, "ns") for d in days], labels=[short_day(d, lang) for d in days])
+    """Tick every given day with its weekday; the month is written on the first day and on each 1st."""
+    labels = [short_day(d, lang, with_month=(i == 0 or d.day == 1)) for i, d in enumerate(days)]
+    axis.set_xticks([np.datetime64(d, "ns") for d in days], labels=labels)
 
 
 def _week_ticks(axis) -> None:
@@ -92,8 +99,9 @@ def _week_ticks(axis) -> None:
 
 
 def _kg_axis(axis) -> None:
-    """A catch axis from zero with thousands separators."""
-    axis.set_ylim(bottom=0)
+    """A catch axis from zero (to at least 1 kg) with a few whole-kg ticks and thousands separators."""
+    axis.set_ylim(0, max(axis.get_ylim()[1], 1.0))
+    axis.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
     axis.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))
 
 
@@ -144,7 +152,8 @@ def _legend_below(figure: Figure, axes: np.ndarray) -> None:
     for axis in axes:
         for handle, label in zip(*axis.get_legend_handles_labels()):
             seen.setdefault(label, handle)
-    figure.legend(list(seen.values()), list(seen.keys()), loc="outside lower center", ncols=len(seen),
+    columns = len(seen) if sum(len(label) for label in seen) <= 26 else 2  # long (English) labels: two columns
+    figure.legend(list(seen.values()), list(seen.keys()), loc="outside lower center", ncols=columns,
                   frameon=False, fontsize=13, handlelength=1.4, columnspacing=0.8)
 
 
@@ -188,7 +197,8 @@ def quiver_step(n_lat: int, n_lon: int, arrows_across: int = 14) -> int:
 
 
 def sst_map_chart(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str, str], text: dict[str, str]) -> bytes:
-    """Sea surface temperature (°C) with the coast, current arrows in knots and the nets, labelled."""
+    """Sea surface temperature (°C) around the nets, with the coast, current arrows in knots and the nets labelled."""
+    field = bay_window(field, sites)
     land = ~np.isfinite(field.temp_c)
     mean_lat = float(np.nanmean(field.lat))
     with _style():
@@ -216,10 +226,11 @@ def sst_map_chart(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str
         axis.set_ylim(field.lat.min(), field.lat.max())
         axis.xaxis.set_major_locator(MaxNLocator(4))
         axis.yaxis.set_major_locator(MaxNLocator(5))
-        _draw_nets(axis, sites, site_names)
         axis.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{_degrees(x)}°E"))
         axis.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{_degrees(y)}°N"))
         axis.tick_params(labelsize=11)
+        figure.canvas.draw()  # lay the figure out first, so label boxes are measured where they will be
+        _draw_nets(figure, axis, sites, site_names)
         return figure_png(figure)
 
 
@@ -228,13 +239,41 @@ def _degrees(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def _draw_nets(axis, sites: pd.DataFrame, site_names: dict[str, str]) -> None:
-    """Mark each net with a dot and its name, outlined in white so it reads on any colour."""
+def bay_window(field: SurfaceField, sites: pd.DataFrame, margin_deg: float = BAY_MARGIN_DEG) -> SurfaceField:
+    """The part of the field around the nets (their box plus margin_deg), or all of it when there are no nets."""
+    placed = sites.dropna(subset=["lat", "lon"])
+    if placed.empty:
+        return field
+    rows = (field.lat >= placed.lat.min() - margin_deg) & (field.lat <= placed.lat.max() + margin_deg)
+    columns = (field.lon >= placed.lon.min() - margin_deg) & (field.lon <= placed.lon.max() + margin_deg)
+    if rows.sum() < 3 or columns.sum() < 3:
+        return field
+    return replace(field, lat=field.lat[rows], lon=field.lon[columns], temp_c=field.temp_c[np.ix_(rows, columns)],
+                   eastward_ms=field.eastward_ms[np.ix_(rows, columns)],
+                   northward_ms=field.northward_ms[np.ix_(rows, columns)])
+
+
+# Where a net's name may go, in points from its dot: right, left, then above and below.
+LABEL_OFFSETS = ((6, 4, "left", "bottom"), (6, -4, "left", "top"), (-6, 4, "right", "bottom"),
+                 (-6, -4, "right", "top"), (0, 9, "center", "bottom"), (0, -9, "center", "top"))
+
+
+def _draw_nets(figure: Figure, axis, sites: pd.DataFrame, site_names: dict[str, str]) -> None:
+    """Mark each net with a dot and its name (outlined in white), placing names where they overlap nothing."""
     outline = [path_effects.withStroke(linewidth=3, foreground="white")]
-    west, east = axis.get_xlim()
-    for row in sites.dropna(subset=["lat", "lon"]).itertuples(index=False):
+    renderer = figure.canvas.get_renderer()
+    inside = axis.get_window_extent(renderer)
+    placed = []
+    for row in sites.dropna(subset=["lat", "lon"]).sort_values("lat", ascending=False).itertuples(index=False):
         axis.plot(row.lon, row.lat, "o", color="black", markersize=8, markeredgecolor="white", markeredgewidth=1.5)
-        eastern = row.lon > (west + east) / 2  # label towards the middle of the map, not off its edge
-        axis.annotate(plain(shorten(site_names.get(row.site_id, row.site_id), 10)), (row.lon, row.lat),
-                      xytext=(-6 if eastern else 6, 4), textcoords="offset points", ha="right" if eastern else "left",
-                      fontsize=13, path_effects=outline)
+        label = axis.annotate(plain(shorten(site_names.get(row.site_id, row.site_id), 10)), (row.lon, row.lat),
+                              xytext=LABEL_OFFSETS[0][:2], textcoords="offset points", fontsize=13, path_effects=outline)
+        for dx, dy, ha, va in LABEL_OFFSETS:
+            label.set(position=(dx, dy), ha=ha, va=va)
+            box = label.get_window_extent(renderer)
+            fits = box.x0 >= inside.x0 and box.x1 <= inside.x1 and box.y0 >= inside.y0 and box.y1 <= inside.y1
+            if fits and not any(box.overlaps(other) for other in placed):
+                break
+        else:
+            label.set(position=LABEL_OFFSETS[0][:2], ha=LABEL_OFFSETS[0][2], va=LABEL_OFFSETS[0][3])
+        placed.append(label.get_window_extent(renderer))

@@ -56,7 +56,7 @@ def tomorrow_rows(forecasts: pd.DataFrame, catches: pd.DataFrame, issue_date: da
 
 
 def change_text(median_kg: float, average_kg: float | None, text: dict[str, str]) -> str:
-    """The forecast against the recent average, in words: '35% 多い', 'ほぼ同じ', 'no record'."""
+    """The forecast against the recent average, in words: '35% 多い', '約3倍', 'ほぼ同じ', 'no record'."""
     if average_kg is None or not np.isfinite(average_kg):
         return text["no_record"]
     if average_kg < 0.5:
@@ -64,7 +64,14 @@ def change_text(median_kg: float, average_kg: float | None, text: dict[str, str]
     change = (median_kg - average_kg) / average_kg
     if format_pct(change) < SAME_WITHIN_PCT:
         return text["about_same"]
+    if median_kg >= 2 * average_kg:
+        return text["times"].format(ratio=format_ratio(median_kg / average_kg))
     return (text["more"] if change > 0 else text["less"]).format(pct=format_pct(change))
+
+
+def format_ratio(ratio: float) -> str:
+    """A multiple as people say it: 2.5, 4, 12."""
+    return f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.1f}".removesuffix(".0")
 
 
 def change_direction(median_kg: float, average_kg: float | None) -> str:

@@ -37,13 +37,16 @@ LABELS: dict[str, dict[str, str]] = {
         "about_same": "ほぼ同じ",
         "more": "{pct}% 多い",
         "less": "{pct}% 少ない",
+        "times": "約{ratio}倍",
         "up_from_zero": "増える（平均 0 kg）",
         "big_catch": "大漁の可能性 {pct}%",
         "range_sep": "〜",
+        "list_sep": "・",
         "outlook": "この先{days}日間",
         "outlook_note": "線が予想（真ん中の値）、帯が10回に8回の幅。灰色の点線は直近7日の平均です。"
                         "先の日ほど幅が広く、当たりにくくなります。",
         "outlook_alt": "{site}の先{days}日間の予想",
+        "outlook_nothing": "ほぼ 0 kg の見込みのためグラフなし：{species}",
         "map": "海面水温と潮の流れ",
         "map_caption": "{day}の海面水温（色）と表層の流れ（矢印、ノット）。● が定置網です。",
         "map_caption_old": "{day}の海面水温（色）と表層の流れ（矢印、ノット）。発表日より{days}日前のデータです。● が定置網です。",
@@ -112,13 +115,16 @@ LABELS: dict[str, dict[str, str]] = {
         "about_same": "about the same",
         "more": "{pct}% more",
         "less": "{pct}% less",
+        "times": "about {ratio} times",
         "up_from_zero": "up (average 0 kg)",
         "big_catch": "Chance of a big catch {pct}%",
         "range_sep": "–",
+        "list_sep": ", ",
         "outlook": "Next {days} days",
         "outlook_note": "The line is the forecast (middle value), the band the 8-in-10 range, the grey dashed line "
                         "the last 7 days' average. Further days have wider ranges and miss more often.",
         "outlook_alt": "{site}: forecast for the next {days} days",
+        "outlook_nothing": "Not drawn, near 0 kg expected: {species}",
         "map": "Sea surface temperature and currents",
         "map_caption": "Sea surface temperature (colour) and surface currents (arrows, knots) on {day}. "
                        "Dots are the nets.",
@@ -154,7 +160,7 @@ LABELS: dict[str, dict[str, str]] = {
         "legend_median": "Forecast",
         "legend_band": "8-in-10 range",
         "legend_actual": "Actual",
-        "legend_recent": "Last 7 days' average",
+        "legend_recent": "7-day average",
         "footer": "Forecasts are a guide: the sea and the fish do not always follow them. "
                   "Check the track record to see how often they miss.",
         "index_title": "Set-net catch forecasts",
@@ -191,10 +197,10 @@ def medium_day(day: date, lang: str) -> str:
     return f"{WEEKDAYS_EN[day.weekday()]} {day.day} {MONTHS_EN[day.month - 1]}"
 
 
-def short_day(day: date, lang: str) -> str:
-    """A chart tick: 12/1 and the weekday on a second line."""
+def short_day(day: date, lang: str, with_month: bool = True) -> str:
+    """A chart tick: 12/1 (or just 1) and the weekday on a second line."""
     weekday = WEEKDAYS_JA[day.weekday()] if lang == "ja" else WEEKDAYS_EN[day.weekday()]
-    return f"{day.month}/{day.day}\n{weekday}"
+    return f"{day.month}/{day.day}\n{weekday}" if with_month else f"{day.day}\n{weekday}"
 
 
 def species_names(registry: pd.DataFrame, lang: str) -> dict[str, str]:

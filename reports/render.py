@@ -107,7 +107,7 @@ def model_lines(data: ReportData, species_by_code: dict[str, str], text: dict[st
         runs = data.model_runs[data.model_runs.model_version == version]
         trained = (text["trained_until"].format(end=pd.Timestamp(runs.train_end.max()).date().isoformat())
                    if not runs.empty and runs.train_end.notna().any() else "")
-        covered = "・".join(species_by_code.get(c, c) for c in species_order(rows.species))
+        covered = text["list_sep"].join(species_by_code.get(c, c) for c in species_order(rows.species))
         lines.append({"version": str(version), "species": covered, "trained": trained})
     return lines
 
@@ -164,18 +164,30 @@ def forecast_line(row: pd.Series, species_name: str, text: dict[str, str], big_c
 
 def outlook_images(data: ReportData, sites: pd.DataFrame, names: dict[str, str], species: list[str],
                    species_by_code: dict[str, str], text: dict[str, str], lang: str) -> list[dict[str, str]]:
-    """One chart per net: the next days per species, against the last week's average catch."""
+    """One chart per net: the next days per species against the last week's average; near-zero species noted."""
     average = recent_average(data.recent_catches, data.issue_date, RECENT_AVERAGE_DAYS)
     days = int(data.forecasts.lead_days.max())
     images = []
     for site_id in sites.site_id:
         outlook = data.forecasts[data.forecasts.site_id == site_id]
-        site_species = [c for c in species if c in set(outlook.species)]
         site_average = average[average.site_id == site_id]
-        png = charts.outlook_chart(outlook, dict(zip(site_average.species, site_average.average_kg)),
-                                   species_by_code, site_species, names[site_id], text, lang)
-        images.append({"src": png_data_uri(png), "alt": text["outlook_alt"].format(site=names[site_id], days=days)})
+        average_kg = dict(zip(site_average.species, site_average.average_kg))
+        quiet = [c for c in species if c in set(outlook.species) and nothing_expected(outlook, c, average_kg)]
+        drawn = [c for c in species if c in set(outlook.species) and c not in quiet]
+        image = {"name": names[site_id], "alt": text["outlook_alt"].format(site=names[site_id], days=days),
+                 "note": text["outlook_nothing"].format(species=text["list_sep"].join(species_by_code.get(c, c) for c in quiet))
+                 if quiet else ""}
+        if drawn:
+            png = charts.outlook_chart(outlook, average_kg, species_by_code, drawn, names[site_id], text, lang)
+            image["src"] = png_data_uri(png)
+        images.append(image)
     return images
+
+
+def nothing_expected(outlook: pd.DataFrame, code: str, average_kg: dict[str, float]) -> bool:
+    """A species with every q90 and its recent average under half a kilogram: a chart of zeros says nothing."""
+    recent = average_kg.get(code)
+    return bool(outlook[outlook.species == code].q90_kg.max() < 0.5 and (recent is None or not recent >= 0.5))
 
 
 def map_image(data: ReportData, names: dict[str, str], text: dict[str, str], lang: str) -> dict[str, str]:

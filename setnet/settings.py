@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     backtest_fold_days: int = Field(default=365, ge=14, description="Days forecast from each backtest origin")
     big_catch_alert_probability: float = Field(default=0.4, gt=0, lt=1, description="p_big_catch that counts as a big-catch alert")
     random_seed: int = 42
-    lightgbm_rounds: int = Field(default=300, ge=10)
+    lightgbm_rounds: int = Field(default=150, ge=10)
     lightgbm_threads: int = Field(default=2, ge=1)
     max_grid_age_days: int = Field(default=3, ge=0, description="Oldest ocean day a forecast may start from")
     site_search_radius_km: float = Field(default=15.0, gt=0, description="Farthest sea cell a net may use")

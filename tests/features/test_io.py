@@ -14,11 +14,12 @@ import pytest
 import xarray as xr
 
 import features.io
-from features import build_features, write_features
+from features import build_features, site_cell_lookup, write_features
 from features.ocean_state import ocean_lookback_days
 from features.table import LABEL_COLUMN
 from setnet.settings import Settings
 from setnet.warehouse import connect
+from tests.features.conftest import SITES
 
 ALL_DAYS = pd.date_range("2023-01-01", "2024-05-07", freq="D")
 
@@ -106,10 +107,13 @@ def test_with_a_forecast_store_the_forecast_issued_on_d_is_used(world: Settings)
     assert list(by_issue.loc[pd.Timestamp("2024-04-02")]) == ["forecast"]
     assert list(by_issue.loc[pd.Timestamp("2024-04-03")]) == ["persisted analysis"]
     forecast = xr.open_zarr(world.forecast_store_path, consolidated=False)
+    grid = xr.open_zarr(world.grid_store_path, consolidated=False)
+    cell = site_cell_lookup(grid, SITES[SITES.site_id == "uozu"], 15).iloc[0]
     issued = rows[(rows.issue_date == "2024-04-02") & (rows.lead_days == 2) & (rows.site_id == "uozu")].iloc[0]
-    cell = forecast.temp_c.sel(issue_time="2024-04-02", lead_days=2).isel(depth=1)
-    assert issued.target_temp_50m_c in np.round(cell.values.ravel(), 4) or np.isclose(
-        cell.values, issued.target_temp_50m_c, rtol=1e-6).any()
+    expected = forecast.temp_c.sel(issue_time="2024-04-02", lead_days=2).isel(depth=1, lat=cell.lat_index,
+                                                                              lon=cell.lon_index)
+    assert issued.target_temp_50m_c == pytest.approx(float(expected), rel=1e-6)
+    assert issued.target_temp_50m_c != pytest.approx(issued.temp_50m_c)  # not the persisted analysis
 
 
 def test_write_features_streams_blocks_that_equal_the_in_memory_table(world: Settings, tmp_path: Path) -> None:
@@ -117,6 +121,7 @@ def test_write_features_streams_blocks_that_equal_the_in_memory_table(world: Set
     files = write_features(world, days, tmp_path / "table", block_days=30)
     assert len(files) == 4
     streamed = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    streamed = streamed.astype({c: str for c in ("site_id", "species", "ocean_source")})  # stored as categories
     pd.testing.assert_frame_equal(streamed, build_features(world, days), check_dtype=False, rtol=1e-6)
 
 

@@ -39,6 +39,10 @@ def test_a_range_reads_low_to_high() -> None:
 
 @pytest.mark.parametrize(("median", "average", "ja", "en"), [
     (135.0, 100.0, "35% 多い", "35% more"),
+    (199.0, 100.0, "99% 多い", "99% more"),
+    (200.0, 100.0, "約2倍", "about 2 times"),
+    (400.0, 76.0, "約5.3倍", "about 5.3 times"),
+    (1500.0, 100.0, "約15倍", "about 15 times"),
     (80.0, 100.0, "20% 少ない", "20% less"),
     (105.0, 100.0, "ほぼ同じ", "about the same"),
     (10.0, None, "記録なし", "no record"),

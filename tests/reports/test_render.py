@@ -1,0 +1,94 @@
+"""Rendering from an in-memory ReportData (no warehouse, no grid): the pure layers on their own."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reports import charts
+from reports.data import ReportData, SurfaceField, merge_species_registry
+from reports.render import nothing_expected, png_data_uri, render_index, render_report
+
+ISSUE = date(2025, 4, 10)
+
+
+def in_memory_data(surface: SurfaceField | None = None) -> ReportData:
+    """One net, two species, one of them (firefly squid) expected to be absent all week."""
+    leads = range(1, 8)
+    forecasts = pd.DataFrame([{
+        "issue_date": pd.Timestamp(ISSUE), "target_date": pd.Timestamp(ISSUE + timedelta(days=lead)),
+        "lead_days": lead, "site_id": "n1", "species": species, "mean_kg": kg, "q10_kg": kg / 3, "q50_kg": kg,
+        "q90_kg": kg * 2, "model_version": "m1", "ocean_date": pd.Timestamp(ISSUE),
+    } for species, kg in (("sardine", 300.0), ("firefly_squid", 0.0)) for lead in leads])
+    return ReportData(
+        issue_date=ISSUE,
+        sites=pd.DataFrame({"site_id": ["n1"], "name_ja": ["新湊"], "name_en": ["Shinminato"], "coop": ["新湊漁協"],
+                            "lat": [36.79], "lon": [137.09], "depth_m": [40.0], "bearing_deg": [0.0]}),
+        species=merge_species_registry(pd.DataFrame(columns=["species", "name_ja", "name_en"])),
+        forecasts=forecasts,
+        recent_catches=pd.DataFrame({"date": pd.to_datetime([ISSUE - timedelta(days=1)]), "site_id": ["n1"],
+                                     "species": ["sardine"], "catch_kg": [280.0]}),
+        recent_lead1=pd.DataFrame(columns=["target_date", "site_id", "species", "q10_kg", "q50_kg", "q90_kg"]),
+        evaluations=pd.DataFrame(columns=["species", "holdout_start", "holdout_end"]),
+        model_runs=pd.DataFrame(columns=["model_version", "species", "train_end"]),
+        last_catch_dates=pd.DataFrame({"site_id": ["n1"], "last_date": pd.to_datetime([ISSUE - timedelta(days=1)])}),
+        latest_catch_date=ISSUE - timedelta(days=1),
+        surface=surface,
+        warehouse_path=Path("memory"),
+    )
+
+
+def test_a_report_renders_from_plain_data_alone() -> None:
+    html = render_report(in_memory_data(), "ja")
+    assert "新湊漁協" in html and "新湊" in html and "マイワシ" in html
+    assert '<span class="median">300</span>' in html and "100〜600 kg" in html
+    assert "ほぼ 0 kg の見込みのためグラフなし：ホタルイカ" in html  # no chart of zeros
+    assert html.count("<img") == 1  # the net's outlook; no map, no track record
+    assert "海況データがない" in html  # the map's note
+    assert "翌日予想が保存されていません" in html  # the track record's note
+    assert "検証結果が保存されていない" in html  # the skill table's note
+    assert '<div class="warning"' not in html  # fresh ocean data, a recent catch
+
+
+def test_the_map_is_cropped_to_the_bay_around_the_nets() -> None:
+    lat = np.arange(36.0, 38.0, 0.05)
+    lon = np.arange(136.0, 138.4, 0.05)
+    temp_c = np.full((lat.size, lon.size), 15.0)
+    field = SurfaceField(ISSUE, 0.5, lat, lon, temp_c, temp_c * 0, temp_c * 0)
+    sites = in_memory_data().sites
+    window = charts.bay_window(field, sites, margin_deg=0.25)
+    assert window.lat.min() >= 36.79 - 0.25 - 1e-9 and window.lat.max() <= 36.79 + 0.25 + 1e-9
+    assert window.temp_c.shape == (window.lat.size, window.lon.size)
+    assert charts.bay_window(field, sites.iloc[:0]) is field
+    html = render_report(in_memory_data(surface=field), "en")
+    assert html.count("<img") == 2 and "Sea surface temperature (colour)" in html
+
+
+def test_species_keep_their_colour_whatever_else_is_drawn() -> None:
+    alone = charts.species_colors(["sardine"])
+    together = charts.species_colors(["yellowtail", "firefly_squid", "sardine", "mackerel"])
+    assert alone["sardine"] == together["sardine"]
+    assert len(set(together.values())) == 4
+
+
+def test_nothing_expected_means_every_q90_and_the_recent_average_near_zero() -> None:
+    outlook = in_memory_data().forecasts
+    assert nothing_expected(outlook, "firefly_squid", {})
+    assert not nothing_expected(outlook, "firefly_squid", {"firefly_squid": 12.0})
+    assert not nothing_expected(outlook, "sardine", {})
+
+
+def test_the_index_is_newest_first_and_escaped() -> None:
+    html = render_index([date(2025, 4, 9), date(2025, 4, 10), date(2024, 12, 31)], "en")
+    assert html.index("2025-04-10/index.html") < html.index("2025-04-09/index.html") < html.index("2024-12-31")
+    assert "Thu 10 Apr 2025" in html
+
+
+def test_png_bytes_become_a_data_uri() -> None:
+    uri = png_data_uri(b"\x89PNG\r\n\x1a\nrest")
+    assert uri.startswith("data:image/png;base64,")
+    assert base64.b64decode(uri.split(",", 1)[1]) == b"\x89PNG\r\n\x1a\nrest"
