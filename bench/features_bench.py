@@ -15,8 +15,10 @@ own process so that its peak memory is its own:
   daily     one daily run's ocean read (footprints and the days its windows need)
   table     the full feature table (every issue date x 7 leads x 50 nets x 4 species) streamed to Parquet
 
-and prints a table with PASS/FAIL against the targets: >= 10x faster than the loop, within 2x of the read limit,
-peak memory under 2 GB; exit status 1 when a target is missed. `--chunking` repeats read/ocean/daily on copies of
+and prints a table with PASS/FAIL against the targets: the extraction (store -> base signals at every net, the part
+that reads the grid, as both baselines do) >= 10x faster than the loop and within 2x of the read limit; peak
+memory of every phase under 2 GB; exit status 1 when a target is missed. The whole ocean stage's ratios (with the
+116 derived signals, CPU work on the site-days that does not grow with the grid) are printed as information. `--chunking` repeats read/ocean/daily on copies of
 the store rechunked in time (whole grid in space).
 """
 
@@ -282,10 +284,11 @@ def main() -> int:
     loop = run_phase("loop", str(data_dir), str(store), str(options.sites_loop), str(options.years_loop))
     table = None if options.no_table else run_phase("table", str(data_dir), str(DATA / "features"))
 
-    speedup = loop["loop_s"] / ocean["ocean_s"]
+    speedup = loop["loop_s"] / ocean["extract_s"]
+    stage_speedup = loop["loop_s"] / ocean["ocean_s"]
     extract_ratio = ocean["extract_s"] / read["read_s"]
     stage_ratio = ocean["ocean_s"] / read["read_s"]
-    peak_gb = max(ocean["peak_mb"], table["peak_mb"] if table else 0) / 1024
+    peak_gb = max(ocean["peak_mb"], daily["peak_mb"], loop["peak_mb"], table["peak_mb"] if table else 0) / 1024
     rows = [
         ("read limit: read + decompress every chunk", f"{read['read_s']:.2f} s",
          (f"fastest of: zarr slices {read['slices_s']:.2f} s, chunk by chunk {read['chunks_s']:.2f} s, "
@@ -310,24 +313,27 @@ def main() -> int:
         print(f"{name:<{width}}  {value:>8}  {detail}")
     print()
     checks = [
-        (f"ocean stage >= {TARGET_LOOP_SPEEDUP:.0f}x faster than the per-site loop", f"{speedup:.0f}x",
+        (f"extraction >= {TARGET_LOOP_SPEEDUP:.0f}x faster than the per-site loop", f"{speedup:.0f}x",
          speedup >= TARGET_LOOP_SPEEDUP),
-        (f"ocean stage within {TARGET_READ_RATIO:.0f}x of the read limit", f"{stage_ratio:.2f}x",
-         stage_ratio <= TARGET_READ_RATIO),
-        (f"peak memory < {TARGET_PEAK_GB:.0f} GB" + ("" if table else " (ocean stage only)"), f"{peak_gb:.2f} GB",
+        (f"extraction within {TARGET_READ_RATIO:.0f}x of the read limit", f"{extract_ratio:.2f}x",
+         extract_ratio <= TARGET_READ_RATIO),
+        (f"peak memory of every phase < {TARGET_PEAK_GB:.0f} GB" + ("" if table else " (no table)"), f"{peak_gb:.2f} GB",
          peak_gb < TARGET_PEAK_GB),
     ]
+    print(f"info  whole ocean stage (extraction + {ocean['columns']} derived signals): {stage_speedup:.0f}x faster "
+          f"than the loop, {stage_ratio:.2f}x the read limit")
     for name, value, ok in checks:
         print(f"{verdict(ok)}  {name}: {value}")
 
     if options.chunking:
-        print("\ntime chunking of the store (whole grid in space): read limit, ocean stage, one daily read")
+        print("\ntime chunking of the store (whole grid in space), each a copy of the same data:")
         for days in [recipe.time_chunk_days, *(int(d) for d in options.chunking.split(",") if d)]:
             copy = store if days == recipe.time_chunk_days else rechunked_copy(store, days)
             both = run_phase("compare", str(data_dir), str(copy), str(options.rounds))
             r, o, d = both["read"], both["ocean"], run_phase("daily", str(data_dir), str(copy))
-            print(f"  {days:>4} days: read {r['read_s']:.2f} s, ocean {o['ocean_s']:.2f} s "
-                  f"({o['ocean_s'] / r['read_s']:.2f}x), daily {d['daily_s']:.3f} s")
+            print(f"  {days:>4} days: read limit {r['read_s']:.2f} s, extraction {o['extract_s']:.2f} s "
+                  f"({o['extract_s'] / r['read_s']:.2f}x), ocean stage {o['ocean_s']:.2f} s, "
+                  f"daily read {d['daily_s']:.3f} s")
     return 0 if all(ok for _, _, ok in checks) else 1
 
 

@@ -35,9 +35,27 @@ DEFAULT_SWIFT_PERCENTILE = 90.0
 DEFAULT_NEIGHBOUR_COUNT = 3
 
 
-def feature_columns(table: pd.DataFrame) -> list[str]:
-    """The model input columns of a feature table (everything but keys, label and bookkeeping), site_id included."""
-    return ["site_id"] + [c for c in table.columns if c not in (*KEY_COLUMNS, LABEL_COLUMN, *INFO_COLUMNS)]
+# Columns that `feature_columns(table, compact=True)` leaves out: near-duplicates of kept ones (the 3- and 14-day
+# windows beside the 7- and 30-day ones; raw east/north components beside speed, along and across; radius means
+# beside the point values; thresholds beside the swift flags). Training time grows with the number of inputs.
+COMPACT_EXCLUDED_SUFFIXES = ("_mean_3d", "_mean_14d", "_threshold_ms")
+COMPACT_EXCLUDED = (
+    "current_east_ms", "current_north_ms", "current_east_50m_ms", "current_north_50m_ms", "salinity_50m_psu",
+    "temp_50m_radius_c", "temp_100m_radius_c", "salinity_radius_psu", "current_east_radius_ms",
+    "current_north_radius_ms", "ssh_radius_m", "current_along_50m_ms_mean_7d", "current_along_50m_ms_mean_30d",
+    "front_50m_c_per_km",
+)
+
+
+def feature_columns(table: pd.DataFrame, compact: bool = False) -> list[str]:
+    """The model input columns of a feature table (everything but keys, label and bookkeeping), site_id included.
+
+    compact=True leaves out near-duplicate columns (COMPACT_EXCLUDED...): about half the inputs, for faster training.
+    """
+    columns = [c for c in table.columns if c not in (*KEY_COLUMNS, LABEL_COLUMN, *INFO_COLUMNS)]
+    if compact:
+        columns = [c for c in columns if c not in COMPACT_EXCLUDED and not c.endswith(COMPACT_EXCLUDED_SUFFIXES)]
+    return ["site_id"] + columns
 
 
 def build_feature_table(

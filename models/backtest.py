@@ -12,7 +12,8 @@ from setnet.settings import Settings
 
 BACKTEST_COLUMNS = [
     "site_id", "species", "issue_date", "target_date", "lead_days", "mean_kg", "q10_kg", "q50_kg", "q90_kg",
-    "p_zero", "p_big_catch", "big_catch_threshold_kg", "actual_kg", "climatology_kg", "persistence_kg",
+    "p_zero", "p_big_catch", "big_catch_threshold_kg", "actual_kg", "climatology_kg", "climatology_median_kg",
+    "persistence_kg",
     "seasonal_naive_kg", "fold_origin",
 ]
 

@@ -25,11 +25,22 @@ def climatology_table(catches: pd.DataFrame) -> pd.DataFrame:
     return long
 
 
-def climatology_forecast(climatology: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
+def climatology_median_table(catches: pd.DataFrame) -> pd.DataFrame:
+    """Catches (operated days) -> median catch_kg per (site_id, species, day of year) over days within +-15 days."""
+    frame = catches.assign(day_of_year=pd.to_datetime(catches.date).dt.day_of_year)[
+        ["site_id", "species", "day_of_year", "catch_kg"]]
+    offsets = np.arange(-CLIMATOLOGY_HALF_WINDOW_DAYS, CLIMATOLOGY_HALF_WINDOW_DAYS + 1)
+    spread = frame.loc[frame.index.repeat(len(offsets))].assign(offset=np.tile(offsets, len(frame)))
+    spread["day_of_year"] = (spread.day_of_year - 1 + spread.offset) % 366 + 1
+    return (spread.groupby(["site_id", "species", "day_of_year"]).catch_kg.median()
+            .rename("climatology_median_kg").reset_index())
+
+
+def climatology_forecast(climatology: pd.DataFrame, rows: pd.DataFrame, column: str = "climatology_kg") -> pd.Series:
     """Feature rows -> climatology forecast (kg) for each row's site, species and target day of year."""
     keyed = rows[["site_id", "species"]].assign(day_of_year=pd.to_datetime(rows.target_date).dt.day_of_year)
     merged = keyed.merge(climatology, on=["site_id", "species", "day_of_year"], how="left")
-    return pd.Series(merged.climatology_kg.fillna(0.0).to_numpy(), index=rows.index, name="climatology_kg")
+    return pd.Series(merged[column].fillna(0.0).to_numpy(), index=rows.index, name=column)
 
 
 def persistence_forecast(rows: pd.DataFrame, fallback_kg: pd.Series) -> pd.Series:

@@ -30,7 +30,9 @@ def lightgbm_params(settings: Settings) -> dict:
         "num_leaves": 31,
         "max_bin": 63,
         "min_data_in_leaf": 40,
-        "feature_fraction": 0.9,
+        "feature_fraction": 0.5,
+        "bagging_fraction": 0.7,
+        "bagging_freq": 1,
         "lambda_l2": 1.0,
         "num_threads": settings.lightgbm_threads,
         "seed": settings.random_seed,
@@ -179,7 +181,8 @@ def fit_species_model(rows: pd.DataFrame, species: str, features: list[str], sit
     """Labelled feature rows of one species -> fitted boosters, big-catch thresholds and conformal widening.
 
     The widening is measured on the last `calibration_days` of target dates with quantile boosters fitted
-    on the days before them (time-ordered, never shuffled); the final boosters are then fitted on all rows.
+    on the days before them (time-ordered, never shuffled; only when those span at least half as many days,
+    else no widening); the final boosters are then fitted on all rows.
     """
     labelled = rows[rows[LABEL_COLUMN].notna()]
     if len(labelled) < 50:
@@ -188,7 +191,8 @@ def fit_species_model(rows: pd.DataFrame, species: str, features: list[str], sit
     calibration_start = labelled.target_date.max() - pd.Timedelta(days=settings.calibration_days)
     before = labelled[labelled.target_date < calibration_start - pd.Timedelta(days=settings.max_lead_days)]
     calibration = labelled[labelled.issue_date >= calibration_start]
-    if len(before) >= 50 and len(calibration) >= 50:
+    fitted_days = (before.target_date.max() - before.target_date.min()).days if len(before) else 0
+    if fitted_days >= settings.calibration_days // 2 and len(calibration) >= 50:
         quantile_boosters = _fit_boosters(model, before, settings, ("q10", "q90"))
         matrix = model.design_matrix(calibration)
         model.interval_widening = conformal_widening(

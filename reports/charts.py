@@ -19,11 +19,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib_fontja.matplotlib_fontja import FONT_NAME
 
+from reports.content import KNOT_MS
 from reports.data import SurfaceField
 from reports.labels import short_day
 from setnet.settings import SPECIES
 
-KNOT_MS = 0.514444  # metres per second in one knot
+__all__ = ["KNOT_MS", "net_track_chart", "outlook_chart", "sst_map_chart", "track_record_chart"]
 DPI = 130
 WIDTH_IN = 4.4  # about 570 px: shown about 355 px wide on a phone, so 13 pt ticks read as about 14 px
 JAPANESE_FONT = FONT_NAME
@@ -44,6 +45,7 @@ PALETTE = ("#0b5fa5", "#d1495b", "#2e8540", "#8f5fbf", "#e08e0b", "#00798c", "#6
 ACTUAL_COLOR = "#111111"
 RECENT_COLOR = "#8a8a8a"
 LAND_COLOR = "#d8cfb4"
+HIGHLIGHT_COLOR = "#c0111f"
 BAY_MARGIN_DEG = 0.25  # sea shown around the nets on the map
 
 
@@ -191,13 +193,52 @@ def track_record_chart(lead1: pd.DataFrame, catches: pd.DataFrame, site_ids: lis
         return figure_png(figure)
 
 
+def net_track_chart(lead1: pd.DataFrame, catches: pd.DataFrame, species: list[str], species_names: dict[str, str],
+                    hit_notes: dict[str, str], title: str, start: date, end: date, text: dict[str, str]) -> bytes:
+    """One net over the last days: per species, the lead-1 median and band against the actual catches.
+
+    lead1: target_date, species, q10_kg, q50_kg, q90_kg; catches: date, species, catch_kg (both datetime64);
+    hit_notes: species -> how often the catch fell inside the band, shown at the panel's right.
+    """
+    calendar = pd.date_range(start, end, freq="D")
+    colors = species_colors(species)
+    with _style():
+        figure = _new_figure(WIDTH_IN, 0.9 + 1.9 * len(species))
+        axes = figure.subplots(len(species), 1, sharex=True, squeeze=False)[:, 0]
+        for axis, code in zip(axes, species):
+            daily = (lead1[lead1.species == code].set_index("target_date")[["q10_kg", "q50_kg", "q90_kg"]]
+                     .reindex(calendar))
+            actual = catches[catches.species == code]
+            x = calendar.to_numpy()
+            axis.fill_between(x, daily.q10_kg, daily.q90_kg, color=colors[code], alpha=0.22, linewidth=0,
+                              label=text["legend_band"])
+            axis.plot(x, daily.q50_kg, "-", color=colors[code], linewidth=2, label=text["legend_median"])
+            axis.plot(actual.date.to_numpy(), actual.catch_kg, "o", color=ACTUAL_COLOR, markersize=5,
+                      label=text["legend_actual"])
+            axis.set_title(plain(shorten(species_names.get(code, code), 12)), loc="left", color=colors[code])
+            axis.set_title(hit_notes.get(code, ""), loc="right", fontsize=13)
+            axis.set_ylabel(text["axis_kg"])
+            _kg_axis(axis)
+        axes[-1].set_xlim(np.datetime64(start, "ns") - np.timedelta64(12, "h"),
+                          np.datetime64(end, "ns") + np.timedelta64(12, "h"))
+        _week_ticks(axes[-1])
+        _legend_below(figure, axes)
+        figure.suptitle(plain(title), fontsize=17)
+        return figure_png(figure)
+
+
 def quiver_step(n_lat: int, n_lon: int, arrows_across: int = 14) -> int:
     """Keep about `arrows_across` current arrows along the longer side of the grid."""
     return max(1, int(np.ceil(max(n_lat, n_lon) / arrows_across)))
 
 
-def sst_map_chart(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str, str], text: dict[str, str]) -> bytes:
-    """Sea surface temperature (°C) around the nets, with the coast, current arrows in knots and the nets labelled."""
+def sst_map_chart(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str, str], text: dict[str, str],
+                  title: str | None = None, highlight: set[str] | None = None) -> bytes:
+    """Temperature (°C) of one level around the nets, with the coast, current arrows in knots and the nets labelled.
+
+    title: shown at the top left (default: the surface-currents label); highlight: nets drawn larger, in red
+    (a cooperative's own nets, or nets under a swift-current warning).
+    """
     field = bay_window(field, sites)
     land = ~np.isfinite(field.temp_c)
     mean_lat = float(np.nanmean(field.lat))
@@ -219,7 +260,7 @@ def sst_map_chart(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str
         north_kn = np.ma.masked_invalid(field.northward_ms[::step, ::step] / KNOT_MS)
         arrows = axis.quiver(field.lon[::step], field.lat[::step], east_kn, north_kn, angles="uv",
                              scale_units="inches", scale=2.0, width=0.004, color="#222222")
-        axis.set_title(text["map_currents"], loc="left", fontsize=14)  # also reserves room for the arrow key
+        axis.set_title(plain(title or text["map_currents"]), loc="left", fontsize=14)  # also makes room for the key
         axis.quiverkey(arrows, 0.68, 1.035, 1.0, text["knot_key"], labelpos="E", coordinates="axes")
         axis.set_aspect(aspect)
         axis.set_xlim(field.lon.min(), field.lon.max())
@@ -230,7 +271,7 @@ def sst_map_chart(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str
         axis.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{_degrees(y)}°N"))
         axis.tick_params(labelsize=11)
         figure.canvas.draw()  # lay the figure out first, so label boxes are measured where they will be
-        _draw_nets(figure, axis, sites, site_names)
+        _draw_nets(figure, axis, sites, site_names, highlight or set())
         return figure_png(figure)
 
 
@@ -258,14 +299,16 @@ LABEL_OFFSETS = ((6, 4, "left", "bottom"), (6, -4, "left", "top"), (-6, 4, "righ
                  (-6, -4, "right", "top"), (0, 9, "center", "bottom"), (0, -9, "center", "top"))
 
 
-def _draw_nets(figure: Figure, axis, sites: pd.DataFrame, site_names: dict[str, str]) -> None:
+def _draw_nets(figure: Figure, axis, sites: pd.DataFrame, site_names: dict[str, str], highlight: set[str]) -> None:
     """Mark each net with a dot and its name (outlined in white), placing names where they overlap nothing."""
     outline = [path_effects.withStroke(linewidth=3, foreground="white")]
     renderer = figure.canvas.get_renderer()
     inside = axis.get_window_extent(renderer)
     placed = []
     for row in sites.dropna(subset=["lat", "lon"]).sort_values("lat", ascending=False).itertuples(index=False):
-        axis.plot(row.lon, row.lat, "o", color="black", markersize=8, markeredgecolor="white", markeredgewidth=1.5)
+        marked = row.site_id in highlight
+        axis.plot(row.lon, row.lat, "o", color=HIGHLIGHT_COLOR if marked else "black", markersize=11 if marked else 8,
+                  markeredgecolor="white", markeredgewidth=1.5)
         label = axis.annotate(plain(shorten(site_names.get(row.site_id, row.site_id), 10)), (row.lon, row.lat),
                               xytext=LABEL_OFFSETS[0][:2], textcoords="offset points", fontsize=13, path_effects=outline)
         for dx, dy, ha, va in LABEL_OFFSETS:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
+import re
+import unicodedata
 from datetime import date, timedelta
 
 import numpy as np
@@ -11,6 +14,11 @@ import pandas as pd
 from setnet.settings import SPECIES
 
 SAME_WITHIN_PCT = 10  # a forecast within this many percent of the recent average reads "about the same"
+KNOT_MS = 0.514444  # metres per second in one knot
+COMPASS_JA = ("北", "北北東", "北東", "東北東", "東", "東南東", "南東", "南南東",
+              "南", "南南西", "南西", "西南西", "西", "西北西", "北西", "北北西")
+COMPASS_EN = ("N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE", "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW")
+UNKNOWN_COOP_SLUG = "unregistered"
 
 
 def format_kg(catch_kg: float | None) -> str:
@@ -135,3 +143,54 @@ def ordered_sites(sites: pd.DataFrame, site_ids: list[str], unknown_coop: str) -
     coop_west = frame.groupby("coop").lon.min().fillna(np.inf)
     frame["coop_west"] = frame.coop.map(coop_west)
     return frame.sort_values(["coop_west", "coop", "lon", "site_id"], na_position="last").drop(columns="coop_west")
+
+
+def knots(speed_ms: float) -> float:
+    """A speed in metres per second as knots."""
+    return float(speed_ms) / KNOT_MS
+
+
+def flow_bearing_deg(east_ms: float, north_ms: float) -> float:
+    """The compass bearing (0 = north, clockwise) the current flows toward."""
+    return float(np.degrees(np.arctan2(east_ms, north_ms)) % 360.0)
+
+
+def compass_point(bearing_deg: float, lang: str) -> str:
+    """A bearing as one of 16 compass points: 北東 / NE."""
+    points = COMPASS_JA if lang == "ja" else COMPASS_EN
+    return points[int(math.floor((bearing_deg % 360.0) / 22.5 + 0.5)) % 16]
+
+
+def boxes(catch_kg: float | None, kg_per_box: float | None) -> int | None:
+    """A catch as whole fish boxes (箱), rounded like the kilograms; None without a box weight."""
+    if kg_per_box is None or not kg_per_box > 0 or catch_kg is None or not np.isfinite(catch_kg):
+        return None
+    count = max(float(catch_kg), 0.0) / kg_per_box
+    step = 1 if count < 100 else 10
+    return int(math.floor(count / step + 0.5) * step)
+
+
+def coop_slug(name: str) -> str:
+    """A folder name for a cooperative: its name's letters and digits (Japanese kept), other characters as '-'.
+
+    '氷見漁協' -> '氷見漁協', 'Uozu Coop.' -> 'uozu-coop', '<script>' -> 'script'; a name with nothing usable
+    gets 'coop-' and a short hash of the name.
+    """
+    folded = unicodedata.normalize("NFKC", str(name)).lower()
+    slug = re.sub(r"[^\w]+", "-", folded).strip("-_")[:60]
+    if not slug or slug.startswith("."):
+        slug = "coop-" + hashlib.sha256(str(name).encode("utf-8")).hexdigest()[:8]
+    return slug
+
+
+def unique_slugs(names: list[str]) -> dict[str, str]:
+    """Cooperative name -> folder name, made unique (a clash gets the name's hash appended)."""
+    slugs: dict[str, str] = {}
+    used: set[str] = set()
+    for name in names:
+        slug = coop_slug(name)
+        if slug in used:
+            slug = f"{slug}-{hashlib.sha256(str(name).encode('utf-8')).hexdigest()[:8]}"
+        used.add(slug)
+        slugs[name] = slug
+    return slugs

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     max_lead_days: int = Field(default=7, ge=1, le=14, description="Forecast leads 1..max_lead_days")
     quantiles: tuple[float, float, float] = (0.1, 0.5, 0.9)
     holdout_days: int = Field(default=180, ge=14, description="Last days of history held out for evaluation")
-    calibration_days: int = Field(default=120, ge=14, description="Last training days that calibrate the intervals")
+    calibration_days: int = Field(default=365, ge=14, description="Last training days that calibrate the intervals (a full seasonal cycle)")
     backtest_min_train_days: int = Field(default=365, ge=60, description="History before the first backtest origin")
     backtest_fold_days: int = Field(default=365, ge=14, description="Days forecast from each backtest origin")
     big_catch_alert_probability: float = Field(default=0.4, gt=0, lt=1, description="p_big_catch that counts as a big-catch alert")
@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     swift_current_percentile: float = Field(default=90.0, gt=0, lt=100, description="Percentile of a net's current speed above which the current counts as swift")
     catch_neighbour_count: int = Field(default=3, ge=0, description="Nearest other nets whose catches form the neighbour features")
     feature_cache_dir: Path | None = Field(default=None, description="Cache of ocean references (default: <data-dir>/features)")
+    kyucho_advisory_kn: float = Field(default=1.0, gt=0, description="Current (knots) at a net that raises a swift-current advisory (急潮注意報)")
+    kyucho_warning_kn: float = Field(default=1.5, gt=0, description="Current (knots) at a net that raises a swift-current warning (急潮警報)")
+    kyucho_thresholds_kn: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="Per-net (advisory, warning) knots by site_id, replacing the two defaults")
+    model_max_age_days: int = Field(default=30, ge=1, description="A model trained longer ago than this marks the report degraded")
+    temperature_anomaly_alert_c: float = Field(default=2.0, gt=0, description="|temperature - day-of-year normal| at a net that the report flags")
 
     @cached_property
     def warehouse_path(self) -> Path:

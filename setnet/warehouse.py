@@ -177,6 +177,7 @@ MIGRATIONS: tuple[str, ...] = (
         big_catch_threshold_kg DOUBLE,
         actual_kg DOUBLE NOT NULL,
         climatology_kg DOUBLE,
+        climatology_median_kg DOUBLE,
         persistence_kg DOUBLE,
         seasonal_naive_kg DOUBLE,
         PRIMARY KEY (model_version, site_id, species, issue_date, lead_days)

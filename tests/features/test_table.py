@@ -95,6 +95,9 @@ def test_the_table_has_every_signal_family_and_feature_columns_are_numeric() -> 
                    "ocean_age_days", "ocean_date", "ocean_source"):
         assert column in table, column
         assert table[column].notna().any(), column
+    compact = feature_columns(table, compact=True)
+    assert set(compact) < set(feature_columns(table)) and len(compact) < 0.7 * len(feature_columns(table))
+    assert {"temp_50m_c", "current_along_ms", "swift_current", "catch_lag_1d_kg", "target_temp_50m_c"} <= set(compact)
     inputs = table[feature_columns(table)].drop(columns="site_id")
     assert all(np.issubdtype(dtype, np.number) for dtype in inputs.dtypes)
     assert not set(INFO_COLUMNS) & set(feature_columns(table))

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from models.backtest import backtest_origins
-from models.baselines import climatology_table
+from models.baselines import climatology_median_table, climatology_table
 from models.evaluate import pinball_loss, score_rows, skill
 from models.lightgbm_model import conformal_widening, interval_bounds
 from setnet.settings import Settings
@@ -25,7 +25,7 @@ def test_pinball_loss_weights_misses_by_the_quantile_level() -> None:
 
 def test_scores_count_coverage_big_catches_and_baseline_errors() -> None:
     rows = pd.DataFrame({"species": "sardine", "lead_days": 1, "actual_kg": [1.0, 5.0, 9.0, 20.0],
-                         "mean_kg": 5.0, "q10_kg": 2.0, "q50_kg": 5.0, "q90_kg": 10.0, "climatology_kg": 6.0,
+                         "mean_kg": 5.0, "q10_kg": 2.0, "q50_kg": 5.0, "q90_kg": 10.0, "climatology_median_kg": 6.0,
                          "persistence_kg": 1.0, "seasonal_naive_kg": 5.0, "big_catch_threshold_kg": 15.0,
                          "p_big_catch": [0.1, 0.6, 0.1, 0.7]})
     scores = score_rows(rows, alert_probability=0.5).iloc[0]
@@ -62,3 +62,14 @@ def test_conformal_widening_makes_the_interval_cover_the_calibration_rows() -> N
     lower, upper = interval_bounds(q10, q90, widening)
     covered = np.mean((actual >= lower) & (actual <= upper))
     assert 0.79 <= covered <= 0.82
+
+
+def test_the_median_climatology_is_robust_to_one_huge_catch() -> None:
+    days = pd.date_range("2024-06-01", periods=5, freq="D")
+    catches = pd.DataFrame({"date": days.date, "site_id": "a", "species": "sardine",
+                            "catch_kg": [10.0, 12.0, 11.0, 5000.0, 9.0]})
+    median = climatology_median_table(catches).set_index("day_of_year").climatology_median_kg
+    mean = climatology_table(catches).set_index("day_of_year").climatology_kg
+    june_3 = days[2].day_of_year
+    assert median.loc[june_3] == pytest.approx(11.0)
+    assert mean.loc[june_3] > 1000

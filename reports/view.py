@@ -1,0 +1,412 @@
+"""What a report says, in one language, before it is laid out: plain strings and numbers per cooperative.
+
+`report_view(data, lang, options)` is the single place where the numbers become words. The HTML page, the PDF
+page and the plain-text summary all draw from the same ReportView, so the three formats never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from reports.alerts import (
+    CurrentPeak,
+    KyuchoAlert,
+    TemperatureAlert,
+    kyucho_alerts,
+    old_models,
+    strongest_current,
+    temperature_alerts,
+    warning_days,
+)
+from reports.content import (
+    UNKNOWN_COOP_SLUG,
+    boxes,
+    change_direction,
+    change_text,
+    compass_point,
+    format_kg,
+    format_pct,
+    format_range,
+    ocean_date_of,
+    ordered_sites,
+    skill_text,
+    species_order,
+    stale_sites,
+    tomorrow_rows,
+    track_hits,
+    unique_slugs,
+)
+from reports.data import RECENT_AVERAGE_DAYS, STALE_CATCH_DAYS, TRACK_RECORD_DAYS, ReportData
+from reports.explain import why_line
+from reports.labels import labels_for, long_day, medium_day, site_names, species_names
+from setnet.settings import Settings
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """The thresholds a report applies (from the settings)."""
+
+    big_catch_probability: float = 0.4
+    kyucho_kn: tuple[float, float] = (1.0, 1.5)  # default (advisory, warning) in knots
+    kyucho_per_net_kn: dict[str, tuple[float, float]] = field(default_factory=dict)
+    model_max_age_days: int = 30
+    temperature_alert_c: float = 2.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReportOptions:
+        return cls(big_catch_probability=settings.big_catch_alert_probability,
+                   kyucho_kn=(settings.kyucho_advisory_kn, settings.kyucho_warning_kn),
+                   kyucho_per_net_kn=dict(settings.kyucho_thresholds_kn),
+                   model_max_age_days=settings.model_max_age_days,
+                   temperature_alert_c=settings.temperature_anomaly_alert_c)
+
+
+@dataclass(frozen=True)
+class ForecastLine:
+    """One species at one net tomorrow."""
+
+    code: str
+    species: str
+    median: str  # "1,200"
+    median_kg: float
+    boxes: str  # "約80箱" or ""
+    range: str  # "410〜2,900 kg"
+    range_boxes: str  # "27〜190箱" or ""
+    recent: str
+    change: str
+    direction: str  # up / down / same
+    big_catch_pct: int | None
+    big_catch: str  # badge text when the chance reaches the alert level, else ""
+    why: str  # "50m水温 14.2°C（+120 kg）、前回の漁獲 800 kg（+60 kg）" or ""
+
+
+@dataclass(frozen=True)
+class NetView:
+    site_id: str
+    name: str
+    lines: list[ForecastLine]
+    track_notes: dict[str, str]  # species code -> "幅の内側 14/22日"
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """A warning box: kind 'warning' / 'advisory' (swift current) or 'temperature'; one detail line per net."""
+
+    kind: str
+    title: str
+    action: str
+    details: list[str]
+
+
+@dataclass(frozen=True)
+class CoopView:
+    name: str
+    slug: str
+    site_ids: list[str]
+    nets: list[NetView]
+    banners: list[str]  # degraded-forecast notes that concern this cooperative's nets only
+    alerts: list[AlertView]
+    alert_notes: list[str]  # where the warnings come from, and the calm line when there is none
+    alert_sites: set[str] = field(default_factory=set)  # nets under a swift-current advisory or warning
+
+
+@dataclass(frozen=True)
+class ReportView:
+    lang: str
+    t: dict[str, str]
+    issue_date: date
+    issue_label: str
+    target_label: str
+    headline: str
+    issued_at: str  # "2025年11月30日(日) 19:05" or ""
+    freshness: list[dict[str, str]]
+    models: list[dict[str, str]]
+    banners: list[str]  # degraded-forecast notes that concern every net
+    coops: list[CoopView]
+    skill: dict
+    show_big_catch: bool
+    species_names: dict[str, str]
+    site_names: dict[str, str]
+    outlook_days: int
+
+    def coop(self, slug: str) -> CoopView:
+        return next(c for c in self.coops if c.slug == slug)
+
+
+def report_view(data: ReportData, lang: str = "ja", options: ReportOptions | None = None) -> ReportView:
+    """Every sentence and number of the report of data.issue_date, grouped by cooperative (west to east)."""
+    options = options or ReportOptions()
+    text = labels_for(lang)
+    species_by_code = species_names(data.species, lang)
+    species = species_order(data.forecasts.species)
+    sites = ordered_sites(data.sites, sorted(data.forecasts.site_id.unique()), text["unknown"])
+    names = site_names(sites, lang)
+    target = data.issue_date + timedelta(days=1)
+    has_chance = "p_big_catch" in data.forecasts and data.forecasts.p_big_catch.notna().any()
+    return ReportView(
+        lang=lang, t=text, issue_date=data.issue_date,
+        issue_label=long_day(data.issue_date, lang),
+        target_label=long_day(target, lang),
+        headline=text["forecast_for"].format(target=long_day(target, lang)),
+        issued_at=issued_at_label(data.issued_at, lang),
+        freshness=freshness_items(data, text, lang),
+        models=model_lines(data, species_by_code, text),
+        banners=global_banners(data, species_by_code, text, lang, options),
+        coops=coop_views(data, sites, names, species, species_by_code, text, lang, options),
+        skill=skill_section(data, species_by_code, text),
+        show_big_catch=bool(has_chance),
+        species_names=species_by_code,
+        site_names=names,
+        outlook_days=int(data.forecasts.lead_days.max()),
+    )
+
+
+def issued_at_label(issued_at: datetime | None, lang: str) -> str:
+    """The forecasts' making time: 2025年11月30日(日) 19:05."""
+    if issued_at is None:
+        return ""
+    return f"{long_day(issued_at.date(), lang)} {issued_at:%H:%M}"
+
+
+def freshness_items(data: ReportData, text: dict[str, str], lang: str) -> list[dict[str, str]]:
+    """Label/value pairs saying how fresh the inputs are."""
+    ocean = ocean_date_of(data.forecasts)
+    latest_grid = data.surface.day if data.surface is not None else None
+    return [
+        {"label": text["issued"], "value": long_day(data.issue_date, lang)},
+        {"label": text["ocean_used"], "value": medium_day(ocean, lang) if ocean else text["unknown"]},
+        {"label": text["latest_grid"], "value": medium_day(latest_grid, lang) if latest_grid else text["never"]},
+        {"label": text["latest_catch"],
+         "value": medium_day(data.latest_catch_date, lang) if data.latest_catch_date else text["never"]},
+        {"label": text["ocean_forecast"],
+         "value": (text["ocean_forecast_issued"].format(day=medium_day(data.ocean_forecast_issue, lang))
+                   if data.ocean_forecast_issue else text["ocean_forecast_none"])},
+    ]
+
+
+def model_lines(data: ReportData, species_by_code: dict[str, str], text: dict[str, str]) -> list[dict[str, str]]:
+    """One line per model version: the version, the species it forecasts, the end of its training data."""
+    lines = []
+    for version, rows in data.forecasts.groupby("model_version", sort=True):
+        runs = data.model_runs[data.model_runs.model_version == version]
+        trained = (text["trained_until"].format(end=pd.Timestamp(runs.train_end.max()).date().isoformat())
+                   if not runs.empty and runs.train_end.notna().any() else "")
+        covered = text["list_sep"].join(species_by_code.get(c, c) for c in species_order(rows.species))
+        lines.append({"version": str(version), "species": covered, "trained": trained})
+    return lines
+
+
+def global_banners(data: ReportData, species_by_code: dict[str, str], text: dict[str, str], lang: str,
+                   options: ReportOptions) -> list[str]:
+    """Notes that weaken every net's forecast: ocean data older than the issue date, models past their age limit."""
+    banners = []
+    ocean = ocean_date_of(data.forecasts)
+    if ocean is None:
+        banners.append(text["warn_ocean_unknown"])
+    elif ocean < data.issue_date:
+        banners.append(text["warn_ocean_old"].format(ocean=medium_day(ocean, lang), days=(data.issue_date - ocean).days))
+    old = old_models(data.model_runs, data.issue_date, options.model_max_age_days)
+    if old:
+        served = set(data.forecasts.species)
+        codes = species_order({code for _, code, _ in old if code in served} or {code for _, code, _ in old})
+        banners.append(text["warn_model_old"].format(
+            species=text["list_sep"].join(species_by_code.get(c, c) for c in codes),
+            days=max(age for _, _, age in old), limit=options.model_max_age_days))
+    return banners
+
+
+def stale_banners(data: ReportData, site_ids: list[str], names: dict[str, str], text: dict[str, str],
+                  lang: str) -> list[str]:
+    """Nets with no catch in the last STALE_CATCH_DAYS days: their recent-history inputs are stale."""
+    return [text["warn_no_catch"].format(site=names[site_id], last=medium_day(last, lang) if last else text["never"])
+            for site_id, last in stale_sites(data.last_catch_dates, site_ids, data.issue_date, STALE_CATCH_DAYS)]
+
+
+def coop_views(data: ReportData, sites: pd.DataFrame, names: dict[str, str], species: list[str],
+               species_by_code: dict[str, str], text: dict[str, str], lang: str,
+               options: ReportOptions) -> list[CoopView]:
+    """One view per cooperative, west to east, each with its nets' lines, banners and warnings."""
+    rows = tomorrow_rows(data.forecasts, data.recent_catches, data.issue_date, RECENT_AVERAGE_DAYS)
+    rows = rows.set_index(["site_id", "species"])
+    hits = track_hits(data.recent_lead1, data.recent_catches).set_index(["site_id", "species"])
+    groups = list(sites.groupby("coop", sort=False))
+    registered = set(data.sites.coop.dropna().astype(str)) if not data.sites.empty else set()
+    slugs = unique_slugs([str(coop) for coop, _ in groups if coop in registered])
+    views = []
+    for coop, coop_sites in groups:
+        site_ids = list(coop_sites.site_id)
+        nets = []
+        for site_id in site_ids:
+            lines = [forecast_line(rows.loc[(site_id, code)], code, species_by_code.get(code, code), data.box_kg,
+                                   text, lang, options.big_catch_probability)
+                     for code in species if (site_id, code) in rows.index]
+            notes = {code: hit_note(hits, site_id, code, text) for code in species}
+            nets.append(NetView(site_id=site_id, name=names[site_id], lines=lines, track_notes=notes))
+        alerts, notes, alert_sites = alert_views(data, site_ids, names, text, lang, options)
+        views.append(CoopView(name=str(coop), slug=slugs.get(str(coop), UNKNOWN_COOP_SLUG), site_ids=site_ids,
+                              nets=nets, banners=stale_banners(data, site_ids, names, text, lang),
+                              alerts=alerts, alert_notes=notes, alert_sites=alert_sites))
+    return views
+
+
+def forecast_line(row: pd.Series, code: str, species_name: str, box_kg: dict[str, float], text: dict[str, str],
+                  lang: str, big_catch_probability: float) -> ForecastLine:
+    """One species at one net tomorrow: median (and boxes), range, big-catch chance, change, and why."""
+    average = row.get("average_kg")
+    average = float(average) if average is not None and pd.notna(average) else None
+    chance = row.get("p_big_catch")
+    chance = float(chance) if chance is not None and pd.notna(chance) else None
+    per_box = box_kg.get(code)
+    median_boxes = boxes(row.q50_kg, per_box)
+    low_boxes, high_boxes = boxes(row.q10_kg, per_box), boxes(row.q90_kg, per_box)
+    return ForecastLine(
+        code=code,
+        species=species_name,
+        median=format_kg(row.q50_kg),
+        median_kg=float(row.q50_kg),
+        boxes=text["boxes"].format(n=f"{median_boxes:,}") if median_boxes is not None else "",
+        range=format_range(row.q10_kg, row.q90_kg, text["range_sep"]),
+        range_boxes=(text["boxes_range"].format(low=f"{low_boxes:,}", high=f"{high_boxes:,}", sep=text["range_sep"])
+                     if low_boxes is not None and high_boxes is not None else ""),
+        recent=f"{format_kg(average)} kg" if average is not None else text["no_record"],
+        change=change_text(float(row.q50_kg), average, text),
+        direction=change_direction(float(row.q50_kg), average),
+        big_catch_pct=format_pct(chance) if chance is not None else None,
+        big_catch=(text["big_catch"].format(pct=format_pct(chance))
+                   if chance is not None and chance >= big_catch_probability else ""),
+        why=why_line(row.get("explanation"), lang),
+    )
+
+
+def hit_note(hits: pd.DataFrame, site_id: str, code: str, text: dict[str, str]) -> str:
+    """How many of a net's catches fell inside the forecast range ('' when none can be compared)."""
+    if (site_id, code) not in hits.index:
+        return ""
+    row = hits.loc[(site_id, code)]
+    return text["inside"].format(hits=int(row.hits), n=int(row.n))
+
+
+def level_word(level: str, text: dict[str, str]) -> str:
+    return text.get(f"level_{level}", level)
+
+
+def day_window(first: date, last: date, peak: date, text: dict[str, str], lang: str) -> str:
+    """When a swift current is expected: one day, or first〜last with the peak day."""
+    if first == last:
+        return medium_day(first, lang)
+    return text["window_many"].format(first=medium_day(first, lang), last=medium_day(last, lang),
+                                      peak=medium_day(peak, lang))
+
+
+def kyucho_detail(alert: KyuchoAlert, names: dict[str, str], text: dict[str, str], lang: str) -> str:
+    """'氷見 大境：12月2日(火)、50m層で北東へ 最大1.6ノット（警報の目安 1.5ノット）'."""
+    threshold = alert.warning_kn if alert.tier == "warning" else alert.advisory_kn
+    return text["kyucho_detail"].format(
+        site=names.get(alert.site_id, alert.site_id),
+        window=day_window(alert.first_day, alert.last_day, alert.peak_day, text, lang),
+        level=level_word(alert.level, text), direction=compass_point(alert.bearing_deg, lang),
+        speed=f"{alert.peak_kn:.1f}", threshold=f"{threshold:.1f}")
+
+
+def temperature_detail(alert: TemperatureAlert, names: dict[str, str], text: dict[str, str], lang: str) -> str:
+    key = "temp_warm" if alert.anomaly_c > 0 else "temp_cold"
+    return text[key].format(site=names.get(alert.site_id, alert.site_id), day=medium_day(alert.day, lang),
+                            level=level_word(alert.level, text), temp=f"{alert.temp_c:.1f}",
+                            normal=f"{alert.normal_c:.1f}", gap=f"{abs(alert.anomaly_c):.1f}")
+
+
+def alert_views(data: ReportData, site_ids: list[str], names: dict[str, str], text: dict[str, str], lang: str,
+                options: ReportOptions) -> tuple[list[AlertView], list[str], set[str]]:
+    """The swift-current and temperature warnings of some nets, notes on what they were judged from, and the nets
+    under a swift-current alert."""
+    ocean = None if data.net_ocean is None else data.net_ocean[data.net_ocean.site_id.isin(site_ids)]
+    if ocean is None or ocean.empty:
+        return [], [text["kyucho_no_data"]], set()
+    alerts: list[AlertView] = []
+    kyucho = kyucho_alerts(ocean, options.kyucho_kn, options.kyucho_per_net_kn)
+    for tier in ("warning", "advisory"):
+        chosen = [a for a in kyucho if a.tier == tier]
+        if chosen:
+            alerts.append(AlertView(kind=tier, title=text[f"kyucho_{tier}_title"], action=text[f"kyucho_{tier}_action"],
+                                    details=[kyucho_detail(a, names, text, lang) for a in chosen]))
+    warm_cold = temperature_alerts(ocean, options.temperature_alert_c)
+    if warm_cold:
+        alerts.append(AlertView(kind="temperature", title=text["temp_alert_title"], action=text["temp_alert_action"],
+                                details=[temperature_detail(a, names, text, lang) for a in warm_cold]))
+    notes = [judged_from_note(data, ocean, text, lang)]
+    if not kyucho:
+        peak = strongest_current(ocean)
+        if peak is not None:
+            notes.append(calm_note(peak, names, text, lang, options))
+    if not warm_cold:
+        has_normal = warning_days(ocean).normal_c.notna().any() or ocean.normal_c.notna().any()
+        notes.append(text["temp_none"].format(threshold=f"{options.temperature_alert_c:.0f}") if has_normal
+                     else text["temp_no_normal"])
+    notes.append(text["daily_mean_note"])
+    return alerts, notes, {a.site_id for a in kyucho}
+
+
+def judged_from_note(data: ReportData, ocean: pd.DataFrame, text: dict[str, str], lang: str) -> str:
+    """Where the warnings come from: the ocean forecast's days, or the latest analysis when there is no forecast."""
+    forecast = ocean[ocean.source == "forecast"]
+    if forecast.empty:
+        day = pd.Timestamp(ocean.date.max()).date()
+        return text["kyucho_from_analysis"].format(day=medium_day(day, lang))
+    first, last = pd.Timestamp(forecast.date.min()).date(), pd.Timestamp(forecast.date.max()).date()
+    issued = data.ocean_forecast_issue or data.issue_date
+    return text["kyucho_from_forecast"].format(issued=medium_day(issued, lang), first=medium_day(first, lang),
+                                               last=medium_day(last, lang))
+
+
+def calm_note(peak: CurrentPeak, names: dict[str, str], text: dict[str, str], lang: str,
+              options: ReportOptions) -> str:
+    return text["kyucho_none"].format(site=names.get(peak.site_id, peak.site_id),
+                                      direction=compass_point(peak.bearing_deg, lang), speed=f"{peak.speed_kn:.1f}",
+                                      day=medium_day(peak.day, lang), advisory=f"{options.kyucho_kn[0]:.1f}")
+
+
+def skill_section(data: ReportData, species_by_code: dict[str, str], text: dict[str, str]) -> dict:
+    """The tested skill at lead 1 per species, stated in words, or a note when nothing was evaluated."""
+    evaluations = data.evaluations
+    if evaluations.empty:
+        return {"rows": [], "note": text["skill_missing"]}
+    start = pd.Timestamp(evaluations.holdout_start.min()).date().isoformat()
+    end = pd.Timestamp(evaluations.holdout_end.max()).date().isoformat()
+    by_species = evaluations.drop_duplicates("species", keep="last").set_index("species")
+    rows = []
+    for code in species_order(evaluations.species):
+        row = by_species.loc[code]
+        coverage = row.coverage_80
+        rows.append({
+            "code": code,
+            "species": species_by_code.get(code, code),
+            "mae": f"{format_kg(row.mae_kg)} kg",
+            "vs_climatology": skill_text(row.skill_vs_climatology, text),
+            "vs_persistence": skill_text(row.skill_vs_persistence, text),
+            "climatology_class": skill_class(row.skill_vs_climatology),
+            "persistence_class": skill_class(row.skill_vs_persistence),
+            "coverage": (text["coverage_value"].format(pct=format_pct(coverage))
+                         if coverage is not None and np.isfinite(coverage) else text["no_value"]),
+        })
+    return {"rows": rows, "note": text["skill_note"].format(start=start, end=end)}
+
+
+def skill_class(skill: float | None) -> str:
+    """'better', 'worse' or 'same' (CSS class of a skill cell)."""
+    if skill is None or not np.isfinite(skill) or format_pct(skill) == 0:
+        return "same"
+    return "better" if skill > 0 else "worse"
+
+
+def nothing_expected(outlook: pd.DataFrame, code: str, average_kg: dict[str, float]) -> bool:
+    """A species with every q90 and its recent average under half a kilogram: a chart of zeros says nothing."""
+    recent = average_kg.get(code)
+    return bool(outlook[outlook.species == code].q90_kg.max() < 0.5 and (recent is None or not recent >= 0.5))
+
+
+__all__ = ["TRACK_RECORD_DAYS", "AlertView", "CoopView", "ForecastLine", "NetView", "ReportOptions", "ReportView",
+           "nothing_expected", "report_view"]
