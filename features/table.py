@@ -23,6 +23,7 @@ from features.ocean_state import (
     daily_signals,
     ocean_reference,
     ocean_state_arrays,
+    ocean_state_columns,
     reference_year,
     site_ocean_cube,
 )
@@ -35,26 +36,32 @@ DEFAULT_SWIFT_PERCENTILE = 90.0
 DEFAULT_NEIGHBOUR_COUNT = 3
 
 
-# Columns that `feature_columns(table, compact=True)` leaves out: near-duplicates of kept ones (the 3- and 14-day
-# windows beside the 7- and 30-day ones; raw east/north components beside speed, along and across; radius means
-# beside the point values; thresholds beside the swift flags). Training time grows with the number of inputs.
-COMPACT_EXCLUDED_SUFFIXES = ("_mean_3d", "_mean_14d", "_threshold_ms")
-COMPACT_EXCLUDED = (
-    "current_east_ms", "current_north_ms", "current_east_50m_ms", "current_north_50m_ms", "salinity_50m_psu",
-    "temp_50m_radius_c", "temp_100m_radius_c", "salinity_radius_psu", "current_east_radius_ms",
-    "current_north_radius_ms", "ssh_radius_m", "current_along_50m_ms_mean_7d", "current_along_50m_ms_mean_30d",
-    "front_50m_c_per_km",
+# The ocean columns `feature_columns(table, compact=True)` keeps (catch, calendar and target-day columns are always
+# kept): one of each family of near-duplicates (7- and 30-day windows, not 3 and 14; speed, along and across, not
+# east and north; the point value, not every radius mean). Training time grows with the number of inputs.
+COMPACT_OCEAN_COLUMNS = (
+    "temp_surface_c", "temp_50m_c", "temp_100m_c", "salinity_psu", "ssh_m", "temp_surface_radius_c",
+    "front_surface_c_per_km", "current_speed_ms", "current_along_ms", "current_across_ms", "current_speed_50m_ms",
+    "current_along_50m_ms", "current_across_50m_ms", "stratification_50m_c", "stratification_100m_c",
+    "temp_surface_anom_c", "temp_50m_anom_c", "temp_100m_anom_c", "salinity_anom_psu", "ssh_anom_m",
+    "swift_current", "current_speed_jump_ms", "swift_current_days_7d", "swift_current_50m",
+    "current_speed_50m_jump_ms", "swift_current_50m_days_7d",
+    *(f"{s}_mean_{w}d" for s in ("temp_surface_c", "temp_50m_c", "temp_surface_anom_c", "temp_50m_anom_c",
+                                  "current_speed_ms", "current_along_ms") for w in (7, 30)),
+    "temp_surface_c_change_7d", "temp_50m_c_change_7d", "temp_100m_c_change_7d", "temp_surface_c_trend_7d",
+    "temp_50m_c_trend_7d", "current_speed_ms_max_3d", "ocean_age_days",
 )
 
 
 def feature_columns(table: pd.DataFrame, compact: bool = False) -> list[str]:
     """The model input columns of a feature table (everything but keys, label and bookkeeping), site_id included.
 
-    compact=True leaves out near-duplicate columns (COMPACT_EXCLUDED...): about half the inputs, for faster training.
+    compact=True keeps only COMPACT_OCEAN_COLUMNS of the ocean columns (about half the inputs, faster training).
     """
     columns = [c for c in table.columns if c not in (*KEY_COLUMNS, LABEL_COLUMN, *INFO_COLUMNS)]
     if compact:
-        columns = [c for c in columns if c not in COMPACT_EXCLUDED and not c.endswith(COMPACT_EXCLUDED_SUFFIXES)]
+        ocean = set(ocean_state_columns())
+        columns = [c for c in columns if c not in ocean or c in COMPACT_OCEAN_COLUMNS]
     return ["site_id"] + columns
 
 

@@ -1,13 +1,17 @@
-"""The morning report a cooperative reads at dawn: tomorrow's catches per net and species, with their uncertainty,
-the next days, the sea, and the forecasts' track record, as one self-contained HTML page.
+"""The morning report a cooperative reads at dawn: tomorrow's catches per net and species with their uncertainty
+and reasons, swift-current and temperature warnings, the next days, the sea, and the forecasts' track record.
 
-Layers: `data` (the only I/O: DuckDB and the Zarr grid store -> ReportData), `content` and `charts` (pure
-functions: numbers, sentences, PNG bytes), `render` (Jinja2, autoescaped) and `build` (writes the files).
+Formats: one self-contained HTML page per cooperative (and one for all), an A4 PDF page per cooperative, and a
+short plain-text summary. Layers: `data` (the only I/O: DuckDB and the Zarr stores -> ReportData), pure `content`,
+`explain`, `alerts`, `view` (numbers -> words, per cooperative) and `charts` (PNG bytes); `render` (HTML, Jinja2
+autoescaped), `pdf` (matplotlib, no browser), `summary` (text); `build` writes the files; `serve` shows them on
+localhost.
 """
 
-from reports.build import build_report, write_index
+from reports.build import FORMATS, BuiltReport, build_report, build_reports, summary_text, write_index
 from reports.data import ReportData, ReportError, SurfaceField, load_report_data
 from reports.render import render_report
+from reports.view import ReportOptions, report_view
 
-__all__ = ["ReportData", "ReportError", "SurfaceField", "build_report", "load_report_data", "render_report",
-           "write_index"]
+__all__ = ["FORMATS", "BuiltReport", "ReportData", "ReportError", "ReportOptions", "SurfaceField", "build_report",
+           "build_reports", "load_report_data", "render_report", "report_view", "summary_text", "write_index"]

@@ -46,6 +46,7 @@ ACTUAL_COLOR = "#111111"
 RECENT_COLOR = "#8a8a8a"
 LAND_COLOR = "#d8cfb4"
 HIGHLIGHT_COLOR = "#c0111f"
+SHALLOW_COLOR = "#cfd8dc"  # sea shallower than the level drawn
 BAY_MARGIN_DEG = 0.25  # sea shown around the nets on the map
 
 
@@ -233,14 +234,22 @@ def quiver_step(n_lat: int, n_lon: int, arrows_across: int = 14) -> int:
 
 
 def sst_map_chart(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str, str], text: dict[str, str],
-                  title: str | None = None, highlight: set[str] | None = None) -> bytes:
+                  title: str | None = None, highlight: set[str] | None = None,
+                  coast: SurfaceField | None = None) -> bytes:
     """Temperature (°C) of one level around the nets, with the coast, current arrows in knots and the nets labelled.
 
     title: shown at the top left (default: the surface-currents label); highlight: nets drawn larger, in red
-    (a cooperative's own nets, or nets under a swift-current warning).
+    (nets under a swift-current alert); coast: the surface field of the same grid, whose empty cells are the land
+    (a deeper level is also empty where the sea is shallower than it: those cells are shaded as shallow sea).
     """
     field = bay_window(field, sites)
     land = ~np.isfinite(field.temp_c)
+    shallow = np.zeros_like(land)
+    if coast is not None:
+        coast_window = bay_window(coast, sites)
+        if coast_window.temp_c.shape == field.temp_c.shape:
+            coast_land = ~np.isfinite(coast_window.temp_c)
+            shallow, land = land & ~coast_land, coast_land
     mean_lat = float(np.nanmean(field.lat))
     with _style():
         aspect = 1.0 / np.cos(np.deg2rad(mean_lat))
@@ -253,6 +262,9 @@ def sst_map_chart(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str
                                shading="nearest")
         colorbar = figure.colorbar(mesh, ax=axis, orientation="horizontal", shrink=0.9, pad=0.02)
         colorbar.set_label(text["temp_axis"])
+        if shallow.any():
+            axis.pcolormesh(field.lon, field.lat, np.ma.masked_where(~shallow, np.ones(shallow.shape)),
+                            cmap=matplotlib.colors.ListedColormap([SHALLOW_COLOR]), shading="nearest")
         if land.any() and (~land).any():
             axis.contour(field.lon, field.lat, land.astype(float), levels=[0.5], colors="#333333", linewidths=1.2)
         step = quiver_step(field.lat.size, field.lon.size)

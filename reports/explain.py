@@ -94,8 +94,8 @@ BASE_PHRASES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Phrase]]] = 
 WINDOW_SUFFIX = re.compile(r"_(mean|change|trend|max)_(\d+)d$")
 WINDOW_WORDS = {
     "mean": ("（{n}日平均）", " ({n}-day mean)"),
-    "change": ("の{n}日間の変化", " change over {n} days"),
-    "trend": ("の{n}日間の傾向", " trend over {n} days"),
+    "change": ("の{n}日間の変化", " ({n}-day change)"),
+    "trend": ("の{n}日間の傾向", " ({n}-day trend)"),
     "max": ("（{n}日間の最大）", " ({n}-day maximum)"),
 }
 
@@ -132,7 +132,7 @@ def feature_phrase(feature: str) -> Phrase:
 
 def format_value(value: object, unit: str, lang: str) -> str:
     """A feature value in the unit people read: 14.2°C, 0.8 kn, 1,200 kg, 3日; '' when there is nothing to show."""
-    if value is None:
+    if value is None or unit == "none":
         return ""
     if isinstance(value, str):
         return value
@@ -148,10 +148,10 @@ def format_value(value: object, unit: str, lang: str) -> str:
         "c_delta": lambda x: f"{_signed(x, 1)}°C",
         "c_per_day": lambda x: f"{_signed(x, 2)}°C/{'日' if lang == 'ja' else 'day'}",
         "c_per_km": lambda x: f"{x:.2f}°C/km",
-        "kn": lambda x: f"{x / KNOT_MS:.1f} {knots}",
-        "kn_delta": lambda x: f"{_signed(x / KNOT_MS, 1)} {knots}",
-        "kg": lambda x: f"{format_kg(x)} kg",
-        "kg_delta": lambda x: f"{'+' if x >= 0 else '−'}{format_kg(abs(x))} kg",
+        "kn": lambda x: f"{x / KNOT_MS:.1f}\u00a0{knots}",
+        "kn_delta": lambda x: f"{_signed(x / KNOT_MS, 1)}\u00a0{knots}",
+        "kg": lambda x: f"{format_kg(x)}\u00a0kg",
+        "kg_delta": lambda x: f"{'+' if x >= 0 else '−'}{format_kg(abs(x))}\u00a0kg",
         "psu": lambda x: f"{x:.1f}",
         "m": lambda x: f"{x:.2f} m",
         "days": lambda x: f"{x:.0f}日" if lang == "ja" else f"{x:.0f} d",
@@ -173,7 +173,7 @@ def _signed(value: float, decimals: int) -> str:
 
 def format_effect(effect_kg: float) -> str:
     """A contribution in signed kg: +120 kg, −45 kg."""
-    return f"{'+' if effect_kg >= 0 else '−'}{format_kg(abs(effect_kg))} kg"
+    return f"{'+' if effect_kg >= 0 else '−'}{format_kg(abs(effect_kg))}\u00a0kg"  # no break before 'kg'
 
 
 def parse_explanation(raw: object) -> list[dict]:
@@ -198,9 +198,13 @@ def parse_explanation(raw: object) -> list[dict]:
     return cleaned
 
 
+MIN_EFFECT_KG = 0.5  # a contribution that rounds to 0 kg explains nothing
+
+
 def why_parts(raw: object, lang: str, top: int = 2) -> list[str]:
     """The `top` largest contributions in words: ['50m水温 14.2°C（+120 kg）', ...]; [] when there is no explanation."""
-    items = sorted(parse_explanation(raw), key=lambda item: -abs(item["effect_kg"]))[:top]
+    items = [item for item in parse_explanation(raw) if abs(item["effect_kg"]) >= MIN_EFFECT_KG]
+    items = sorted(items, key=lambda item: -abs(item["effect_kg"]))[:top]
     parts = []
     for item in items:
         phrase = feature_phrase(item["feature"])

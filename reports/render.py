@@ -88,7 +88,7 @@ def outlook_images(data: ReportData, view: ReportView) -> dict[str, dict[str, st
             outlook = data.forecasts[data.forecasts.site_id == net.site_id]
             site_average = average[average.site_id == net.site_id]
             average_kg = dict(zip(site_average.species, site_average.average_kg))
-            codes = [line.code for line in net.lines]
+            codes = net.codes
             quiet = [c for c in codes if nothing_expected(outlook, c, average_kg)]
             drawn = [c for c in codes if c not in quiet]
             image = {"name": net.name, "alt": text["outlook_alt"].format(site=net.name, days=view.outlook_days),
@@ -111,7 +111,7 @@ def track_images(data: ReportData, view: ReportView) -> dict[str, dict[str, str]
     for coop in view.coops:
         for net in coop.nets:
             lead1 = data.recent_lead1[data.recent_lead1.site_id == net.site_id]
-            codes = [line.code for line in net.lines if line.code in set(lead1.species)]
+            codes = [code for code in net.codes if code in set(lead1.species)]
             if not codes:
                 continue
             catches = data.recent_catches[data.recent_catches.site_id == net.site_id]
@@ -132,7 +132,8 @@ def map_images(data: ReportData, view: ReportView) -> list[dict[str, str]]:
         caption = (text["map_level_caption"].format(day=medium_day(level.day, lang), level=name) if age_days <= 0 else
                    text["map_level_caption_old"].format(day=medium_day(level.day, lang), level=name, days=age_days))
         png = charts.sst_map_chart(level, data.sites, view.site_names, text,
-                                   title=text["map_level_title"].format(level=name), highlight=warned)
+                                   title=text["map_level_title"].format(level=name), highlight=warned,
+                                   coast=data.levels[0])
         maps.append({"src": png_data_uri(png), "alt": text["map_level_alt"].format(level=name), "caption": caption})
     return maps
 

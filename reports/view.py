@@ -73,9 +73,9 @@ class ForecastLine:
     species: str
     median: str  # "1,200"
     median_kg: float
+    q90_kg: float
     boxes: str  # "約80箱" or ""
     range: str  # "410〜2,900 kg"
-    range_boxes: str  # "27〜190箱" or ""
     recent: str
     change: str
     direction: str  # up / down / same
@@ -88,8 +88,10 @@ class ForecastLine:
 class NetView:
     site_id: str
     name: str
-    lines: list[ForecastLine]
+    lines: list[ForecastLine]  # the species worth a line tomorrow
     track_notes: dict[str, str]  # species code -> "幅の内側 14/22日"
+    codes: list[str] = field(default_factory=list)  # every species forecast at the net (for the charts)
+    quiet: list[str] = field(default_factory=list)  # species names expected at about 0 kg and not caught lately
 
 
 @dataclass(frozen=True)
@@ -241,16 +243,25 @@ def coop_views(data: ReportData, sites: pd.DataFrame, names: dict[str, str], spe
         site_ids = list(coop_sites.site_id)
         nets = []
         for site_id in site_ids:
+            codes = [code for code in species if (site_id, code) in rows.index]
+            quiet = [code for code in codes if nothing_tomorrow(rows.loc[(site_id, code)])]
             lines = [forecast_line(rows.loc[(site_id, code)], code, species_by_code.get(code, code), data.box_kg,
                                    text, lang, options.big_catch_probability)
-                     for code in species if (site_id, code) in rows.index]
+                     for code in codes if code not in quiet]
             notes = {code: hit_note(hits, site_id, code, text) for code in species}
-            nets.append(NetView(site_id=site_id, name=names[site_id], lines=lines, track_notes=notes))
+            nets.append(NetView(site_id=site_id, name=names[site_id], lines=lines, track_notes=notes, codes=codes,
+                                quiet=[species_by_code.get(code, code) for code in quiet]))
         alerts, notes, alert_sites = alert_views(data, site_ids, names, text, lang, options)
         views.append(CoopView(name=str(coop), slug=slugs.get(str(coop), UNKNOWN_COOP_SLUG), site_ids=site_ids,
                               nets=nets, banners=stale_banners(data, site_ids, names, text, lang),
                               alerts=alerts, alert_notes=notes, alert_sites=alert_sites))
     return views
+
+
+def nothing_tomorrow(row: pd.Series) -> bool:
+    """Tomorrow's whole range under half a kilogram and no catch of it in the last week: a line of zeros."""
+    average = row.get("average_kg")
+    return bool(row.q90_kg < 0.5 and (average is None or pd.isna(average) or average < 0.5))
 
 
 def forecast_line(row: pd.Series, code: str, species_name: str, box_kg: dict[str, float], text: dict[str, str],
@@ -262,16 +273,14 @@ def forecast_line(row: pd.Series, code: str, species_name: str, box_kg: dict[str
     chance = float(chance) if chance is not None and pd.notna(chance) else None
     per_box = box_kg.get(code)
     median_boxes = boxes(row.q50_kg, per_box)
-    low_boxes, high_boxes = boxes(row.q10_kg, per_box), boxes(row.q90_kg, per_box)
     return ForecastLine(
         code=code,
         species=species_name,
         median=format_kg(row.q50_kg),
         median_kg=float(row.q50_kg),
-        boxes=text["boxes"].format(n=f"{median_boxes:,}") if median_boxes is not None else "",
+        q90_kg=float(row.q90_kg),
+        boxes=text["boxes"].format(n=f"{median_boxes:,}") if median_boxes else "",
         range=format_range(row.q10_kg, row.q90_kg, text["range_sep"]),
-        range_boxes=(text["boxes_range"].format(low=f"{low_boxes:,}", high=f"{high_boxes:,}", sep=text["range_sep"])
-                     if low_boxes is not None and high_boxes is not None else ""),
         recent=f"{format_kg(average)} kg" if average is not None else text["no_record"],
         change=change_text(float(row.q50_kg), average, text),
         direction=change_direction(float(row.q50_kg), average),

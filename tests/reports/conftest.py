@@ -37,6 +37,11 @@ TOMORROW_KG = {
     ("uozu", "firefly_squid"): (150.0, 348.0, 777.0),
 }
 STALE_SITE = "uozu"  # no catches in the last 14 days before ISSUE_DATE
+# Why the lead-1 yellowtail forecast at himi is what it is (the models' `explanation` JSON, largest effects first).
+HIMI_EXPLANATION = ('[{"feature": "temp_50m_c", "value": 14.23, "effect_kg": 120.4}, '
+                    '{"feature": "catch_mean_7d_kg", "value": 812.0, "effect_kg": -64.0}, '
+                    '{"feature": "moon_illumination", "value": 0.9, "effect_kg": 3.0}]')
+BIG_CATCH_CHANCE = {("himi", "yellowtail"): 0.45, ("uozu", "firefly_squid"): 0.2}
 
 
 def catches_frame(seed: int = 0) -> pd.DataFrame:
@@ -68,6 +73,9 @@ def forecast_rows(issue_date: date, leads: list[int], ocean_date: date | None) -
                 "site_id": site_id, "species": species, "mean_kg": q50 * factor * 1.1, "q10_kg": q10 * factor,
                 "q50_kg": q50 * factor, "q90_kg": q90 * factor * (1 + 0.05 * (lead - 1)),
                 "model_version": MODEL_VERSION, "ocean_date": ocean_date,
+                "p_zero": 0.1, "p_big_catch": BIG_CATCH_CHANCE.get((site_id, species), 0.05),
+                "big_catch_threshold_kg": 2000.0,
+                "explanation": HIMI_EXPLANATION if (site_id, species) == ("himi", "yellowtail") else None,
             })
     return pd.DataFrame(rows)
 
@@ -136,6 +144,35 @@ def grid_dataset(days: int = 5, end: date = ISSUE_DATE, seed: int = 1) -> xr.Dat
 def write_grid_store(path: Path, dataset: xr.Dataset) -> None:
     """Write the grid as the canonical Zarr (format 3) store."""
     dataset.to_zarr(path, mode="w", zarr_format=3, consolidated=False)
+
+
+def ocean_forecast_dataset(issue: date = ISSUE_DATE, leads: int = 8, swift: dict | None = None) -> xr.Dataset:
+    """An ocean forecast store issued on `issue` (leads 0..leads-1) on the grid of `grid_dataset`: calm currents
+    (0.1 m/s east) except `swift`: {(lat_index, lon_index, lead): (east_ms, north_ms)} at every depth."""
+    grid = grid_dataset(days=1, end=issue)
+    shape = (1, leads, grid.depth.size, grid.lat.size, grid.lon.size)
+    sea = np.isfinite(grid.temp_c.values[0, 0])
+    east, north = np.full(shape, 0.1), np.zeros(shape)
+    for (i, j, lead), (u, v) in (swift or {}).items():
+        east[0, lead, :, i, j], north[0, lead, :, i, j] = u, v
+    temp = np.broadcast_to(grid.temp_c.values[0][None, None], shape)
+
+    def on_sea(values: np.ndarray) -> np.ndarray:
+        return np.where(sea, values, np.nan).astype("float32")
+
+    dims = ("issue_time", "lead_days", "depth", "lat", "lon")
+    return xr.Dataset(
+        {"temp_c": (dims, on_sea(temp)), "eastward_current_ms": (dims, on_sea(east)),
+         "northward_current_ms": (dims, on_sea(north)),
+         "ssh_m": (("issue_time", "lead_days", "lat", "lon"), on_sea(np.zeros(shape)[:, :, 0]))},
+        coords={"issue_time": [pd.Timestamp(issue)], "lead_days": np.arange(leads), "depth": grid.depth,
+                "lat": grid.lat, "lon": grid.lon},
+    )
+
+
+def nearest_cell(dataset: xr.Dataset, lat: float, lon: float) -> tuple[int, int]:
+    """(lat_index, lon_index) of the grid cell nearest a point (the tiny world's nets sit on sea cells)."""
+    return int(np.abs(dataset.lat.values - lat).argmin()), int(np.abs(dataset.lon.values - lon).argmin())
 
 
 def make_world(root: Path) -> Settings:

@@ -1,4 +1,5 @@
-"""build_report writes one self-contained, escaped, bilingual morning report and keeps the index of reports."""
+"""build_report writes the morning report of every cooperative (HTML, PDF, text), self-contained, escaped and
+bilingual, and keeps the index of reports by date and cooperative."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reports import ReportError, build_report
+from reports import FORMATS, ReportError, build_report, build_reports, summary_text
+from reports.build import parse_formats, read_manifest
 from setnet.settings import SPECIES, Settings
 from setnet.warehouse import connect, upsert
 from tests.reports.conftest import (
@@ -18,9 +20,14 @@ from tests.reports.conftest import (
     SCRIPT_NAME,
     SITES,
     STALE_SITE,
+    grid_dataset,
+    nearest_cell,
+    ocean_forecast_dataset,
     write_grid_store,
     write_warehouse,
 )
+
+COOP_FOLDERS = {"氷見漁協": ["himi", "odd"], "魚津漁協": ["uozu"]}
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -47,7 +54,7 @@ def test_the_page_is_self_contained(report_html: str) -> None:
     assert not re.search(r'(?:src|href)\s*=\s*["\']?\s*(?:https?:)?//', report_html, flags=re.IGNORECASE)
     assert "<link" not in report_html.lower() and "@import" not in report_html
     sources = re.findall(r'<img[^>]*\ssrc="([^"]*)"', report_html)
-    assert len(sources) == len(SITES) + 2 + 1  # one outlook per net, one track record per species, the map
+    assert len(sources) == 2 * len(SITES) + 2  # per net an outlook and a track record; maps at the surface and 50 m
     for source in sources:
         assert source.startswith("data:image/png;base64,")
         assert base64.b64decode(source.split(",", 1)[1], validate=True).startswith(PNG_SIGNATURE)
@@ -74,6 +81,7 @@ def test_tomorrows_numbers_are_rounded_and_shown(report_html: str) -> None:
     assert "12月1日(月)" in tomorrow
     # (q10, q50, q90) = (410, 1234, 2870) kg -> 1,200 with a range of 410〜2,900 kg
     assert '<span class="median">1,200</span>' in tomorrow and "410〜2,900 kg" in tomorrow
+    assert "約82箱" in tomorrow  # 1,234 kg of yellowtail at 15 kg a box (ingest/tables/box_weights.csv)
     assert '<span class="median">42</span>' in tomorrow and "12〜85 kg" in tomorrow
     assert '<span class="median">7</span>' in tomorrow and "0〜33 kg" in tomorrow
     assert '<span class="median">350</span>' in tomorrow and "150〜780 kg" in tomorrow
@@ -86,16 +94,27 @@ def test_the_change_against_the_last_week_is_stated(report_html: str) -> None:
     assert "記録なし" in tomorrow  # the stale net has no catch in the last 7 days
 
 
+def test_the_big_catch_chance_and_the_reason_are_shown(report_html: str) -> None:
+    tomorrow = section(report_html, "tomorrow")
+    assert "大漁の可能性 45%" in tomorrow  # the badge: p_big_catch 0.45 reaches the alert level (0.4)
+    assert "20%" in tomorrow and "大漁の可能性 20%" not in tomorrow  # shown, but no badge
+    assert "理由：</span>50m水温 14.2°C（+120\u00a0kg）、直近7日の平均漁獲 810\u00a0kg（−64\u00a0kg）" in tomorrow
+
+
 def test_freshness_and_warnings_are_in_the_headline(report_html: str) -> None:
     header = report_html.split("<main>")[0]
     assert "11月28日(金)" in header  # the ocean day the forecasts used
     assert "2025年11月30日(日)" in header  # issue date
-    assert "test-v1" in header and "2025-10-31" in header  # model version and end of its training data
+    assert "<dt>最新の海況データ</dt><dd>11月30日(日)</dd>" in header  # the latest grid day
+    assert "<dt>最新の水揚げ記録</dt><dd>11月29日(土)</dd>" in header
+    assert re.search(r'<p class="issued">\d{4}年\d+月\d+日\(.\) \d\d:\d\d 発表</p>', header)
     banners = re.findall(r'<div class="warning"[^>]*>(.*?)</div>', header, flags=re.DOTALL)
-    assert any("海況データが古い" in b and "2日前" in b for b in banners)
+    assert any("海況データが古い" in b and "2日前" in b and "急潮" in b for b in banners)
     stale_name = SITES.set_index("site_id").name_ja[STALE_SITE]
     assert any(stale_name in b and "14日間" in b for b in banners)
     assert len(banners) == 2
+    record = section(report_html, "track-record")
+    assert "test-v1" in record and "2025-10-31" in record  # model version and end of its training data
 
 
 def test_fresh_ocean_data_raises_no_ocean_banner(tmp_path: Path) -> None:
@@ -104,6 +123,7 @@ def test_fresh_ocean_data_raises_no_ocean_banner(tmp_path: Path) -> None:
     html = build_report(settings, ISSUE_DATE).read_text(encoding="utf-8")
     assert "海況データが古い" not in html
     assert "地図は表示できません" in section(html, "map")  # no grid store at all -> a note instead of the map
+    assert "海況データがないため、急潮と水温は判断できません" in section(html, "map")
 
 
 def test_the_skill_table_says_better_or_worse_in_words(report_html: str) -> None:
@@ -122,6 +142,7 @@ def test_english_mode_uses_english_labels_and_names(report_settings: Settings) -
     assert '<html lang="en">' in html
     assert "Forecast for Mon 1 Dec 2025 (D+1)" in html
     assert "Tomorrow&#39;s forecast" in html
+    assert "water temperature at 50 m 14.2°C (+120\u00a0kg)" in html and "about 82 boxes" in html
     assert "better by 23%" in html and "worse by 12%" in html
     for name in ("Himi Ohshiki", "Uozu Teichi", "Yellowtail", "Firefly squid"):
         assert name in html
@@ -163,17 +184,103 @@ def test_a_grid_without_the_issue_day_shows_the_latest_earlier_day(tmp_path: Pat
     map_section = section(build_report(settings, ISSUE_DATE).read_text(encoding="utf-8"), "map")
     assert "data:image/png;base64," in map_section
     assert "11月27日(木)" in map_section and "3日前" in map_section
+    assert map_section.count("data:image/png;base64,") == 2  # surface and 50 m
 
 
-def test_the_index_lists_every_report_newest_first(report_settings: Settings) -> None:
+def test_the_index_lists_every_report_by_date_and_cooperative_newest_first(report_settings: Settings) -> None:
     build_report(report_settings, ISSUE_DATE - timedelta(days=1))  # the day before has lead-1 forecasts
     build_report(report_settings, ISSUE_DATE)
     (report_settings.reports_dir / "not-a-day").mkdir()
     build_report(report_settings, ISSUE_DATE)
     index = (report_settings.reports_dir / "index.html").read_text(encoding="utf-8")
-    links = re.findall(r'href="([^"]+)"', index)
-    assert links == ["2025-11-30/index.html", "2025-11-29/index.html"]
+    days = re.findall(r'<a class="day" href="([^"]+)"', index)
+    assert days == ["2025-11-30/index.html", "2025-11-29/index.html"]
     assert "2025年11月30日(日)" in index
+    links = re.findall(r'href="(2025-11-30/[^"]+)"', index)
+    assert links == ["2025-11-30/index.html",
+                     "2025-11-30/%E6%B0%B7%E8%A6%8B%E6%BC%81%E5%8D%94/index.html",  # 氷見漁協, west first
+                     "2025-11-30/%E6%B0%B7%E8%A6%8B%E6%BC%81%E5%8D%94/report.pdf",
+                     "2025-11-30/%E6%B0%B7%E8%A6%8B%E6%BC%81%E5%8D%94/summary.txt",
+                     "2025-11-30/%E9%AD%9A%E6%B4%A5%E6%BC%81%E5%8D%94/index.html",  # 魚津漁協
+                     "2025-11-30/%E9%AD%9A%E6%B4%A5%E6%BC%81%E5%8D%94/report.pdf",
+                     "2025-11-30/%E9%AD%9A%E6%B4%A5%E6%BC%81%E5%8D%94/summary.txt"]
+    assert ">氷見漁協</a>" in index and ">魚津漁協</a>" in index
+
+
+def test_every_cooperative_gets_its_page_pdf_and_summary(shared_settings: Settings, report_html: str) -> None:
+    folder = shared_settings.reports_dir / "2025-11-30"
+    for coop, site_ids in COOP_FOLDERS.items():
+        page = (folder / coop / "index.html").read_text(encoding="utf-8")
+        assert f'<span class="coop-name">{coop}</span>' in page
+        assert '<a href="report.pdf">' in page and '<a href="summary.txt">' in page
+        assert len(re.findall(r"<img ", page)) == 2 * len(site_ids) + 2
+        others = [s for s in SITES.site_id if s not in site_ids]
+        for other in SITES[SITES.site_id.isin(others)].name_ja:
+            assert other.replace("<", "&lt;").replace(">", "&gt;") not in page
+        assert (folder / coop / "report.pdf").read_bytes().startswith(b"%PDF")
+        assert (folder / coop / "summary.txt").read_text(encoding="utf-8").startswith(f"【定置網 漁獲予想】{coop}")
+    assert (folder / "report.pdf").read_bytes().startswith(b"%PDF")
+    summary = (folder / "summary.txt").read_text(encoding="utf-8")
+    assert summary.index("氷見漁協") < summary.index("魚津漁協")
+    manifest = read_manifest(folder)
+    assert [c["slug"] for c in manifest["coops"]] == list(COOP_FOLDERS)
+    assert manifest["all"] == list(FORMATS) and manifest["lang"] == "ja"
+
+
+def test_one_cooperative_and_some_formats_can_be_asked_for(report_settings: Settings) -> None:
+    built = build_reports(report_settings, ISSUE_DATE, coop="魚津漁協", formats="txt,html")
+    folder = report_settings.reports_dir / "2025-11-30"
+    assert built.files == [folder / "魚津漁協" / "index.html", folder / "魚津漁協" / "summary.txt"]
+    assert not (folder / "index.html").exists() and not (folder / "氷見漁協").exists()
+    assert build_report(report_settings, ISSUE_DATE, coop="ＵＯＺＵ漁協".replace("ＵＯＺＵ", "魚津"), formats=["pdf"]) \
+        == folder / "魚津漁協" / "report.pdf"
+    coops = read_manifest(folder)["coops"]
+    assert coops == [{"name": "魚津漁協", "slug": "魚津漁協", "formats": ["pdf"]}]
+    index = (report_settings.reports_dir / "index.html").read_text(encoding="utf-8")
+    assert '<span class="day">' in index and "%E9%AD%9A%E6%B4%A5%E6%BC%81%E5%8D%94/report.pdf" in index
+
+
+def test_an_unknown_cooperative_or_format_is_refused_before_writing(shared_settings: Settings) -> None:
+    with pytest.raises(ReportError, match="no cooperative '射水漁協'.*known: 氷見漁協, 魚津漁協"):
+        build_report(shared_settings, ISSUE_DATE, coop="射水漁協")
+    with pytest.raises(ValueError, match="unknown report format"):
+        build_report(shared_settings, ISSUE_DATE, formats="html,docx")
+    assert parse_formats("PDF, html") == ("html", "pdf") and parse_formats(None) == FORMATS
+
+
+def test_the_summary_text_for_the_flows_matches_the_written_summary(shared_settings: Settings,
+                                                                    report_html: str) -> None:
+    written = (shared_settings.reports_dir / "2025-11-30" / "summary.txt").read_text(encoding="utf-8")
+    assert summary_text(shared_settings, ISSUE_DATE) == written
+    markdown = summary_text(shared_settings, ISSUE_DATE, "en", markdown=True)
+    assert markdown.startswith("## \\[Set\\-net catch forecast\\] 氷見漁協")
+    assert "&lt;script&gt;" in markdown and "<script" not in markdown
+
+
+def test_swift_currents_in_the_ocean_forecast_raise_warnings_in_every_format(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    write_warehouse(settings.warehouse_path, ocean_date=ISSUE_DATE)
+    grid = grid_dataset()
+    write_grid_store(settings.grid_store_path, grid)
+    himi, uozu = (nearest_cell(grid, r.lat, r.lon) for r in SITES.set_index("site_id").loc[["himi", "uozu"]].itertuples())
+    swift = {(*himi, 2): (0.6, 0.6), (*himi, 3): (0.45, 0.45), (*uozu, 1): (0.0, -0.55)}  # 1.65 kn NE, 1.07 kn S
+    ocean_forecast_dataset(swift=swift).to_zarr(settings.forecast_store_path, mode="w", zarr_format=3,
+                                                consolidated=False)
+    build_report(settings, ISSUE_DATE)
+    folder = settings.reports_dir / "2025-11-30"
+    himi_page = (folder / "氷見漁協" / "index.html").read_text(encoding="utf-8")
+    alerts = section(himi_page, "alerts")
+    assert "急潮警報" in alerts and "漁獲物を早めに水揚げし、網の一部を上げてください。" in alerts
+    assert "氷見大敷：12月2日(火)〜12月3日(水)（ピーク 12月2日(火)）、表層で北東へ 最大1.6ノット（目安 1.5ノット）" in alerts
+    assert "急潮注意報" not in alerts
+    uozu_page = (folder / "魚津漁協" / "index.html").read_text(encoding="utf-8")
+    assert "急潮注意報" in section(uozu_page, "alerts") and "魚津定置：12月1日(月)、表層で南へ 最大1.1ノット" in uozu_page
+    assert "11月30日(日)発表の海況予報（12月1日(月)〜12月7日(日)）で判断しています。" in section(uozu_page, "map")
+    assert "<dt>海況予報</dt><dd>11月30日(日)発表</dd>" in uozu_page
+    summary = (folder / "氷見漁協" / "summary.txt").read_text(encoding="utf-8")
+    assert "【急潮警報】氷見大敷：12月2日(火)" in summary
+    english = build_report(settings, ISSUE_DATE, lang="en", coop="氷見漁協", formats="html").read_text(encoding="utf-8")
+    assert "Swift-current WARNING" in english and "surface current toward NE, up to 1.6 kn" in english
 
 
 def test_the_report_of_an_earlier_day_only_uses_what_was_known_then(report_settings: Settings) -> None:

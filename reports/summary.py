@@ -1,0 +1,61 @@
+"""The short plain-text summary: the body of a message or an e-mail, one block per cooperative.
+
+It keeps what a crew needs before dawn: the day, the warnings, and per net each species' median (and boxes) with
+its range and big-catch chance. With markdown=True the same content is Markdown (for the Prefect artifact), with
+input names escaped.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reports.view import CoopView, ReportView
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|>~-])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown literally in Markdown: special characters backslashed, angle brackets as entities."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def coop_summary(view: ReportView, coop: CoopView, markdown: bool = False) -> str:
+    """One cooperative's summary as text lines."""
+    t = view.t
+    esc = escape_markdown if markdown else (lambda s: s)
+    lines = [("## " if markdown else "") + esc(t["summary_title"].format(coop=coop.name))]
+    head = t["summary_for"].format(target=view.target_label)
+    if view.issued_at:
+        issued = t["summary_issued"].format(issued=view.issued_at)
+        head += f"（{issued}）" if view.lang == "ja" else f" ({issued})"
+    lines.append(esc(head))
+    bullet = "- " if markdown else ""
+    for banner in [*view.banners, *coop.banners]:
+        lines.append(bullet + esc(f"▲ {banner}"))
+    for alert in coop.alerts:
+        for detail in alert.details:
+            text = t["summary_alert"].format(title=alert.title, detail=detail)
+            lines.append(bullet + ("**" + esc(text) + "**" if markdown and alert.kind == "warning" else esc(text)))
+        if alert.kind == "warning":
+            lines.append(bullet + esc(alert.action))
+    for net in coop.nets:
+        lines.append(("### " if markdown else "■ ") + esc(net.name))
+        quiet = [line.species for line in net.lines if line.q90_kg < 0.5]
+        for line in net.lines:
+            if line.q90_kg < 0.5:
+                continue
+            boxes = (f"・{line.boxes}" if view.lang == "ja" else f", {line.boxes}") if line.boxes else ""
+            text = t["summary_line"].format(species=line.species, median=line.median, boxes=boxes, range=line.range)
+            if line.big_catch:
+                text += t["summary_big"].format(pct=line.big_catch_pct)
+            lines.append(("- " if markdown else "・") + esc(text))
+        if quiet:
+            lines.append(("- " if markdown else "・") + esc(t["summary_quiet"].format(species=t["list_sep"].join(quiet))))
+    lines.append(esc(t["summary_more"]))
+    return "\n\n".join(lines) if markdown else "\n".join(lines) + "\n"
+
+
+def report_summary(view: ReportView, slugs: list[str] | None = None, markdown: bool = False) -> str:
+    """The summaries of the chosen cooperatives (all by default), one block each."""
+    coops = [c for c in view.coops if slugs is None or c.slug in slugs]
+    return ("\n\n" if markdown else "\n").join(coop_summary(view, coop, markdown) for coop in coops)

@@ -1,0 +1,79 @@
+"""The why-line: the forecast's top contributions in words, whatever the features are called this month."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reports.explain import feature_phrase, format_value, parse_explanation, why_line, why_parts
+
+
+@pytest.mark.parametrize(("feature", "ja", "en"), [
+    ("temp_50m_c", "50m水温", "water temperature at 50 m"),
+    ("temp_surface_c", "表面水温", "water temperature at the surface"),
+    ("temp_100m_radius_c", "100m水温", "water temperature at 100 m"),
+    ("temp_50m_anom_c", "50m水温の平年差", "temperature at 50 m vs normal"),
+    ("temp_surface_c_mean_7d", "表面水温（7日平均）", "water temperature at the surface (7-day mean)"),
+    ("temp_50m_c_change_1d", "50m水温の1日間の変化", "water temperature at 50 m (1-day change)"),
+    ("target_temp_50m_c", "予想日の50m水温", "water temperature at 50 m forecast for the day"),
+    ("current_along_ms", "網に沿う流れ", "current along the net"),
+    ("current_speed_50m_ms_max_3d", "50m層の流れの速さ（3日間の最大）", "current speed at 50 m (3-day maximum)"),
+    ("swift_current_days_7d", "この7日の急潮日数", "swift-current days in the last 7"),
+    ("catch_lag_1d_kg", "昨日の漁獲", "yesterday's catch"),
+    ("catch_mean_7d_kg", "直近7日の平均漁獲", "average catch over 7 days"),
+    ("catch_neighbours_mean_3d_kg", "近くの網の漁獲", "catches at nearby nets"),
+    ("catch_something_new_kg", "漁獲の記録", "catch record"),
+    ("lunar_age_days", "月齢", "moon age"),
+])
+def test_features_are_named_by_pattern(feature: str, ja: str, en: str) -> None:
+    phrase = feature_phrase(feature)
+    assert (phrase.ja, phrase.en) == (ja, en)
+
+
+def test_an_unknown_feature_keeps_its_name_and_a_plain_number() -> None:
+    phrase = feature_phrase("wave_height_sig_m2")
+    assert (phrase.ja, phrase.en, phrase.unit) == ("wave_height_sig_m2", "wave_height_sig_m2", "raw")
+    assert format_value(1.23456, phrase.unit, "ja") == "1.23"
+
+
+@pytest.mark.parametrize(("value", "unit", "lang", "shown"), [
+    (14.23, "c", "ja", "14.2°C"),
+    (-1.26, "c_delta", "en", "−1.3°C"),
+    (0.514444, "kn", "ja", "1.0\u00a0ノット"),
+    (0.514444, "kn", "en", "1.0\u00a0kn"),
+    (1234.0, "kg", "ja", "1,200\u00a0kg"),
+    (3, "days", "ja", "3日"),
+    (0.9, "pct", "en", "90%"),
+    (5, "weekday", "ja", "土曜"),
+    (1, "yesno", "en", "yes"),
+    (0.3, "none", "ja", ""),
+    (None, "c", "ja", ""),
+    (float("nan"), "c", "ja", ""),
+])
+def test_values_are_written_in_the_units_people_read(value, unit, lang, shown) -> None:
+    assert format_value(value, unit, lang) == shown
+
+
+def test_the_why_line_names_the_two_largest_contributions_with_signed_kg() -> None:
+    raw = json.dumps([{"feature": "moon_illumination", "value": 0.9, "effect_kg": 3.0},
+                      {"feature": "catch_mean_7d_kg", "value": 812.0, "effect_kg": -64.0},
+                      {"feature": "temp_50m_c", "value": 14.23, "effect_kg": 120.4}])
+    assert why_line(raw, "ja") == "50m水温 14.2°C（+120\u00a0kg）、直近7日の平均漁獲 810\u00a0kg（−64\u00a0kg）"
+    assert why_line(raw, "en") == ("water temperature at 50 m 14.2°C (+120\u00a0kg); "
+                                   "average catch over 7 days 810\u00a0kg (−64\u00a0kg)")
+    assert why_parts(raw, "ja", top=1) == ["50m水温 14.2°C（+120\u00a0kg）"]
+
+
+@pytest.mark.parametrize("raw", [None, float("nan"), "", "not json", "{}", "[1, 2]",
+                                 '[{"feature": "temp_50m_c", "effect_kg": "big"}]',
+                                 '[{"feature": "temp_50m_c", "value": 14, "effect_kg": 0.2}]'])
+def test_a_missing_or_unreadable_explanation_gives_no_line(raw) -> None:
+    assert why_line(raw, "ja") == ""
+
+
+def test_explanations_are_parsed_leniently() -> None:
+    items = parse_explanation('[{"feature": "site_id", "value": "himi", "effect_kg": 12}, {"value": 3}]')
+    assert items == [{"feature": "site_id", "value": "himi", "effect_kg": 12.0}]
+    assert why_line('[{"feature": "site_id", "value": "himi", "effect_kg": 12}]', "en") == \
+        "this net's usual pattern (+12\u00a0kg)"
