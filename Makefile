@@ -10,7 +10,7 @@ export PREFECT_HOME ?= $(CURDIR)/$(DATA_DIR)/prefect-home
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
-.PHONY: install demo test lint bench lock clean
+.PHONY: install browser demo serve-prefect test lint bench lock clean
 
 install: $(INSTALLED)
 
@@ -24,7 +24,20 @@ demo: install
 	mkdir -p $(PREFECT_HOME)
 	$(BIN)/setnet --data-dir $(DATA_DIR) demo
 
-test: install
+# A local Prefect server (SQLite under PREFECT_HOME) and process worker running every deployment of prefect.yaml
+# on DATA_DIR; prints the UI address; Ctrl-C stops both. See docs/operations.md.
+PREFECT_PORT ?= 4200
+serve-prefect: install
+	mkdir -p $(PREFECT_HOME)
+	$(BIN)/setnet --data-dir $(DATA_DIR) serve-prefect --port $(PREFECT_PORT)
+
+# Debian's Chromium, Japanese fonts and poppler for the report's browser and PDF tests (no browser download).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	command -v chromium >/dev/null && command -v pdftoppm >/dev/null && fc-list :lang=ja | grep -q . || \
+	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium fonts-noto-cjk poppler-utils)
+
+test: install browser
 	$(BIN)/python -m pytest
 
 lint: install

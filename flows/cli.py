@@ -248,11 +248,56 @@ def forecast(issue_date: DateOption) -> None:
 @app.command()
 @_one_line_errors
 def report(issue_date: DateOption,
-           lang: Annotated[str, typer.Option(help="ja or en")] = "ja") -> None:
-    """Write the morning report of an issue date (HTML)."""
-    from flows.pipeline import report_flow
+           coop: Annotated[str | None, typer.Option("--coop", help="One cooperative (name or folder name) "
+                                                                    "[default: every one]")] = None,
+           lang: Annotated[str, typer.Option(help="ja or en")] = "ja",
+           formats: Annotated[str, typer.Option("--format", help="Comma-separated: html, pdf, txt")] = "html,pdf,txt",
+           ) -> None:
+    """Write the morning report of an issue date: HTML pages, an A4 PDF page and a text summary per cooperative."""
+    from reports.build import FORMATS, parse_formats, read_manifest
 
-    typer.echo(f"report: {report_flow(_parse_date(issue_date), _data_dir(), lang)}")
+    day = _parse_date(issue_date)
+    if lang not in ("ja", "en"):
+        raise typer.BadParameter(f"{lang!r} is not ja or en", param_hint="--lang")
+    try:
+        chosen = parse_formats(formats)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--format") from None
+    settings = load_settings(data_dir=_State.data_dir)
+    if coop is None and chosen == FORMATS:  # the daily flow's report: every cooperative, every format
+        from flows.pipeline import report_flow
+
+        main_path = Path(report_flow(day, _data_dir(), lang))
+        coops = None
+    else:  # report_flow takes no cooperative or formats (yet): build directly
+        import reports
+
+        built = reports.build_reports(settings, day, lang=lang, coop=coop, formats=chosen)
+        main_path, coops = built.main, set(built.coops)
+    typer.echo(f"report: {main_path}")
+    folder = settings.reports_dir / day.isoformat()
+    for entry in read_manifest(folder).get("coops", []):
+        if coops is None or entry["slug"] in coops:
+            typer.echo(f"  {entry['name']}: {folder / entry['slug']} ({', '.join(entry['formats'])})")
+
+
+@app.command()
+@_one_line_errors
+def serve(port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)")] = 8000,
+          ) -> None:
+    """Serve the reports folder on http://127.0.0.1:PORT/ (this machine only) until Ctrl-C."""
+    from reports.serve import make_server
+
+    settings = load_settings(data_dir=_State.data_dir)
+    server = make_server(settings.reports_dir, port)
+    typer.echo(f"serving {settings.reports_dir} on http://127.0.0.1:{server.server_address[1]}/ "
+               "(this machine only; Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 @app.command()
@@ -264,6 +309,8 @@ def daily(issue_date: DateOption,
 
     done = daily_flow(_parse_date(issue_date), _data_dir(), lang=lang)
     typer.echo(f"{done['rows']} forecasts issued {done['issue_date']}; report: {done['report']}")
+    for reason in done.get("reasons", []):
+        typer.echo(f"  degraded: {reason}")
 
 
 @app.command()
@@ -280,6 +327,61 @@ def demo(
     typer.echo(f"demo done: {done['rows']} forecasts for {done['sites']} sites x {done['species']} species, "
                f"issued {done['issue_date']}")
     typer.echo(f"report: {done['report']}")
+
+
+@app.command()
+@_one_line_errors
+def backfill(
+    start: Annotated[str, typer.Option("--start", help="First issue date, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option("--end", help="Last issue date, YYYY-MM-DD")],
+    lang: Annotated[str, typer.Option(help="ja or en")] = "ja",
+    write_reports: Annotated[bool, typer.Option("--reports/--no-reports", help="Write each day's report")] = True,
+) -> None:
+    """Forecast (and report) every issue date from --start to --end; safe over days already done."""
+    from flows.pipeline import backfill_flow
+
+    done = backfill_flow(_parse_date(start), _parse_date(end), _data_dir(), lang=lang, write_reports=write_reports)
+    typer.echo(f"issued {len(done['issued'])} day(s) {done['start']}..{done['end']}"
+               + (f"; degraded: {', '.join(done['degraded'])}" if done["degraded"] else ""))
+
+
+@app.command()
+@_one_line_errors
+def runs(limit: Annotated[int, typer.Option(min=1, help="How many, newest first")] = 20) -> None:
+    """The latest flow runs on this data folder (table flow_runs): what each handled, degraded or not and why."""
+    import json
+    from zoneinfo import ZoneInfo
+
+    import pandas as pd
+
+    from setnet.operations import list_runs
+
+    settings = load_settings(data_dir=_State.data_dir)
+    listed = list_runs(settings, limit)
+    if listed.empty:
+        typer.echo("no runs recorded")
+        return
+    zone = ZoneInfo(settings.timezone)
+    for row in listed.itertuples():
+        started = pd.Timestamp(row.started_at).tz_localize("UTC").tz_convert(zone)
+        day = "" if pd.isna(row.issue_date) else f" {pd.Timestamp(row.issue_date):%Y-%m-%d}"
+        handled = (f" {int(row.sites)} sites, model {row.model_versions}" if not pd.isna(row.sites) else "")
+        typer.echo(f"{started:%Y-%m-%d %H:%M} {row.flow}{day} {row.state.upper()}{handled}"
+                   + (" DEGRADED" if row.degraded else ""))
+        for reason in json.loads(row.reasons or "[]"):
+            typer.echo(f"    degraded: {reason}")
+        if isinstance(row.message, str) and row.message:
+            typer.echo(f"    {row.message}")
+
+
+@app.command("serve-prefect")
+@_one_line_errors
+def serve_prefect(port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1")] = 4200) -> None:
+    """Start a local Prefect server (SQLite) and a process worker, deploy prefect.yaml, print the UI address;
+    Ctrl-C stops both."""
+    from setnet.local_prefect import main as serve_main
+
+    raise typer.Exit(serve_main(["--port", str(port), "--data-dir", _data_dir()]))
 
 
 if __name__ == "__main__":

@@ -1,32 +1,43 @@
 """Prefect 3 flows wiring the stages: ingest -> features -> models -> reports.
 
 Tasks take and return plain values (paths as strings, dates, counts) so that Prefect can hash and log them;
-heavy objects (grids, tables, connections) live only inside a task.
+heavy objects (grids, tables, connections) live only inside a task. Every flow that writes holds the data
+folder's run lock and records itself in `flow_runs` (`setnet.operations.recorded_run`); flows nested in another
+(the daily flow's ingest) share their caller's lock. Tasks that read drop folders or download retry with
+exponential back-off on I/O errors only.
+
+Scheduled deployments (prefect.yaml): `grid_ingest_flow`, `catch_ingest_flow`, `daily_flow`, `refresh_flow`,
+`train_flow` (weekly), `backfill_flow` (manual). See docs/operations.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger, tags, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
 
 import ingest
 import models
 import reports
 import sample_world
+from ingest import inbox
+from setnet import operations
 from setnet.settings import Settings, load_settings
 
 
 def _retry_on_io_error(task, task_run, state) -> bool:
-    """Retry only transient I/O failures, never bad input (IngestError) or programming errors."""
+    """Retry only transient I/O failures, never bad input (IngestError), a file not published yet, or bugs."""
     try:
         state.result()
-    except ingest.IngestError:
+    except (ingest.IngestError, inbox.RemoteMissing):
         return False
     except OSError:
         return True
@@ -35,18 +46,62 @@ def _retry_on_io_error(task, task_run, state) -> bool:
     return False
 
 
+IO_RETRIES = {"retries": 3, "retry_delay_seconds": exponential_backoff(backoff_factor=5), "retry_jitter_factor": 0.5,
+              "retry_condition_fn": _retry_on_io_error}  # waits of about 5, 10, 20 s
+
+
 def _settings(data_dir: str | None) -> Settings:
     return load_settings(data_dir=Path(data_dir) if data_dir else None)
 
 
-@task(name="ingest-sites", retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=_retry_on_io_error,
-      cache_policy=NO_CACHE)
+def _day(value: date | str | None) -> date | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _run_name(prefix: str, default: Callable[[Settings], date] | None = None) -> Callable[[], str]:
+    """A flow run name with the issue date it handles: '<prefix>-2025-11-30'."""
+    def name() -> str:
+        from prefect.runtime import flow_run
+
+        parameters = flow_run.parameters
+        day = _day(parameters.get("issue_date"))
+        if day is None and default is not None:
+            day = default(_settings(parameters.get("data_dir")))
+        return f"{prefix}-{day}" if day else prefix
+    return name
+
+
+@contextmanager
+def _recorded(settings: Settings, name: str, issue_date: date | None, parameters: dict[str, Any],
+              per_day: bool = False) -> Iterator[operations.RunRecord]:
+    """This flow run's lock and `flow_runs` row, keyed by the Prefect flow run id (and the day, for a flow that
+    records one row per issue date)."""
+    from prefect.runtime import flow_run
+
+    run_id = f"{flow_run.id}/{issue_date}" if flow_run.id and per_day else flow_run.id
+    with operations.recorded_run(settings, name, issue_date, run_id=str(run_id) if run_id else None,
+                                 parameters={k: v for k, v in parameters.items() if v is not None}) as record:
+        for note in (record.message or "").split("; "):
+            if note:
+                get_run_logger().warning("recovered: %s", note)
+        yield record
+
+
+def _describe(summary: dict) -> str:
+    return (f"{summary['rows']} forecasts for {summary['sites']} sites x {summary['species']} species, "
+            f"model {', '.join(summary['model_versions'])}, ocean data of {summary['ocean_date']}")
+
+
+# --- tasks ------------------------------------------------------------------------------------------------------
+
+@task(name="ingest-sites", cache_policy=NO_CACHE, **IO_RETRIES)
 def ingest_sites_task(data_dir: str | None, sites_csv: str) -> int:
     return ingest.ingest_sites(_settings(data_dir), Path(sites_csv))
 
 
-@task(name="ingest-grids", retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=_retry_on_io_error,
-      cache_policy=NO_CACHE)
+@task(name="ingest-grids", cache_policy=NO_CACHE, **IO_RETRIES)
 def ingest_grids_task(data_dir: str | None, paths: list[str], product: str | None = None,
                       forecast: bool | None = None, issue_date: str | None = None, force: bool = False) -> dict:
     result = ingest.ingest_grids(_settings(data_dir), [Path(p) for p in paths], product=product, forecast=forecast,
@@ -59,14 +114,54 @@ def ingest_grids_task(data_dir: str | None, paths: list[str], product: str | Non
     return {**asdict(result), "summary": result.summary()}
 
 
-@task(name="ingest-catches", retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=_retry_on_io_error,
-      cache_policy=NO_CACHE)
+@task(name="ingest-catches", cache_policy=NO_CACHE, **IO_RETRIES)
 def ingest_catches_task(data_dir: str | None, paths: list[str], force: bool = False) -> dict:
     result = ingest.ingest_catches(_settings(data_dir), [Path(p) for p in paths], force=force,
                                    raise_on_unreadable=False)
     for reason in result.files_failed:
         get_run_logger().warning("unreadable: %s", reason)
     return {**asdict(result), "summary": result.summary()}
+
+
+@task(name="fetch", task_run_name="fetch-{url}", cache_policy=NO_CACHE, **IO_RETRIES)
+def fetch_task(url: str, folder: str) -> str | None:
+    """Download one grid file into the drop folder; None when the provider has not published it yet."""
+    try:
+        return str(inbox.fetch(url, Path(folder)))
+    except inbox.RemoteMissing as missing:
+        get_run_logger().info("%s", missing)
+        return None
+
+
+@task(name="grid-inbox", cache_policy=NO_CACHE, **IO_RETRIES)
+def grid_inbox_task(data_dir: str | None, folder: str | None = None) -> dict:
+    """Ingest the grid drop folder: new or changed NetCDF files only."""
+    settings = _settings(data_dir)
+    drop = Path(folder) if folder else operations.grid_inbox(settings)
+    result = inbox.ingest_grid_inbox(settings, drop)
+    logger = get_run_logger()
+    if result is None:
+        logger.info("no grid files in %s", drop)
+        return {"summary": f"no grid files in {drop}", "files_rejected": [], "last_day": None}
+    for reason in result.files_rejected:
+        logger.warning("rejected: %s", reason)
+    logger.info("%s: %s", drop, result.summary())
+    return {**asdict(result), "summary": result.summary()}
+
+
+@task(name="catch-inbox", cache_policy=NO_CACHE, **IO_RETRIES)
+def catch_inbox_task(data_dir: str | None, folder: str | None = None) -> dict:
+    """Ingest the catch drop folder; late catches are reported with the forecasts they now score."""
+    settings = _settings(data_dir)
+    drop = Path(folder) if folder else operations.catch_inbox(settings)
+    done = inbox.ingest_catch_inbox(settings, drop)
+    logger = get_run_logger()
+    for reason in done.result.files_failed if done.result else []:
+        logger.warning("unreadable: %s", reason)
+    logger.info("%s: %s", drop, done.summary())
+    return {"summary": done.summary(), "files_failed": done.result.files_failed if done.result else [],
+            "dates_changed": [str(d) for d in done.dates_changed],
+            "issue_dates_rescored": [str(d) for d in done.issue_dates_rescored]}
 
 
 @task(name="train-models", cache_policy=NO_CACHE)
@@ -77,6 +172,9 @@ def train_task(data_dir: str | None) -> str:
     for row in lead_one.itertuples():
         logger.info("model %s %s lead 1: MAE %.1f kg, skill vs climatology %+.2f, vs persistence %+.2f",
                     result.model_version, row.species, row.mae_kg, row.skill_vs_climatology, row.skill_vs_persistence)
+    logger.info("model %s trained on %s..%s; promoted for: %s", result.model_version, result.train_start,
+                result.train_end, ", ".join(result.promoted_species) or "no species (the serving models' backtest "
+                "is better)")
     return result.model_version
 
 
@@ -87,16 +185,31 @@ def backtest_task(data_dir: str | None, species: list[str] | None) -> list[dict]
     return result.metrics.assign(model_version=result.model_version).to_dict(orient="records")
 
 
+@task(name="check-inputs", task_run_name="check-inputs-{issue_date}", cache_policy=NO_CACHE)
+def check_inputs_task(data_dir: str | None, issue_date: date) -> dict:
+    """Late inputs -> reasons the forecast is degraded; missing ones (past the limits) -> MissingInput."""
+    status = operations.check_inputs(_settings(data_dir), issue_date)
+    for reason in status.reasons:
+        get_run_logger().warning("degraded: %s", reason)
+    return {"latest_grid_day": str(status.latest_grid_day), "latest_catch_day": str(status.latest_catch_day),
+            "reasons": status.reasons}
+
+
 @task(name="forecast", task_run_name="forecast-{issue_date}", cache_policy=NO_CACHE)
 def forecast_task(data_dir: str | None, issue_date: date) -> dict:
-    table = models.forecast_day(_settings(data_dir), issue_date)
-    return {
+    settings = _settings(data_dir)
+    watermark = operations.inputs_watermark(settings)  # the inputs this forecast is made from
+    table = models.forecast_day(settings, issue_date)
+    summary = {
         "rows": len(table),
         "sites": int(table.site_id.nunique()),
         "species": int(table.species.nunique()),
         "model_versions": sorted(table.model_version.unique()),
         "ocean_date": str(table.ocean_date.max()),
+        "inputs_watermark": watermark,
     }
+    get_run_logger().info("forecast %s: %s", issue_date, _describe(summary))
+    return summary
 
 
 @task(name="report", task_run_name="report-{issue_date}", cache_policy=NO_CACHE)
@@ -109,6 +222,13 @@ def has_models_task(data_dir: str | None) -> bool:
     return models.has_trained_models(_settings(data_dir))
 
 
+@task(name="refresh-check", task_run_name="refresh-check-{issue_date}", cache_policy=NO_CACHE)
+def refresh_check_task(data_dir: str | None, issue_date: date) -> list[str]:
+    return operations.refresh_reasons(_settings(data_dir), issue_date)
+
+
+# --- flows ------------------------------------------------------------------------------------------------------
+
 @flow(name="ingest", log_prints=True)
 def ingest_flow(data_dir: str | None = None, sites_csv: str | None = None, grid_paths: list[str] | None = None,
                 catch_paths: list[str] | None = None, grid_product: str | None = None,
@@ -119,79 +239,227 @@ def ingest_flow(data_dir: str | None = None, sites_csv: str | None = None, grid_
     Files that cannot be ingested are listed in the result (`files_rejected`, `files_failed`); with `strict`
     (the default) the flow then fails naming the first, after the other files are stored.
     """
-    done: dict = {}
-    if sites_csv:
-        done["sites"] = ingest_sites_task(data_dir, sites_csv)
-    if grid_paths:
-        done["grids"] = ingest_grids_task(data_dir, grid_paths, grid_product, grid_forecast, issue_date, force)
-    if catch_paths:
-        done["catches"] = ingest_catches_task(data_dir, catch_paths, force)
-    failures = done.get("grids", {}).get("files_rejected", []) + done.get("catches", {}).get("files_failed", [])
-    if strict and failures:
-        raise ingest.IngestError(f"{len(failures)} file(s) could not be ingested; first: {failures[0]}")
-    return done
+    settings = _settings(data_dir)
+    with _recorded(settings, "ingest", None, {"sites_csv": sites_csv, "grid_paths": grid_paths,
+                                              "catch_paths": catch_paths}) as record:
+        done: dict = {}
+        if sites_csv:
+            done["sites"] = ingest_sites_task(data_dir, sites_csv)
+        if grid_paths:
+            done["grids"] = ingest_grids_task(data_dir, grid_paths, grid_product, grid_forecast, issue_date, force)
+        if catch_paths:
+            done["catches"] = ingest_catches_task(data_dir, catch_paths, force)
+        record.message = "; ".join(str(part.get("summary", part)) if isinstance(part, dict) else f"{part} sites"
+                                   for part in done.values()) or None
+        failures = done.get("grids", {}).get("files_rejected", []) + done.get("catches", {}).get("files_failed", [])
+        if strict and failures:
+            raise ingest.IngestError(f"{len(failures)} file(s) could not be ingested; first: {failures[0]}")
+        return done
+
+
+@flow(name="grid-ingest", flow_run_name=_run_name("grid-ingest", operations.today), log_prints=True)
+def grid_ingest_flow(issue_date: date | None = None, data_dir: str | None = None, drop_dir: str | None = None,
+                     urls: list[str] | None = None) -> dict:
+    """Download the grid URLs (`urls`, default Settings.grid_urls; '{date:%Y%m%d}' filled for the last days) into
+    the grid drop folder and ingest every new or changed NetCDF file there. A file not published yet is noted;
+    a download that keeps failing fails the flow after the others are ingested."""
+    settings = _settings(data_dir)
+    day = _day(issue_date) or operations.today(settings)
+    folder = str(Path(drop_dir) if drop_dir else operations.grid_inbox(settings))
+    with _recorded(settings, "grid-ingest", day, {"drop_dir": folder, "urls": urls}) as record, \
+            tags("setnet", f"date:{day}"):
+        wanted = inbox.grid_urls_for(settings, day, urls)
+        states = [fetch_task(url, folder, return_state=True) for url in wanted]
+        failed = [(url, state) for url, state in zip(wanted, states, strict=True) if not state.is_completed()]
+        done = grid_inbox_task(data_dir, folder)
+        fetched = sum(1 for state in states if state.is_completed() and state.result() is not None)
+        record.message = f"{fetched} of {len(wanted)} URL(s) fetched; {done['summary']}"
+        if failed:
+            url, state = failed[0]
+            raise OSError(f"{len(failed)} of {len(wanted)} grid download(s) failed after retries; first: {url}: "
+                          f"{state.message}")
+        return {"fetched": fetched, **done}
+
+
+@flow(name="catch-ingest", flow_run_name=_run_name("catch-ingest", operations.today), log_prints=True)
+def catch_ingest_flow(issue_date: date | None = None, data_dir: str | None = None, drop_dir: str | None = None) -> dict:
+    """Ingest every new or changed catch file in the catch drop folder (after the morning auction). Late catches
+    are reported with the issue dates whose forecasts they now score (view `forecast_scores`)."""
+    settings = _settings(data_dir)
+    day = _day(issue_date) or operations.today(settings)
+    folder = str(Path(drop_dir) if drop_dir else operations.catch_inbox(settings))
+    with _recorded(settings, "catch-ingest", day, {"drop_dir": folder}) as record, tags("setnet", f"date:{day}"):
+        done = catch_inbox_task(data_dir, folder)
+        record.message = done["summary"]
+        return done
 
 
 @flow(name="train", log_prints=True)
 def train_flow(data_dir: str | None = None) -> str:
-    """Train and register one model per species (with its holdout evaluation); returns the model version."""
-    return train_task(data_dir)
+    """Backtest, train and register one model per species; promote it where its backtest beats the serving
+    model. Returns the model version."""
+    settings = _settings(data_dir)
+    with _recorded(settings, "train", None, {}) as record:
+        version = train_task(data_dir)
+        record.note(model_versions=[version])
+        return version
 
 
 @flow(name="backtest", log_prints=True)
 def backtest_flow(data_dir: str | None = None, species: list[str] | None = None) -> list[dict]:
     """Rolling-origin backtest on all history: metrics per species and lead (stored in the warehouse too)."""
-    return backtest_task(data_dir, species)
+    with _recorded(_settings(data_dir), "backtest", None, {"species": species}):
+        return backtest_task(data_dir, species)
 
 
-@flow(name="forecast", flow_run_name="forecast-{issue_date}", log_prints=True)
+@flow(name="forecast", flow_run_name=_run_name("forecast"), log_prints=True)
 def forecast_flow(issue_date: date, data_dir: str | None = None) -> dict:
     """Forecast every site and species for leads 1..7 from issue_date."""
-    return forecast_task(data_dir, issue_date)
+    settings = _settings(data_dir)
+    with _recorded(settings, "forecast", issue_date, {}) as record, tags("setnet", f"date:{issue_date}"):
+        status = check_inputs_task(data_dir, issue_date)
+        done = forecast_task(data_dir, issue_date)
+        record.note(**done, forecasts=done["rows"], reasons=status["reasons"])
+        return {**done, "degraded": record.degraded, "reasons": record.reasons}
 
 
-@flow(name="report", flow_run_name="report-{issue_date}", log_prints=True)
+@flow(name="report", flow_run_name=_run_name("report"), log_prints=True)
 def report_flow(issue_date: date, data_dir: str | None = None, lang: str = "ja") -> str:
     """Write the morning report of issue_date; returns its path."""
-    return report_task(data_dir, issue_date, lang)
+    with _recorded(_settings(data_dir), "report", issue_date, {"lang": lang}), tags("setnet", f"date:{issue_date}"):
+        return report_task(data_dir, issue_date, lang)
 
 
-def _today_in(timezone: str) -> date:
-    return datetime.now(ZoneInfo(timezone)).date()
-
-
-@flow(name="daily", log_prints=True)
-def daily_flow(issue_date: date | None = None, data_dir: str | None = None, grid_paths: list[str] | None = None,
-               catch_paths: list[str] | None = None, lang: str = "ja") -> dict:
-    """One issue date end to end: ingest new files if given, train if no model exists, forecast, report."""
-    settings = _settings(data_dir)
-    issue_date = issue_date or _today_in(settings.timezone)
-    if grid_paths or catch_paths:
-        ingest_flow(data_dir, grid_paths=grid_paths, catch_paths=catch_paths)
+def _issue(data_dir: str | None, issue_date: date, lang: str, record: operations.RunRecord,
+           report: bool = True) -> dict:
+    """Check the inputs, train if no model exists, forecast, write the report; note it all in the run record."""
+    status = check_inputs_task(data_dir, issue_date)
     if not has_models_task(data_dir):
         train_task(data_dir)
     forecast = forecast_task(data_dir, issue_date)
-    report_path = report_task(data_dir, issue_date, lang)
-    summary = {"issue_date": str(issue_date), "report": report_path, **forecast}
+    record.note(**forecast, forecasts=forecast["rows"], reasons=status["reasons"])
+    report_path = report_task(data_dir, issue_date, lang) if report else None
+    get_run_logger().info("issued %s: %s%s; report %s", issue_date, _describe(forecast),
+                          f"; DEGRADED: {'; '.join(record.reasons)}" if record.degraded else "", report_path)
+    return {"issue_date": str(issue_date), "report": report_path, **forecast, "degraded": record.degraded,
+            "reasons": list(record.reasons), "latest_grid_day": status["latest_grid_day"],
+            "latest_catch_day": status["latest_catch_day"]}
+
+
+def _publish(kind: str, summary: dict) -> None:
+    degraded = "".join(f"- **degraded**: {reason}\n" for reason in summary["reasons"])
     create_markdown_artifact(
-        key=f"daily-{issue_date:%Y-%m-%d}",
+        key=f"{kind}-{summary['issue_date']}",
         markdown=(
-            f"# setnet forecast issued {issue_date}\n\n"
-            f"- sites: {forecast['sites']}, species: {forecast['species']}, rows: {forecast['rows']}\n"
-            f"- model: {', '.join(forecast['model_versions'])}\n- ocean data of: {forecast['ocean_date']}\n"
-            f"- report: `{report_path}`\n"
+            f"# setnet forecast issued {summary['issue_date']}\n\n"
+            f"- sites: {summary['sites']}, species: {summary['species']}, rows: {summary['rows']}\n"
+            f"- model: {', '.join(summary['model_versions'])}\n- ocean data of: {summary['ocean_date']}\n"
+            f"{degraded}- report: `{summary['report']}`\n"
         ),
-        description=f"setnet daily forecast {issue_date}",
+        description=f"setnet {kind} forecast {summary['issue_date']}",
     )
-    return summary
+
+
+def _sweep_inboxes(data_dir: str | None, record: operations.RunRecord) -> None:
+    """Ingest whatever waits in the drop folders (late files too) before forecasting; bad files only warn."""
+    grids = grid_inbox_task(data_dir)
+    catches = catch_inbox_task(data_dir)
+    notes = [part["summary"] for part in (grids, catches) if not part["summary"].startswith("no ")]
+    if notes:
+        record.message = "; ".join(filter(None, [record.message, *notes]))
+
+
+@flow(name="daily", flow_run_name=_run_name("daily", operations.today), log_prints=True)
+def daily_flow(issue_date: date | None = None, data_dir: str | None = None, grid_paths: list[str] | None = None,
+               catch_paths: list[str] | None = None, lang: str = "ja", sweep_inbox: bool = True) -> dict:
+    """One issue date end to end: ingest the drop folders (and files given), train if no model exists, forecast,
+    report. Today's grid late: forecasts from the latest grid within max_grid_age_days, marked degraded with the
+    reason (and the report shows it); past that limit it fails naming the missing input."""
+    settings = _settings(data_dir)
+    issue_date = _day(issue_date) or operations.today(settings)
+    with _recorded(settings, "daily", issue_date, {"lang": lang, "grid_paths": grid_paths,
+                                                   "catch_paths": catch_paths}) as record, \
+            tags("setnet", f"date:{issue_date}"):
+        if grid_paths or catch_paths:
+            ingest_flow(data_dir, grid_paths=grid_paths, catch_paths=catch_paths)
+        if sweep_inbox:
+            _sweep_inboxes(data_dir, record)
+        summary = _issue(data_dir, issue_date, lang, record)
+        _publish("daily", summary)
+        return summary
+
+
+@flow(name="refresh", flow_run_name=_run_name("refresh", operations.current_issue_date), log_prints=True)
+def refresh_flow(issue_date: date | None = None, data_dir: str | None = None, lang: str = "ja") -> dict:
+    """The early (02:00) refresh: ingest the drop folders, then re-issue the current forecast only if grids or
+    catches arrived since it was made (or none was made); otherwise record the run as skipped."""
+    settings = _settings(data_dir)
+    issue_date = _day(issue_date) or operations.current_issue_date(settings)
+    with _recorded(settings, "refresh", issue_date, {"lang": lang}) as record, tags("setnet", f"date:{issue_date}"):
+        _sweep_inboxes(data_dir, record)
+        arrived = refresh_check_task(data_dir, issue_date)
+        if not arrived:
+            record.state, record.message = "skipped", f"nothing arrived since {issue_date}'s forecasts were made"
+            get_run_logger().info("refresh %s: %s", issue_date, record.message)
+            return {"issue_date": str(issue_date), "reissued": False, "arrived": []}
+        get_run_logger().info("refresh %s: re-issuing, %s", issue_date, "; ".join(arrived))
+        record.message = "re-issued: " + "; ".join(arrived)
+        summary = _issue(data_dir, issue_date, lang, record)
+        _publish("refresh", summary)
+        return {**summary, "reissued": True, "arrived": arrived}
+
+
+def _backfill_name() -> str:
+    from prefect.runtime import flow_run
+
+    parameters = flow_run.parameters
+    return f"backfill-{parameters.get('start') or 'last-week'}..{parameters.get('end') or 'yesterday'}"
+
+
+@flow(name="backfill", flow_run_name=_backfill_name, log_prints=True)
+def backfill_flow(start: date | None = None, end: date | None = None, data_dir: str | None = None,
+                  lang: str = "ja", write_reports: bool = True) -> dict:
+    """Forecast (and report) every issue date from start to end inclusive (default: the 7 days up to yesterday).
+
+    Safe over days already done: each day's forecasts are replaced in one transaction. Days whose inputs are
+    missing are skipped and named; the flow then fails after doing the others.
+    """
+    settings = _settings(data_dir)
+    end = _day(end) or operations.today(settings) - timedelta(days=1)
+    start = _day(start) or end - timedelta(days=6)
+    if start > end:
+        raise ValueError(f"backfill start {start} is after its end {end}")
+    logger = get_run_logger()
+    done, missing = [], []
+    with operations.holding(settings, "backfill") as notes:
+        for note in notes:
+            logger.warning("recovered: %s", note)
+        day = start
+        while day <= end:
+            try:
+                with _recorded(settings, "backfill", day, {"start": start, "end": end, "lang": lang},
+                               per_day=True) as record, \
+                        tags("setnet", f"date:{day}"):
+                    done.append(_issue(data_dir, day, lang, record, report=write_reports))
+            except operations.MissingInput as error:
+                logger.error("backfill %s skipped: %s", day, error)
+                missing.append(f"{day}: {error}")
+            day += timedelta(days=1)
+    if missing:
+        raise operations.MissingInput(f"{len(missing)} of {len(done) + len(missing)} day(s) not issued; first: "
+                                      f"{missing[0]}")
+    return {"start": str(start), "end": str(end), "issued": [d["issue_date"] for d in done],
+            "degraded": [d["issue_date"] for d in done if d["degraded"]]}
 
 
 @flow(name="demo", log_prints=True)
 def demo_flow(data_dir: str | None = None, years: int = 3, sites: int = 10, seed: int = 42) -> dict:
     """Generate the sample world under <data_dir>/sample, ingest it, train, and run the daily flow for its last day."""
     settings = _settings(data_dir)
-    world = sample_world.generate_world(settings.data_dir / "sample", years=years, sites=sites, seed=seed)
-    ingest_flow(data_dir, sites_csv=str(world.sites_csv), grid_paths=[str(world.grids_dir)],
-                catch_paths=[str(world.catches_dir)])
-    train_task(data_dir)
-    return daily_flow(world.end_date, data_dir)
+    with _recorded(settings, "demo", None, {"years": years, "sites": sites, "seed": seed}):
+        world = sample_world.generate_world(settings.data_dir / "sample", years=years, sites=sites, seed=seed)
+        ingest_flow(data_dir, sites_csv=str(world.sites_csv), grid_paths=[str(world.grids_dir)],
+                    catch_paths=[str(world.catches_dir)])
+        train_task(data_dir)
+        return daily_flow(world.end_date, data_dir)
+

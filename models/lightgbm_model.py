@@ -26,14 +26,14 @@ PREDICTION_COLUMNS = ["mean_kg", "q10_kg", "q50_kg", "q90_kg", "p_zero", "p_big_
 def lightgbm_params(settings: Settings) -> dict:
     """The shared booster parameters (deterministic for a fixed seed)."""
     return {
-        "learning_rate": 0.1,
-        "num_leaves": 31,
+        "learning_rate": 0.05,
+        "num_leaves": 15,
         "max_bin": 63,
-        "min_data_in_leaf": 40,
+        "min_data_in_leaf": 300,
         "feature_fraction": 0.5,
         "bagging_fraction": 0.7,
         "bagging_freq": 1,
-        "lambda_l2": 1.0,
+        "lambda_l2": 10.0,
         "num_threads": settings.lightgbm_threads,
         "seed": settings.random_seed,
         "deterministic": True,

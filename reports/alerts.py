@@ -92,7 +92,8 @@ def kyucho_alerts(net_ocean: pd.DataFrame | None, default: tuple[float, float],
     alerts = []
     for site_id, site_rows in rows.groupby("site_id", sort=True):
         advisory, warning = thresholds_for(site_id, default, per_net or {})
-        daily = site_rows.sort_values("speed_kn", ascending=False).drop_duplicates("date").sort_values("date")
+        daily = (site_rows.sort_values("speed_kn", ascending=False, kind="stable").drop_duplicates("date")
+                 .sort_values("date", kind="stable"))  # the stronger level each day; the shallower on a tie
         over = daily[daily.speed_kn >= advisory]
         if over.empty:
             continue

@@ -15,7 +15,10 @@ import matplotlib_fontja  # noqa: F401  (registers IPAexGothic, a font with Japa
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib_fontja.matplotlib_fontja import FONT_NAME
 
@@ -150,14 +153,30 @@ def outlook_chart(outlook: pd.DataFrame, recent_average_kg: dict[str, float], sp
 
 
 def _legend_below(figure: Figure, axes: np.ndarray) -> None:
-    """One legend for all panels, under the figure, listing each kind of mark once."""
+    """One legend for all panels, under the figure, listing each kind of mark once (in grey when the panels'
+    colours differ: the legend explains the marks, the panel titles the species)."""
     seen: dict[str, object] = {}
+    colours: set[str] = set()
     for axis in axes:
         for handle, label in zip(*axis.get_legend_handles_labels()):
             seen.setdefault(label, handle)
+            if isinstance(handle, PolyCollection):
+                colours.add(matplotlib.colors.to_hex(handle.get_facecolor()[0], keep_alpha=False))
+    if len(colours) > 1:
+        seen = {label: _grey(handle) for label, handle in seen.items()}
     columns = len(seen) if sum(len(label) for label in seen) <= 26 else 2  # long (English) labels: two columns
     figure.legend(list(seen.values()), list(seen.keys()), loc="outside lower center", ncols=columns,
                   frameon=False, fontsize=13, handlelength=1.4, columnspacing=0.8)
+
+
+def _grey(handle: object) -> object:
+    """A legend stand-in for a band or a coloured line, in neutral grey (black marks stay as they are)."""
+    if isinstance(handle, PolyCollection):
+        return Patch(facecolor="#555555", alpha=0.25, linewidth=0)
+    if isinstance(handle, Line2D) and handle.get_color() not in (ACTUAL_COLOR, RECENT_COLOR):
+        return Line2D([], [], color="#555555", linewidth=handle.get_linewidth(), marker=handle.get_marker(),
+                      markersize=handle.get_markersize())
+    return handle
 
 
 def track_record_chart(lead1: pd.DataFrame, catches: pd.DataFrame, site_ids: list[str], site_names: dict[str, str],

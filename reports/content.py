@@ -158,7 +158,7 @@ def flow_bearing_deg(east_ms: float, north_ms: float) -> float:
 def compass_point(bearing_deg: float, lang: str) -> str:
     """A bearing as one of 16 compass points: 北東 / NE."""
     points = COMPASS_JA if lang == "ja" else COMPASS_EN
-    return points[int(math.floor((bearing_deg % 360.0) / 22.5 + 0.5)) % 16]
+    return points[math.floor((bearing_deg % 360.0) / 22.5 + 0.5) % 16]
 
 
 def boxes(catch_kg: float | None, kg_per_box: float | None) -> int | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -95,16 +95,9 @@ class ReportData:
     box_kg: dict[str, float] = field(default_factory=dict)  # species -> kg in one box (箱)
     issued_at: datetime | None = None  # when the forecasts were made, in the settings' time zone
 
-    def for_sites(self, site_ids: list[str]) -> ReportData:
-        """The same report data narrowed to some nets (a cooperative's); model-wide facts stay as they are."""
-        keep = set(site_ids)
-
-        def narrow(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-            return None if frame is None else frame[frame.site_id.isin(keep)].reset_index(drop=True)
-
-        return replace(self, sites=narrow(self.sites), forecasts=narrow(self.forecasts),
-                       recent_catches=narrow(self.recent_catches), recent_lead1=narrow(self.recent_lead1),
-                       last_catch_dates=narrow(self.last_catch_dates), net_ocean=narrow(self.net_ocean))
+    def __post_init__(self) -> None:
+        if not self.levels and self.surface is not None:  # built by hand with the surface only
+            object.__setattr__(self, "levels", (self.surface,))
 
 
 NET_OCEAN_COLUMNS = ["site_id", "date", "source", "level", "depth_m", "east_ms", "north_ms", "temp_c", "normal_c"]

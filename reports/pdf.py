@@ -9,20 +9,24 @@ left out first, then the print is made smaller (never below MIN_SCALE), so the p
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib import font_manager
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.ft2font import FT2Font, LoadFlags
 from matplotlib.patches import FancyBboxPatch
 
 from reports.charts import FONT_NAME, plain, species_colors
-from reports.data import ReportData
+from reports.data import TRACK_RECORD_DAYS, ReportData
 from reports.labels import short_day
 from reports.view import CoopView, ReportView
 
@@ -42,28 +46,41 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-def wrap(text: str, units: int) -> list[str]:
-    """Text broken into lines of at most `units` half-width units (at spaces for Latin text where possible)."""
+def wrap(text: str, fits: Callable[[str], bool] | int) -> list[str]:
+    """Text broken into lines that fit (a width test, or a number of half-width units): Latin words kept whole,
+    Japanese broken anywhere."""
+    if isinstance(fits, int):
+        units = fits
+        fits = lambda candidate: display_width(candidate) <= units
     lines: list[str] = []
     for paragraph in str(text).split("\n"):
-        line, width = "", 0
-        for character in paragraph:
-            step = 2 if unicodedata.east_asian_width(character) in "WF" else 1
-            if width + step > units and line:
-                cut = line.rfind(" ")
-                if cut > len(line) // 2 and display_width(line) == len(line):  # Latin: break at the last space
-                    lines.append(line[:cut])
-                    line = line[cut + 1:]
-                    width = display_width(line)
-                else:
-                    lines.append(line)
-                    line, width = "", 0
-                if character == " " and not line:
-                    continue
-            line += character
-            width += step
-        lines.append(line)
+        line = ""
+        for token in re.findall(r"[^\s\u3000-\u9fff\uff00-\uffef]+| |.", paragraph):
+            if fits(line + token):
+                line = line + token if line or token != " " else line
+                continue
+            while not fits(token):  # a word longer than a line: cut it
+                cut = next((i for i in range(len(token) - 1, 0, -1) if fits(line + token[:i])), 1)
+                lines.append(line + token[:cut])
+                line, token = "", token[cut:]
+            if line.strip():
+                lines.append(line.rstrip())
+            line = "" if token == " " else token
+        lines.append(line.rstrip())
     return lines
+
+
+@lru_cache(maxsize=1)
+def _font() -> FT2Font:
+    return FT2Font(font_manager.findfont(FONT_NAME))
+
+
+def text_width_in(text: str, size_pt: float) -> float:
+    """The printed width of text in inches at a font size (measured with the report's font)."""
+    font = _font()
+    font.set_size(size_pt, 72)
+    font.set_text(text, 0.0, flags=LoadFlags.NO_HINTING)
+    return font.get_width_height()[0] / 64 / 72
 
 
 class Page:
@@ -85,15 +102,12 @@ class Page:
     def line_in(self, size: float) -> float:
         return self.pt(size) / 72 * LINE_SPACING
 
-    def units(self, size: float, width_in: float) -> int:
-        """How many half-width units fit in width_in at a font size (a half-width character is about 0.5 em)."""
-        return max(8, int(0.96 * width_in / (0.5 * self.pt(size) / 72)))
-
     def text(self, text: str, size: float = BASE_PT, color: str = INK, x_in: float = 0.0,
              width_in: float | None = None) -> None:
         """Wrapped text from the cursor; the cursor moves below it."""
         width_in = self.width - x_in if width_in is None else width_in
-        for line in wrap(text, self.units(size, width_in)):
+        size_pt = self.pt(size)
+        for line in wrap(text, lambda candidate: text_width_in(candidate, size_pt) <= width_in):
             self._put(x_in, line, size, color)
             self.y += self.line_in(size)
 
@@ -144,7 +158,8 @@ def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFr
     page.text(view.headline, size=16)
     if view.issued_at:
         page.text(f"{view.issued_at} {t['issued_at']}", size=10, color=MUTED)
-    page.text("　".join(f"{item['label']}：{item['value']}" for item in view.freshness[1:]), size=9.5, color=MUTED)
+    page.text("　".join(f"{item['label']}{t['colon']}{item['value']}" for item in view.freshness[1:]), size=9.5,
+              color=MUTED)
     page.space(0.06)
     for banner in [*view.banners, *coop.banners]:
         with page.box(ALERT_COLORS["banner"]):
@@ -176,18 +191,20 @@ def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFr
             if line.big_catch:
                 page.text(f"★ {line.big_catch}", size=9.5, color="#9a3412", x_in=0.2)
             if line.why:
-                page.text(f"{t['why']}：{line.why}", size=8.5, color=MUTED, x_in=0.2, width_in=page.width - 0.2)
+                page.text(f"{t['why']}{t['colon']}{line.why}", size=8.5, color=MUTED, x_in=0.2, width_in=page.width - 0.2)
+        if net.quiet:
+            page.text(t["summary_quiet"].format(species=t["list_sep"].join(net.quiet)), size=9, color=MUTED)
         page.rule()
     if charts:
         draw_outlooks(page, view, coop, forecasts)
     page.space(0.06)
-    page.text(view.t["track"].format(days=30), size=12)
+    page.text(t["track"].format(days=TRACK_RECORD_DAYS), size=12)
     for net in coop.nets:
         hits = view.t["list_sep"].join(f"{line.species} {net.track_notes[line.code]}" for line in net.lines
                                        if net.track_notes.get(line.code))
-        page.text(f"{net.name}：{hits or view.t['no_value']}", size=9.5, x_in=0.1)
+        page.text(f"{net.name}{t['colon']}{hits or t['no_value']}", size=9.5, x_in=0.1)
     skill = view.t["list_sep"].join(f"{row['species']} {row['vs_climatology']}" for row in view.skill["rows"])
-    page.text(f"{view.t['skill']}（{view.t['col_vs_climatology']}）：{skill or view.t['no_value']}", size=9.5, x_in=0.1)
+    page.text(f"{t['skill']} — {t['col_vs_climatology']}{t['colon']}{skill or t['no_value']}", size=9.5, x_in=0.1)
     page.space(0.06)
     page.text(view.t["footer"], size=8.5, color=MUTED)
     return page.y + MARGIN_IN
@@ -272,9 +289,12 @@ def write_pdfs(view: ReportView, data: ReportData, combined: Path | None,
 def _save(figures: list[Figure], path: Path, metadata: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
-    with PdfPages(temporary, metadata=metadata) as pdf:
-        for figure in figures:
-            pdf.savefig(figure)
-    temporary.chmod(0o644)
-    temporary.replace(path)
+    try:
+        with PdfPages(temporary, metadata=metadata) as pdf:
+            for figure in figures:
+                pdf.savefig(figure)
+        temporary.chmod(0o644)
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
     return path

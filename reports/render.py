@@ -15,7 +15,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from reports import charts
 from reports.content import recent_average
-from reports.data import LEVEL_TOLERANCE_M, MAP_LOOKBACK_DAYS, RECENT_AVERAGE_DAYS, TRACK_RECORD_DAYS, ReportData
+from reports.data import (
+    LEVEL_TOLERANCE_M,
+    MAP_LOOKBACK_DAYS,
+    RECENT_AVERAGE_DAYS,
+    TRACK_RECORD_DAYS,
+    ReportData,
+)
 from reports.labels import labels_for, long_day, medium_day
 from reports.view import ReportOptions, ReportView, nothing_expected, report_view
 

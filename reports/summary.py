@@ -40,7 +40,7 @@ def coop_summary(view: ReportView, coop: CoopView, markdown: bool = False) -> st
             lines.append(bullet + esc(alert.action))
     for net in coop.nets:
         lines.append(("### " if markdown else "■ ") + esc(net.name))
-        quiet = [line.species for line in net.lines if line.q90_kg < 0.5]
+        quiet = [*net.quiet, *(line.species for line in net.lines if line.q90_kg < 0.5)]
         for line in net.lines:
             if line.q90_kg < 0.5:
                 continue

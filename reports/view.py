@@ -20,7 +20,6 @@ from reports.alerts import (
     old_models,
     strongest_current,
     temperature_alerts,
-    warning_days,
 )
 from reports.content import (
     UNKNOWN_COOP_SLUG,
@@ -40,7 +39,7 @@ from reports.content import (
     track_hits,
     unique_slugs,
 )
-from reports.data import RECENT_AVERAGE_DAYS, STALE_CATCH_DAYS, TRACK_RECORD_DAYS, ReportData
+from reports.data import RECENT_AVERAGE_DAYS, STALE_CATCH_DAYS, ReportData
 from reports.explain import why_line
 from reports.labels import labels_for, long_day, medium_day, site_names, species_names
 from setnet.settings import Settings
@@ -352,9 +351,8 @@ def alert_views(data: ReportData, site_ids: list[str], names: dict[str, str], te
         if peak is not None:
             notes.append(calm_note(peak, names, text, lang, options))
     if not warm_cold:
-        has_normal = warning_days(ocean).normal_c.notna().any() or ocean.normal_c.notna().any()
-        notes.append(text["temp_none"].format(threshold=f"{options.temperature_alert_c:.0f}") if has_normal
-                     else text["temp_no_normal"])
+        notes.append(text["temp_none"].format(threshold=f"{options.temperature_alert_c:g}")
+                     if ocean.normal_c.notna().any() else text["temp_no_normal"])
     notes.append(text["daily_mean_note"])
     return alerts, notes, {a.site_id for a in kyucho}
 
@@ -417,5 +415,5 @@ def nothing_expected(outlook: pd.DataFrame, code: str, average_kg: dict[str, flo
     return bool(outlook[outlook.species == code].q90_kg.max() < 0.5 and (recent is None or not recent >= 0.5))
 
 
-__all__ = ["TRACK_RECORD_DAYS", "AlertView", "CoopView", "ForecastLine", "NetView", "ReportOptions", "ReportView",
+__all__ = ["AlertView", "CoopView", "ForecastLine", "NetView", "ReportOptions", "ReportView",
            "nothing_expected", "report_view"]

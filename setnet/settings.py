@@ -71,6 +71,12 @@ class Settings(BaseSettings):
         default_factory=dict, description="Per-net (advisory, warning) knots by site_id, replacing the two defaults")
     model_max_age_days: int = Field(default=30, ge=1, description="A model trained longer ago than this marks the report degraded")
     temperature_anomaly_alert_c: float = Field(default=2.0, gt=0, description="|temperature - day-of-year normal| at a net that the report flags")
+    # operations (setnet/operations.py, docs/operations.md)
+    run_lock_wait_seconds: float = Field(default=60.0, ge=0, description="How long a run waits for another run on the same data folder before it refuses")
+    grid_drop_dir: Path | None = Field(default=None, description="Drop folder of provider NetCDF files (default: <data-dir>/inbox/grids)")
+    catch_drop_dir: Path | None = Field(default=None, description="Drop folder of cooperative catch files (default: <data-dir>/inbox/catches)")
+    grid_urls: list[str] = Field(default_factory=list, description="Grid file URLs to download into the grid drop folder; '{date:%Y%m%d}' is filled with each day from max_grid_age_days before the run date to the run date")
+    max_catch_age_days: int = Field(default=2, ge=0, description="A forecast whose latest catch day is older than this is marked degraded")
 
     @cached_property
     def warehouse_path(self) -> Path:

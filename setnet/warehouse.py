@@ -193,6 +193,36 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (tuning_id, trial, species)
     );
     """,
+    # 4: operations: one row per flow run (what it handled, whether degraded and why), forecasts scored against
+    # the catches stored so far (a view, so late catches update it)
+    """
+    CREATE TABLE flow_runs (
+        run_id VARCHAR PRIMARY KEY,
+        flow VARCHAR NOT NULL,
+        issue_date DATE,
+        state VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP,
+        pid INTEGER,
+        host VARCHAR,
+        sites INTEGER,
+        forecasts INTEGER,
+        model_versions VARCHAR,
+        ocean_date DATE,
+        degraded BOOLEAN NOT NULL DEFAULT false,
+        reasons VARCHAR,
+        inputs_watermark VARCHAR,
+        message VARCHAR,
+        parameters VARCHAR
+    );
+    CREATE VIEW forecast_scores AS
+    SELECT f.issue_date, f.target_date, f.lead_days, f.site_id, f.species, f.model_version, f.ocean_date,
+           f.mean_kg, f.q10_kg, f.q50_kg, f.q90_kg, c.catch_kg AS actual_kg, c.ingested_at AS actual_ingested_at,
+           c.catch_kg IS NOT NULL AS scored, abs(f.q50_kg - c.catch_kg) AS abs_error_kg,
+           c.catch_kg BETWEEN f.q10_kg AND f.q90_kg AS inside_80
+    FROM forecasts f
+    LEFT JOIN catches c ON c.date = f.target_date AND c.site_id = f.site_id AND c.species = f.species;
+    """,
 )
 
 # Tables whose rows are keyed for idempotent upserts, with their primary keys.
@@ -211,6 +241,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "no_operation_days": ("date", "site_id"),
     "backtest_predictions": ("model_version", "site_id", "species", "issue_date", "lead_days"),
     "tuning_trials": ("tuning_id", "trial", "species"),
+    "flow_runs": ("run_id",),
 }
 
 

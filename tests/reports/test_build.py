@@ -120,7 +120,7 @@ def test_freshness_and_warnings_are_in_the_headline(report_html: str) -> None:
 def test_fresh_ocean_data_raises_no_ocean_banner(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     write_warehouse(settings.warehouse_path, ocean_date=ISSUE_DATE)
-    html = build_report(settings, ISSUE_DATE).read_text(encoding="utf-8")
+    html = build_report(settings, ISSUE_DATE, formats="html").read_text(encoding="utf-8")
     assert "海況データが古い" not in html
     assert "地図は表示できません" in section(html, "map")  # no grid store at all -> a note instead of the map
     assert "海況データがないため、急潮と水温は判断できません" in section(html, "map")
@@ -136,7 +136,7 @@ def test_the_skill_table_says_better_or_worse_in_words(report_html: str) -> None
 
 
 def test_english_mode_uses_english_labels_and_names(report_settings: Settings) -> None:
-    path = build_report(report_settings, ISSUE_DATE, lang="en")
+    path = build_report(report_settings, ISSUE_DATE, lang="en", formats="html")
     assert path == report_settings.reports_dir / "2025-11-30" / "index.html"
     html = path.read_text(encoding="utf-8")
     assert '<html lang="en">' in html
@@ -170,7 +170,7 @@ def test_a_missing_warehouse_is_a_report_error(tmp_path: Path) -> None:
 def test_missing_evaluations_leave_a_note(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     write_warehouse(settings.warehouse_path, ocean_date=ISSUE_DATE, evaluations=False)
-    record = section(build_report(settings, ISSUE_DATE).read_text(encoding="utf-8"), "track-record")
+    record = section(build_report(settings, ISSUE_DATE, formats="html").read_text(encoding="utf-8"), "track-record")
     assert "検証結果が保存されていない" in record
     assert "良い" not in record and "悪い" not in record
 
@@ -181,7 +181,7 @@ def test_a_grid_without_the_issue_day_shows_the_latest_earlier_day(tmp_path: Pat
     settings = Settings(data_dir=tmp_path / "data")
     write_warehouse(settings.warehouse_path, ocean_date=ISSUE_DATE)
     write_grid_store(settings.grid_store_path, grid_dataset(end=ISSUE_DATE - timedelta(days=3)))
-    map_section = section(build_report(settings, ISSUE_DATE).read_text(encoding="utf-8"), "map")
+    map_section = section(build_report(settings, ISSUE_DATE, formats="html").read_text(encoding="utf-8"), "map")
     assert "data:image/png;base64," in map_section
     assert "11月27日(木)" in map_section and "3日前" in map_section
     assert map_section.count("data:image/png;base64,") == 2  # surface and 50 m
@@ -284,7 +284,7 @@ def test_swift_currents_in_the_ocean_forecast_raise_warnings_in_every_format(tmp
 
 
 def test_the_report_of_an_earlier_day_only_uses_what_was_known_then(report_settings: Settings) -> None:
-    html = build_report(report_settings, ISSUE_DATE - timedelta(days=1)).read_text(encoding="utf-8")
+    html = build_report(report_settings, ISSUE_DATE - timedelta(days=1), formats="html").read_text(encoding="utf-8")
     assert "11月30日(日)の予想" in html
     assert "<dt>最新の水揚げ記録</dt><dd>11月29日(土)</dd>" in html  # not the catches landed after that day
 
@@ -301,6 +301,6 @@ def test_registry_names_win_and_unregistered_nets_still_show(tmp_path: Path) -> 
     with connect(settings.warehouse_path) as con:
         con.execute("DELETE FROM sites WHERE site_id = 'himi'")
         upsert(con, "species", pd.DataFrame({"species": ["yellowtail"], "name_ja": ["ブリ類"], "name_en": ["Amberjack"]}))
-    tomorrow = section(build_report(settings, ISSUE_DATE).read_text(encoding="utf-8"), "tomorrow")
+    tomorrow = section(build_report(settings, ISSUE_DATE, formats="html").read_text(encoding="utf-8"), "tomorrow")
     assert "himi" in tomorrow  # a net missing from the registry is shown by its id
     assert "ブリ類" in tomorrow and "ホタルイカ" in tomorrow  # registry name, then setnet's SPECIES

@@ -131,3 +131,30 @@ def test_text_is_drawn_literally() -> None:
     assert charts.plain("$5 net") == r"\$5 net"
     assert charts.shorten("<script>alert(1)</script>", 10) == "<script>a…"
     assert charts.shorten("氷見", 10) == "氷見"
+
+
+def test_a_nets_track_record_has_a_panel_per_species(glyph_problems) -> None:
+    end = date(2025, 11, 30)
+    days = pd.date_range(end - timedelta(days=29), end, freq="D")
+    lead1 = pd.concat([pd.DataFrame({"target_date": days, "species": code, "q10_kg": 5.0, "q50_kg": 20.0,
+                                     "q90_kg": 60.0}) for code in ("yellowtail", "firefly_squid")])
+    catches = pd.DataFrame({"date": days[::3], "species": "yellowtail", "catch_kg": 30.0})
+    png = charts.net_track_chart(lead1, catches, ["yellowtail", "firefly_squid"], {"yellowtail": "ブリ",
+                                 "firefly_squid": "ホタルイカ"}, {"yellowtail": "幅の内側 8/10日"}, "<b>$x$</b>",
+                                 end - timedelta(days=29), end, LABELS["ja"])
+    image = assert_png(png)
+    assert image.height > image.width
+    assert glyph_problems() == []
+
+
+def test_a_deeper_level_map_keeps_the_coastline_and_marks_warned_nets(glyph_problems) -> None:
+    surface = surface_field()
+    deep_temp = surface.temp_c - 4.0
+    deep_temp[3, :] = np.nan  # shallower than the level: no value there, but not land
+    deep = SurfaceField(surface.day, 47.4, surface.lat, surface.lon, deep_temp, surface.eastward_ms,
+                        surface.northward_ms)
+    names = dict(zip(SITES.site_id, SITES.name_ja))
+    png = charts.sst_map_chart(deep, SITES, names, LABELS["ja"], title="50m層の水温と流れ", highlight={"himi"},
+                               coast=surface)
+    assert_png(png)
+    assert glyph_problems() == []

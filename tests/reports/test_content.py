@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from reports.content import (
+    boxes,
     change_text,
+    coop_slug,
     format_kg,
     format_range,
     ocean_date_of,
@@ -19,6 +21,7 @@ from reports.content import (
     species_order,
     stale_sites,
     track_hits,
+    unique_slugs,
 )
 from reports.labels import LABELS, long_day, site_name, species_names
 
@@ -124,3 +127,26 @@ def test_names_fall_back_sensibly() -> None:
 
 def test_both_languages_have_the_same_labels() -> None:
     assert set(LABELS["ja"]) == set(LABELS["en"])
+
+
+@pytest.mark.parametrize(("catch_kg", "kg_per_box", "shown"), [
+    (1234.0, 15.0, 82), (18.0, 2.5, 7), (0.2, 15.0, 0), (1500.0, 10.0, 150), (1234.0, None, None),
+    (float("nan"), 15.0, None),
+])
+def test_catches_are_counted_in_boxes_where_the_species_has_a_box_weight(catch_kg, kg_per_box, shown) -> None:
+    assert boxes(catch_kg, kg_per_box) == shown
+
+
+@pytest.mark.parametrize(("name", "slug"), [
+    ("氷見漁協", "氷見漁協"), ("Uozu Coop.", "uozu-coop"), ("富山県 漁協", "富山県-漁協"), ("ＡＢＣ漁協", "abc漁協"),
+    ("<script>alert(1)</script>", "script-alert-1-script"), ("../..", "coop-"), ("", "coop-"),
+])
+def test_cooperative_folders_are_safe_names(name: str, slug: str) -> None:
+    assert coop_slug(name).startswith(slug)
+    assert "/" not in coop_slug(name) and not coop_slug(name).startswith(".")
+
+
+def test_cooperative_folders_are_unique() -> None:
+    slugs = unique_slugs(["A coop", "a-coop", "B"])
+    assert slugs["A coop"] == "a-coop" and slugs["a-coop"].startswith("a-coop-") and slugs["B"] == "b"
+    assert len(set(slugs.values())) == 3

@@ -9,9 +9,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reports.data import ReportData, ReportError, load_report_data, load_surface_field
+from reports.data import (
+    ReportData,
+    ReportError,
+    load_box_weights,
+    load_level_fields,
+    load_net_ocean,
+    load_report_data,
+    load_surface_field,
+    nearest_sea_cells,
+)
 from setnet.settings import Settings
-from tests.reports.conftest import ISSUE_DATE, MODEL_VERSION, SITES, grid_dataset, write_grid_store
+from tests.reports.conftest import (
+    ISSUE_DATE,
+    MODEL_VERSION,
+    SITES,
+    grid_dataset,
+    nearest_cell,
+    ocean_forecast_dataset,
+    write_grid_store,
+)
 
 
 def test_report_data_holds_the_days_the_report_needs(shared_settings: Settings) -> None:
@@ -74,3 +91,58 @@ def test_no_grid_day_within_the_lookback_gives_no_map(tmp_path: Path) -> None:
     assert load_surface_field(store, ISSUE_DATE + timedelta(days=30)) is None
     assert load_surface_field(store, ISSUE_DATE - timedelta(days=30)) is None
     assert load_surface_field(tmp_path / "absent.zarr", ISSUE_DATE) is None
+
+
+def test_the_ocean_at_each_net_comes_from_its_nearest_sea_cell_and_the_forecast(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    grid = grid_dataset(days=5)
+    write_grid_store(settings.grid_store_path, grid)
+    himi = nearest_cell(grid, 36.90, 137.00)
+    ocean_forecast_dataset(swift={(*himi, 2): (0.5, -0.5)}).to_zarr(settings.forecast_store_path, mode="w",
+                                                                     zarr_format=3, consolidated=False)
+    levels = load_level_fields(settings.grid_store_path, ISSUE_DATE)
+    assert [round(level.depth_m) for level in levels] == [0, 47]  # the surface and the level nearest 50 m
+    frame, issued = load_net_ocean(settings, SITES, ISSUE_DATE, levels)
+    assert issued == ISSUE_DATE
+    assert set(frame.source) == {"analysis", "forecast"} and set(frame.level) == {"surface", "50m"}
+    analysis = frame[frame.source == "analysis"]
+    assert (analysis.date == pd.Timestamp(ISSUE_DATE)).all() and len(analysis) == 2 * len(SITES)
+    forecast = frame[frame.source == "forecast"]
+    assert sorted(forecast.date.unique()) == list(pd.date_range(ISSUE_DATE + timedelta(days=1), periods=7))
+    swift = forecast[(forecast.site_id == "himi") & (forecast.date == pd.Timestamp(ISSUE_DATE + timedelta(days=2)))]
+    assert swift.east_ms.tolist() == pytest.approx([0.5, 0.5]) and swift.north_ms.tolist() == pytest.approx([-0.5, -0.5])
+    assert frame.normal_c.isna().all()  # five days of grid: no earlier year to make a normal from
+
+
+def test_the_normal_temperature_comes_from_earlier_years_around_the_same_day(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    grid = grid_dataset(days=400)
+    grid["temp_c"] = grid.temp_c.where(grid.time < pd.Timestamp(ISSUE_DATE - timedelta(days=300)), grid.temp_c + 3.0)
+    write_grid_store(settings.grid_store_path, grid)
+    levels = load_level_fields(settings.grid_store_path, ISSUE_DATE)
+    frame, issued = load_net_ocean(settings, SITES, ISSUE_DATE, levels)
+    assert issued is None and set(frame.source) == {"analysis"}
+    gap = (frame.temp_c - frame.normal_c).to_numpy()
+    assert np.all(np.abs(gap - 3.0) < 1.0)  # this year is 3 °C warmer than last year's same weeks
+
+
+def test_nearest_sea_cells_never_fall_on_land() -> None:
+    lat, lon = np.array([36.6, 36.7, 36.8]), np.array([137.0, 137.1])
+    sea = np.array([[False, False], [False, True], [True, True]])
+    cells = nearest_sea_cells(lat, lon, sea, pd.DataFrame({"site_id": ["a", "b"], "lat": [36.6, np.nan],
+                                                           "lon": [137.0, 137.0]}))
+    assert cells[["site_id", "lat_index", "lon_index"]].values.tolist() == [["a", 1, 1]]
+
+
+def test_box_weights_come_from_the_ingest_table_and_the_issue_time_from_the_forecasts(shared_settings: Settings) -> None:
+    data = load_report_data(shared_settings, ISSUE_DATE)
+    assert data.box_kg["yellowtail"] == 15.0 and data.box_kg["firefly_squid"] == 2.5
+    assert data.issued_at is not None and str(data.issued_at.tzinfo) == "Asia/Tokyo"
+    assert {"p_big_catch", "explanation"} <= set(data.forecasts.columns)
+
+
+def test_an_unreadable_box_table_leaves_kilograms_only(tmp_path: Path) -> None:
+    table = tmp_path / "boxes.csv"
+    table.write_text("species,size_class,kg_per_box\nyellowtail,,heavy\n", encoding="utf-8")
+    assert load_box_weights(Settings(data_dir=tmp_path, box_weight_table=table)) == {}
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pandas as pd
 from reports import charts
 from reports.data import ReportData, SurfaceField, merge_species_registry
 from reports.render import nothing_expected, png_data_uri, render_index, render_report
+from reports.view import ReportOptions, report_view
+from setnet.settings import Settings
 
 ISSUE = date(2025, 4, 10)
 
@@ -65,7 +68,7 @@ def test_the_map_is_cropped_to_the_bay_around_the_nets() -> None:
     assert window.temp_c.shape == (window.lat.size, window.lon.size)
     assert charts.bay_window(field, sites.iloc[:0]) is field
     html = render_report(in_memory_data(surface=field), "en")
-    assert html.count("<img") == 2 and "Sea surface temperature (colour)" in html
+    assert html.count("<img") == 2 and "surface temperature (colour, °C)" in html
 
 
 def test_species_keep_their_colour_whatever_else_is_drawn() -> None:
@@ -92,3 +95,48 @@ def test_png_bytes_become_a_data_uri() -> None:
     uri = png_data_uri(b"\x89PNG\r\n\x1a\nrest")
     assert uri.startswith("data:image/png;base64,")
     assert base64.b64decode(uri.split(",", 1)[1]) == b"\x89PNG\r\n\x1a\nrest"
+
+
+def with_ocean(data: ReportData, rows: list[tuple]) -> ReportData:
+    """The data with a net_ocean frame: (date, source, level, east_ms, north_ms, temp_c, normal_c) at n1."""
+    frame = pd.DataFrame(rows, columns=["date", "source", "level", "east_ms", "north_ms", "temp_c", "normal_c"])
+    frame = frame.assign(site_id="n1", date=pd.to_datetime(frame.date), depth_m=0.5)
+    return replace(data, net_ocean=frame)
+
+
+def test_a_cold_intrusion_and_an_old_model_are_stated_with_what_they_affect() -> None:
+    data = with_ocean(in_memory_data(), [(ISSUE, "analysis", "surface", 0.1, 0.0, 11.0, 14.2),
+                                         (ISSUE, "analysis", "50m", 0.1, 0.0, 10.0, 10.5)])
+    data = replace(data, model_runs=pd.DataFrame({"model_version": ["m1"], "species": ["sardine"],
+                                                  "trained_at": pd.to_datetime(["2025-01-10 03:00"]),
+                                                  "train_end": pd.to_datetime(["2025-01-09"])}))
+    html = render_report(data, "ja")
+    alerts = html.split('<section id="alerts">')[1].split("</section>")[0]
+    assert "いつもと違う水温" in alerts
+    assert "新湊：4月10日(木)の表層の水温 11.0°C は平年（14.2°C）より 3.2°C 低い" in alerts
+    banners = html.split("<main>")[0]
+    assert "マイワシのモデルは90日前に学習したもの" in banners and "目安は30日以内" in banners
+    assert "急潮の注意報・警報はありません" in html and "最新の解析（4月10日(木)）" in html
+
+
+def test_a_calm_fresh_day_raises_no_warning_box() -> None:
+    data = with_ocean(in_memory_data(), [(ISSUE, "analysis", "surface", 0.2, 0.0, 14.0, 14.2)])
+    html = render_report(data, "en")
+    assert '<section id="alerts">' not in html
+    assert "No swift-current advisory or warning. Fastest current: Shinminato on Thu 10 Apr, toward E at 0.4 kn" in html
+    assert "No unusual water temperature (within 2°C of normal)." in html
+
+
+def test_species_expected_at_zero_get_one_line_not_a_block() -> None:
+    view = report_view(in_memory_data(), "ja")
+    (net,) = view.coops[0].nets
+    assert [line.code for line in net.lines] == ["sardine"] and net.quiet == ["ホタルイカ"]
+    assert net.codes == ["firefly_squid", "sardine"]  # setnet's species order
+    assert "ほぼ 0 kg の見込み：ホタルイカ" in render_report(in_memory_data(), "ja")
+
+
+def test_options_come_from_the_settings() -> None:
+    options = ReportOptions.from_settings(Settings(kyucho_advisory_kn=0.8, kyucho_warning_kn=1.2,
+                                                   kyucho_thresholds_kn={"n1": (0.5, 0.9)}, model_max_age_days=10))
+    assert options.kyucho_kn == (0.8, 1.2) and options.kyucho_per_net_kn == {"n1": (0.5, 0.9)}
+    assert options.model_max_age_days == 10 and options.big_catch_probability == 0.4
