@@ -153,6 +153,7 @@ BACKTEST_JSON_KEYS = {
     "species": "species", "lead_days": "lead_days", "mae": "mae_kg", "rmse": "rmse_kg", "pinball": "pinball_kg",
     "coverage_80": "coverage_80", "mae_climatology": "mae_climatology_kg", "mae_persistence": "mae_persistence_kg",
     "skill_vs_climatology": "skill_vs_climatology", "skill_vs_persistence": "skill_vs_persistence",
+    "coverage_80_pit": "coverage_80_pit", "skill_vs_seasonal_naive": "skill_vs_seasonal_naive",
 }
 
 

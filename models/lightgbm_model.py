@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from features.table import LABEL_COLUMN
+from models.calibration import calibrated_widening, interval_bounds
 from setnet.settings import Settings
 
 QUANTILES = {"q10": 0.1, "q50": 0.5, "q90": 0.9}
@@ -34,6 +35,7 @@ def lightgbm_params(settings: Settings) -> dict:
         "bagging_fraction": 0.7,
         "bagging_freq": 1,
         "lambda_l2": 10.0,
+        "extra_trees": True,
         "num_threads": settings.lightgbm_threads,
         "seed": settings.random_seed,
         "deterministic": True,
@@ -56,19 +58,13 @@ def big_catch_thresholds(rows: pd.DataFrame) -> dict[str, float]:
     return labelled.groupby("site_id")[LABEL_COLUMN].quantile(BIG_CATCH_PERCENTILE).astype(float).to_dict()
 
 
-def interval_bounds(q10_kg: np.ndarray, q90_kg: np.ndarray, widening: float) -> tuple[np.ndarray, np.ndarray]:
-    """Widen (or narrow, if negative) the q10-q90 interval by `widening` on the log1p scale."""
-    lower = np.expm1(np.maximum(np.log1p(np.maximum(q10_kg, 0.0)) - widening, 0.0))
-    upper = np.expm1(np.log1p(np.maximum(q90_kg, 0.0)) + widening)
-    return lower, upper
-
-
-def conformal_widening(q10_kg: np.ndarray, q90_kg: np.ndarray, actual_kg: np.ndarray, coverage: float = 0.8) -> float:
-    """Split-conformal (CQR) widening on the log1p scale that makes q10-q90 cover `coverage` of the calibration rows."""
-    log_actual = np.log1p(actual_kg)
-    scores = np.maximum(np.log1p(np.maximum(q10_kg, 0)) - log_actual, log_actual - np.log1p(np.maximum(q90_kg, 0)))
-    level = min(1.0, np.ceil((len(scores) + 1) * coverage) / len(scores))
-    return float(np.quantile(scores, level))
+def interval_quantiles(raw: dict[str, np.ndarray], widening: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Raw booster outputs (q10, q50, q90 in kg; zero = p_zero) -> q10, q50, q90 (kg): >= 0, ordered, widened,
+    and coherent with the zero classifier: the q10 is 0 wherever an empty net has at least a 10 % chance."""
+    q10, q50, q90 = np.sort(np.column_stack([raw["q10"], raw["q50"], raw["q90"]]).clip(min=0.0), axis=1).T
+    q10 = np.where(raw["zero"] >= QUANTILES["q10"], 0.0, q10)
+    q10, q90 = interval_bounds(q10, q90, widening)
+    return q10, np.clip(q50, q10, q90), q90
 
 
 @dataclass
@@ -92,13 +88,12 @@ class SpeciesModel:
         """Feature rows -> mean_kg, q10/q50/q90_kg (calibrated, ordered, >= 0), p_zero, p_big_catch, threshold."""
         matrix = self.design_matrix(rows)
         raw = {name: booster.predict(matrix) for name, booster in self.boosters.items()}
-        q10, q50, q90 = np.sort(np.column_stack([raw["q10"], raw["q50"], raw["q90"]]).clip(min=0.0), axis=1).T
-        q10, q90 = interval_bounds(q10, q90, self.interval_widening)
+        q10, q50, q90 = interval_quantiles(raw, self.interval_widening)
         return pd.DataFrame(
             {
                 "mean_kg": raw["mean"].clip(min=0.0),
                 "q10_kg": q10,
-                "q50_kg": np.clip(q50, q10, q90),
+                "q50_kg": q50,
                 "q90_kg": q90,
                 "p_zero": raw["zero"],
                 "p_big_catch": raw["big"],
@@ -178,11 +173,11 @@ def train_booster(params: dict, matrix: pd.DataFrame, label: np.ndarray, setting
 
 def fit_species_model(rows: pd.DataFrame, species: str, features: list[str], site_categories: list[str],
                       settings: Settings) -> SpeciesModel:
-    """Labelled feature rows of one species -> fitted boosters, big-catch thresholds and conformal widening.
+    """Labelled feature rows of one species -> fitted boosters, big-catch thresholds and interval widening.
 
-    The widening is measured on the last `calibration_days` of target dates with quantile boosters fitted
-    on the days before them (time-ordered, never shuffled; only when those span at least half as many days,
-    else no widening); the final boosters are then fitted on all rows.
+    The widening is measured on the last `calibration_days` of target dates with boosters fitted on the days
+    before them (time-ordered, never shuffled; only when those span at least half as many days, else no
+    widening), so that q10-q90 covers 80 % of them by `pit_coverage`; the final boosters are then fitted on all rows.
     """
     labelled = rows[rows[LABEL_COLUMN].notna()]
     if len(labelled) < 50:
@@ -193,11 +188,10 @@ def fit_species_model(rows: pd.DataFrame, species: str, features: list[str], sit
     calibration = labelled[labelled.issue_date >= calibration_start]
     fitted_days = (before.target_date.max() - before.target_date.min()).days if len(before) else 0
     if fitted_days >= settings.calibration_days // 2 and len(calibration) >= 50:
-        quantile_boosters = _fit_boosters(model, before, settings, ("q10", "q90"))
         matrix = model.design_matrix(calibration)
-        model.interval_widening = conformal_widening(
-            quantile_boosters["q10"].predict(matrix), quantile_boosters["q90"].predict(matrix),
-            calibration[LABEL_COLUMN].to_numpy(),
-        )
+        raw = {name: booster.predict(matrix)
+               for name, booster in _fit_boosters(model, before, settings, ("q10", "q50", "q90", "zero")).items()}
+        q10, _, q90 = interval_quantiles(raw, 0.0)
+        model.interval_widening = calibrated_widening(q10, q90, raw["zero"], calibration[LABEL_COLUMN].to_numpy())
     model.boosters = _fit_boosters(model, labelled, settings, BOOSTER_NAMES)
     return model

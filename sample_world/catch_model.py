@@ -167,12 +167,17 @@ def positive_mean_kg(expected_kg: np.ndarray) -> np.ndarray:
     return np.where(safe, expected_kg / np.where(safe, p_catch, 1.0), limit)
 
 
-def median_catch_kg(expected_kg: np.ndarray, p_zero: np.ndarray) -> np.ndarray:
-    """Median of the zero-inflated lognormal: 0 when empty nets are at least as likely as not."""
+def catch_quantile_kg(expected_kg: np.ndarray, p_zero: np.ndarray, level: float) -> np.ndarray:
+    """`level` quantile of the zero-inflated lognormal: 0 when empty nets are at least that likely."""
     sigma = np.array([m.catch_sigma for m in SPECIES_MODELS])
     mu = np.log(positive_mean_kg(expected_kg)) - 0.5 * sigma**2
-    quantile = np.clip((0.5 - p_zero) / np.maximum(1 - p_zero, 1e-12), 1e-12, 1.0)
-    return np.where(p_zero >= 0.5, 0.0, np.exp(mu + sigma * ndtri(quantile)))
+    quantile = np.clip((level - p_zero) / np.maximum(1 - p_zero, 1e-12), 1e-12, 1.0)
+    return np.where(p_zero >= level, 0.0, np.exp(mu + sigma * ndtri(quantile)))
+
+
+def median_catch_kg(expected_kg: np.ndarray, p_zero: np.ndarray) -> np.ndarray:
+    """Median of the zero-inflated lognormal: 0 when empty nets are at least as likely as not."""
+    return catch_quantile_kg(expected_kg, p_zero, 0.5)
 
 
 def draw_catch_kg(rng: np.random.Generator, expected_kg: np.ndarray, p_zero: np.ndarray) -> np.ndarray:

@@ -91,7 +91,10 @@ def generate_world(out_dir: Path, years: int = 3, sites: int = 10, seed: int = 4
     keys = catch_model.site_day_frame(dates, site_ids)
     keys["date"] = keys["date"].dt.strftime("%Y-%m-%d")
     operated_long = np.repeat(operated.ravel(), len(catch_model.SPECIES_MODELS))
-    truth = keys.assign(expected_kg=expected_kg.ravel(), median_kg=median_kg.ravel(),
+    q10_kg = catch_model.catch_quantile_kg(expected_kg, p_zero, 0.1)
+    q90_kg = catch_model.catch_quantile_kg(expected_kg, p_zero, 0.9)
+    truth = keys.assign(expected_kg=expected_kg.ravel(), median_kg=median_kg.ravel(), q10_kg=q10_kg.ravel(),
+                        q90_kg=q90_kg.ravel(), p_zero=p_zero.ravel(),
                         operated=operated_long.astype(int))
     name_ja = {s.code: s.name_ja for s in SPECIES}
     catches = keys.assign(species=keys["species"].map(name_ja), catch_kg=np.round(catch_kg.ravel(), 1))

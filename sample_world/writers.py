@@ -89,9 +89,10 @@ def write_catches(catches: pd.DataFrame, catches_dir: Path) -> list[Path]:
 
 
 def write_truth(truth: pd.DataFrame, path: Path) -> Path:
-    """truth/truth.csv: date,site_id,species,expected_kg,median_kg,operated for every day, site and species."""
+    """truth/truth.csv: date,site_id,species,expected_kg,median_kg,q10_kg,q90_kg,p_zero,operated for every day,
+    site and species (the hidden distribution's mean, quantiles and chance of an empty net)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    columns = ["date", "site_id", "species", "expected_kg", "median_kg", "operated"]
+    columns = ["date", "site_id", "species", "expected_kg", "median_kg", "q10_kg", "q90_kg", "p_zero", "operated"]
     truth[columns].to_csv(path, index=False, encoding="utf-8", float_format="%.3f", lineterminator="\n")
     return path
 

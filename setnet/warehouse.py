@@ -223,6 +223,10 @@ MIGRATIONS: tuple[str, ...] = (
     FROM forecasts f
     LEFT JOIN catches c ON c.date = f.target_date AND c.site_id = f.site_id AND c.species = f.species;
     """,
+    # 5: interval coverage that is fair to empty nets (models.calibration.pit_coverage)
+    """
+    ALTER TABLE model_evaluations ADD COLUMN coverage_80_pit DOUBLE;
+    """,
 )
 
 # Tables whose rows are keyed for idempotent upserts, with their primary keys.

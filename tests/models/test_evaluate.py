@@ -9,7 +9,6 @@ import pytest
 from models.backtest import backtest_origins
 from models.baselines import climatology_median_table, climatology_table
 from models.evaluate import pinball_loss, score_rows, skill
-from models.lightgbm_model import conformal_widening, interval_bounds
 from setnet.settings import Settings
 
 
@@ -52,16 +51,6 @@ def test_backtest_origins_leave_a_year_of_history_then_step_by_the_fold() -> Non
     assert origins == [pd.Timestamp("2023-12-01"), pd.Timestamp("2024-11-30")]
     with pytest.raises(ValueError, match="nothing to backtest"):
         backtest_origins(pd.Timestamp("2025-01-01"), pd.Timestamp("2025-06-01"), settings)
-
-
-def test_conformal_widening_makes_the_interval_cover_the_calibration_rows() -> None:
-    rng = np.random.default_rng(0)
-    actual = rng.lognormal(4, 1, 2000)
-    q10, q90 = np.full_like(actual, 50.0), np.full_like(actual, 60.0)  # far too narrow
-    widening = conformal_widening(q10, q90, actual, coverage=0.8)
-    lower, upper = interval_bounds(q10, q90, widening)
-    covered = np.mean((actual >= lower) & (actual <= upper))
-    assert 0.79 <= covered <= 0.82
 
 
 def test_the_median_climatology_is_robust_to_one_huge_catch() -> None:

@@ -131,7 +131,7 @@ def test_the_skill_table_says_better_or_worse_in_words(report_html: str) -> None
     assert record.count("23% 良い") == 2  # lead 1 only: lead 2's 5% is not shown
     assert record.count("12% 悪い") == 2
     assert "5% 良い" not in record
-    assert "78%（目標 80%）" in record
+    assert "78%（網が空の日も含む）" in record
     assert "2025-05-01〜2025-10-31" in record
 
 

@@ -310,7 +310,7 @@ def test_yesterdays_catch_carries_information(catches: pd.DataFrame) -> None:
 
 def test_truth_covers_every_date_site_and_species(tiny: WorldFiles, truth: pd.DataFrame) -> None:
     assert tiny.truth_csv.read_text(encoding="utf-8").splitlines()[0] == \
-        "date,site_id,species,expected_kg,median_kg,operated"
+        "date,site_id,species,expected_kg,median_kg,q10_kg,q90_kg,p_zero,operated"
     days = pd.date_range(tiny.start_date, tiny.end_date, freq="D").strftime("%Y-%m-%d")
     sites = pd.read_csv(tiny.sites_csv).site_id
     assert len(truth) == len(days) * len(sites) * 4
@@ -319,6 +319,9 @@ def test_truth_covers_every_date_site_and_species(tiny: WorldFiles, truth: pd.Da
     assert set(truth.species) == {s.code for s in SPECIES}
     assert set(truth.operated) == {0, 1}
     assert (truth.median_kg <= truth.expected_kg + 1e-3).all() and (truth.median_kg >= 0).all()
+    assert ((truth.q10_kg <= truth.median_kg) & (truth.median_kg <= truth.q90_kg)).all()
+    assert truth.p_zero.between(0, 1).all()
+    assert (truth.q10_kg[truth.p_zero >= 0.1] == 0).all() and (truth.q10_kg[truth.p_zero < 0.099] > 0).all()
 
 
 def test_firefly_squid_prefer_dark_nights(truth: pd.DataFrame) -> None:

@@ -1,0 +1,77 @@
+"""How much of the sample world's oracle skill can a forecast issued on day D reach? A measurement, not a test.
+
+On the last backtest fold of an ingested sample world (run `make demo` first) it fits, per species, the model
+three times and scores each against the hidden truth (models.model_card.truth_scores):
+  model         the production feature set (what the pipeline can know on the issue day);
+  + issue day   plus the hidden function's expected catch ON THE ISSUE DAY (perfect knowledge of today's
+                school abundance and ocean, which no forecaster has; still nothing from after day D);
+  + target day  plus the hidden expected catch ON THE TARGET DAY (the future: a leak, for scale only).
+The "+ issue day" line is a generous ceiling for any leakage-safe forecast; the attainable-skill target
+(>= 0.6 of the oracle's gain, the oracle knowing the target day) can be judged against it.
+
+    python -m bench.model_ceiling --data-dir data
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from features import feature_columns
+from features.table import LABEL_COLUMN
+from models.backtest import backtest_origins
+from models.evaluate import baseline_columns
+from models.lightgbm_model import fit_species_model
+from models.model_card import truth_scores
+from models.training import _catches, training_table
+from setnet.settings import load_settings
+
+KEYS = ["site_id", "species"]
+
+
+def with_hidden_state(table: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """Feature rows + truth -> the rows with hidden_issue_day_kg and hidden_target_day_kg (expected catch, kg)."""
+    expected = truth.assign(date=pd.to_datetime(truth.date))[["date", *KEYS, "expected_kg"]]
+    for day, column in (("issue_date", "hidden_issue_day_kg"), ("target_date", "hidden_target_day_kg")):
+        table = table.merge(expected.rename(columns={"date": day, "expected_kg": column}), on=[day, *KEYS], how="left")
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("data"), help="data folder of an ingested sample world")
+    args = parser.parse_args()
+    settings = load_settings(data_dir=args.data_dir)
+    truth = pd.read_csv(settings.data_dir / "sample" / "truth" / "truth.csv")
+    table = training_table(settings)
+    catches = _catches(settings)
+    labelled = with_hidden_state(table[table[LABEL_COLUMN].notna()], truth)
+    origin = backtest_origins(labelled.target_date.min(), labelled.target_date.max(), settings)[-1]
+    base = feature_columns(table)
+    variants = {"model": base, "+ issue day": [*base, "hidden_issue_day_kg"],
+                "+ target day": [*base, "hidden_target_day_kg"]}
+    lines = []
+    for species, rows in labelled.groupby("species"):
+        train, test = rows[rows.target_date < origin], rows[rows.issue_date >= origin]
+        for name, features in variants.items():
+            started = time.perf_counter()
+            model = fit_species_model(train, str(species), features, sorted(table.site_id.unique()), settings)
+            scored = baseline_columns(catches[pd.to_datetime(catches.date) < origin],
+                                      test.assign(actual_kg=test[LABEL_COLUMN]).join(model.predict(test)))
+            overall = truth_scores(scored, truth).iloc[0]
+            lead1 = truth_scores(scored[scored.lead_days == 1], truth).iloc[0]
+            lines.append({"species": species, "variant": name, "attainable_all_leads": overall.attainable_skill,
+                          "attainable_lead1": lead1.attainable_skill, "r2_model": overall.r2_model,
+                          "r2_climatology": overall.r2_climatology, "coverage_80_pit": overall.coverage_80_pit,
+                          "seconds": time.perf_counter() - started})
+            print(pd.DataFrame(lines[-1:]).round(3).to_string(index=False, header=len(lines) == 1), flush=True)
+    print("\n" + pd.DataFrame(lines).round(3).to_string(index=False))
+    print(f"\nlast fold from {origin.date()}, {len(labelled)} labelled rows; "
+          "attainable = (MAE_climatology - MAE) / (MAE_climatology - MAE_oracle), oracle = hidden target-day median")
+
+
+if __name__ == "__main__":
+    main()
