@@ -13,8 +13,12 @@ import pandas as pd
 
 from features.ocean import haversine_km
 
-# Days of catch history a feature row reaches back to (30-day windows; the same week last year for lead 7).
-CATCH_LOOKBACK_DAYS = 372
+# The seasonal climatology of a target day: operated-day catches within +-15 days of the same day in each of
+# up to three previous years (365-day steps).
+CLIMATOLOGY_YEARS = 3
+CLIMATOLOGY_HALF_WINDOW_DAYS = 15
+# Days of catch history a feature row reaches back to (the climatology's oldest window).
+CATCH_LOOKBACK_DAYS = CLIMATOLOGY_YEARS * 365 + CLIMATOLOGY_HALF_WINDOW_DAYS
 # The last catch and days since operation are carried at most this long (a rebuild from any start agrees).
 CARRY_LIMIT_DAYS = 60
 CATCH_LAG_DAYS = (0, 1, 2, 7)
@@ -109,3 +113,32 @@ def same_week_last_year(matrix: pd.DataFrame, target_dates: pd.DatetimeIndex) ->
     past = centred.reindex(target_dates - pd.Timedelta(days=365))
     n_sites = matrix.columns.get_level_values("site_id").nunique()
     return past.to_numpy(float).reshape(len(target_dates), n_sites, -1)
+
+
+def seasonal_climatology(matrix: pd.DataFrame, target_dates: pd.DatetimeIndex) -> tuple[list[str], np.ndarray]:
+    """Wide catch matrix -> (columns, (target, site, species, column)) seasonal catch climatology of each target day.
+
+    catch_climatology_kg: mean operated-day catch of the net within +-CLIMATOLOGY_HALF_WINDOW_DAYS of the target
+    day in each of the CLIMATOLOGY_YEARS previous years; catch_bay_climatology_kg: the same over every net. Every
+    window ends at least 350 days before the target, so long before any issue date. NaN without such history.
+    """
+    window = 2 * CLIMATOLOGY_HALF_WINDOW_DAYS + 1
+    values = matrix.to_numpy(float)
+    sums = pd.DataFrame(np.nan_to_num(values)).rolling(window, center=True, min_periods=1).sum().to_numpy()
+    counts = pd.DataFrame(np.isfinite(values).astype(float)).rolling(window, center=True, min_periods=1).sum().to_numpy()
+    position = pd.Series(np.arange(len(matrix)), index=matrix.index)
+    total = np.zeros((len(target_dates), values.shape[1]))
+    count = np.zeros_like(total)
+    for years_back in range(1, CLIMATOLOGY_YEARS + 1):  # three lookups, each vectorised over targets x nets
+        rows = position.reindex(target_dates - pd.Timedelta(days=365 * years_back)).to_numpy()
+        known = np.isfinite(rows)
+        total[known] += sums[rows[known].astype(int)]
+        count[known] += counts[rows[known].astype(int)]
+    n_sites = matrix.columns.get_level_values("site_id").nunique()
+    shape = (len(target_dates), n_sites, -1)
+    total, count = total.reshape(shape), count.reshape(shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        net = np.where(count > 0, total / count, np.nan)
+        bay = np.where(count.sum(axis=1) > 0, total.sum(axis=1) / count.sum(axis=1), np.nan)
+    bay = np.broadcast_to(bay[:, None, :], net.shape)
+    return ["catch_climatology_kg", "catch_bay_climatology_kg"], np.stack([net, bay], axis=-1)

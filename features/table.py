@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 
 from features.calendar import calendar_features
-from features.catch_history import catch_history_arrays, catch_matrix, neighbour_matrix, same_week_last_year
+from features.catch_history import (
+    catch_history_arrays,
+    catch_matrix,
+    neighbour_matrix,
+    same_week_last_year,
+    seasonal_climatology,
+)
 from features.ocean_forecast import (
     SOURCE_FORECAST,
     SOURCE_PERSISTED,
@@ -125,6 +131,8 @@ def build_feature_table(
 
     calendar = calendar_features(targets).set_index("date").reindex(targets)
     last_year = same_week_last_year(matrix, targets)
+    climatology_names, climatology = seasonal_climatology(matrix, targets)  # (target, site, species, 2)
+    anomaly_names, anomaly = catch_anomalies(catch[issue_day], catch_names, climatology[target_index])
     bearing = np.radians(sites.bearing_deg.fillna(0.0).to_numpy(float)) if "bearing_deg" in sites else np.zeros(n_site)
     target_names, forecast, has_forecast = target_values(
         forecast_cube(site_forecasts, issue_dates, lead_days, site_ids), bearing)
@@ -135,8 +143,9 @@ def build_feature_table(
     # ocean, calendar and forecast values in float32 blocks; catches (kg, used by baselines too) in float64
     ocean_block = _fill_block(shape, [*ocean_names, "ocean_age_days"], np.float32, [
         ocean_on_issue[:, None, :, None], ocean_age[issue_day][:, None, None, None, None]])
-    catch_block = _fill_block(shape, [*catch_names, "catch_last_year_kg"], np.float64, [
-        catch[issue_day][:, None], last_year[target_index][..., None]])
+    catch_block = _fill_block(shape, [*catch_names, "catch_last_year_kg", *climatology_names, *anomaly_names],
+                              np.float64, [catch[issue_day][:, None], last_year[target_index][..., None],
+                                           climatology[target_index], anomaly])
     later_block = _fill_block(shape, [*calendar.columns, *target_names, "ocean_is_forecast"], np.float32, [
         calendar.to_numpy(float)[target_index][:, :, None, None], at_target[:, :, :, None],
         has_forecast[:, :, :, None, None]])
@@ -157,6 +166,15 @@ def build_feature_table(
         np.where(has_forecast, SOURCE_FORECAST, SOURCE_PERSISTED)[:, :, :, None]))
     table[LABEL_COLUMN] = expand(labels[target_index])
     return table
+
+
+def catch_anomalies(catch_on_issue: np.ndarray, catch_names: list[str],
+                    climatology_at_target: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Recent catches against the target day's seasonal climatology, log1p(recent kg) - log1p(climatology kg):
+    above 0, the fish are running above the season's usual (a school in the bay); (issue, lead, site, species, 2)."""
+    recent = catch_on_issue[:, None][..., [catch_names.index("catch_mean_7d_kg"), catch_names.index("catch_bay_mean_3d_kg")]]
+    with np.errstate(invalid="ignore"):
+        return ["catch_anomaly_7d", "catch_bay_anomaly_3d"], np.log1p(recent) - np.log1p(climatology_at_target)
 
 
 def _fill_block(shape: tuple[int, ...], names: list[str], dtype: type, parts: list[np.ndarray]) -> pd.DataFrame:

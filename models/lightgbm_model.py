@@ -1,7 +1,8 @@
 """One LightGBM model set per species, global over sites (site as a categorical, lead as a feature).
 
-Boosters: a Tweedie mean; q10/q50/q90 quantiles widened by conformal calibration on a time-ordered window;
-the probability of a zero catch; the probability of a big catch (above the site's 90th percentile).
+Boosters: a Tweedie mean on top of the net's seasonal normal (climatology as an offset); q10/q50/q90 quantiles
+whose range is calibrated on held-out blocks of the training history; the probability of a zero catch; the
+probability of a big catch (above the site's 90th percentile).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features.table import LABEL_COLUMN
+from models.baselines import climatology_forecast, climatology_table
 from models.calibration import calibrated_widening, interval_bounds
 from setnet.settings import Settings
 
@@ -45,7 +47,8 @@ def lightgbm_params(settings: Settings) -> dict:
 
 
 OBJECTIVES: dict[str, dict] = {
-    "mean": {"objective": "tweedie", "tweedie_variance_power": 1.3},
+    # the mean starts from the net's seasonal normal (an offset) and learns half as fast: shrunk towards the normal
+    "mean": {"objective": "tweedie", "tweedie_variance_power": 1.3, "learning_rate": 0.025},
     **{name: {"objective": "quantile", "alpha": alpha} for name, alpha in QUANTILES.items()},
     "zero": {"objective": "binary"},
     "big": {"objective": "binary"},
@@ -77,6 +80,17 @@ class SpeciesModel:
     boosters: dict[str, lgb.Booster] = field(default_factory=dict)
     thresholds_kg: dict[str, float] = field(default_factory=dict)
     interval_widening: float = 0.0
+    climatology: pd.DataFrame | None = None  # site_id, species, day_of_year, climatology_kg of the training catches
+
+    def seasonal_offset(self, rows: pd.DataFrame) -> np.ndarray:
+        """Feature rows -> log(1 + the net's seasonal mean catch in kg): where the mean booster starts from."""
+        if self.climatology is None:
+            return np.zeros(len(rows))
+        return np.log1p(climatology_forecast(self.climatology, rows).to_numpy())
+
+    def mean_kg(self, matrix: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+        """The Tweedie booster's mean catch (kg): its log-scale score on top of the seasonal offset."""
+        return np.exp(self.boosters["mean"].predict(matrix, raw_score=True) + self.seasonal_offset(rows))
 
     def design_matrix(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Feature rows -> the model's input columns, site_id as a categorical with fixed categories."""
@@ -87,7 +101,8 @@ class SpeciesModel:
     def predict(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Feature rows -> mean_kg, q10/q50/q90_kg (calibrated, ordered, >= 0), p_zero, p_big_catch, threshold."""
         matrix = self.design_matrix(rows)
-        raw = {name: booster.predict(matrix) for name, booster in self.boosters.items()}
+        raw = {name: booster.predict(matrix) for name, booster in self.boosters.items() if name != "mean"}
+        raw["mean"] = self.mean_kg(matrix, rows)
         q10, q50, q90 = interval_quantiles(raw, self.interval_widening)
         return pd.DataFrame(
             {
@@ -105,12 +120,13 @@ class SpeciesModel:
     def explain(self, rows: pd.DataFrame, top: int = 3) -> list[str]:
         """Feature rows -> per row a JSON list of the top features moving the mean forecast, in signed kg.
 
-        LightGBM's own contributions (pred_contrib) are additive on the log scale of the Tweedie mean; a
-        feature's kg effect is how much the forecast would change without it: mean * (1 - exp(-contribution)).
+        LightGBM's own contributions (pred_contrib) are additive on the log scale of the Tweedie mean (on top of
+        the seasonal offset); a feature's kg effect is how much the forecast would change without it:
+        mean * (1 - exp(-contribution)).
         """
         with_bias = self.boosters["mean"].predict(self.design_matrix(rows), pred_contrib=True)
         contributions = with_bias[:, :-1]
-        mean_kg = np.exp(with_bias.sum(axis=1))
+        mean_kg = np.exp(with_bias.sum(axis=1) + self.seasonal_offset(rows))
         effect_kg = mean_kg[:, None] * (1.0 - np.exp(-contributions))
         order = np.argsort(-np.abs(effect_kg), axis=1)[:, :top]
         values = rows[self.features].to_numpy()
@@ -128,6 +144,8 @@ class SpeciesModel:
         folder.mkdir(parents=True, exist_ok=True)
         for name, booster in self.boosters.items():
             booster.save_model(str(folder / f"{name}.txt"))
+        if self.climatology is not None:
+            self.climatology.to_csv(folder / "climatology.csv", index=False, float_format="%.6g")
         meta = {"species": self.species, "features": self.features, "site_categories": self.site_categories,
                 "thresholds_kg": self.thresholds_kg, "interval_widening": self.interval_widening}
         (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -137,8 +155,10 @@ class SpeciesModel:
         """Read a model written by `save`."""
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         boosters = {name: lgb.Booster(model_file=str(folder / f"{name}.txt")) for name in BOOSTER_NAMES}
+        climatology_csv = folder / "climatology.csv"
+        climatology = pd.read_csv(climatology_csv) if climatology_csv.exists() else None
         return cls(meta["species"], meta["features"], meta["site_categories"], boosters,
-                   meta["thresholds_kg"], meta["interval_widening"])
+                   meta["thresholds_kg"], meta["interval_widening"], climatology)
 
 
 def _plain(value: object) -> object:
@@ -156,42 +176,72 @@ def _fit_boosters(model: SpeciesModel, labelled: pd.DataFrame, settings: Setting
     catch_kg = labelled[LABEL_COLUMN].to_numpy()
     threshold = labelled.site_id.map(model.thresholds_kg).astype(float).fillna(np.inf).to_numpy()
     labels = {"zero": (catch_kg <= 0).astype(float), "big": (catch_kg > threshold).astype(float)}
+    offsets = {"mean": model.seasonal_offset(labelled)}
     base = lightgbm_params(settings)
-    return {name: train_booster({**base, **OBJECTIVES[name]}, matrix, labels.get(name, catch_kg), settings)
-            for name in names}
+    return {name: train_booster({**base, **OBJECTIVES[name]}, matrix, labels.get(name, catch_kg), settings,
+                                offsets.get(name)) for name in names}
 
 
-def train_booster(params: dict, matrix: pd.DataFrame, label: np.ndarray, settings: Settings) -> lgb.Booster:
-    """One booster: trained here, or on the configured Dask cluster with lightgbm.dask (same parameters)."""
+def train_booster(params: dict, matrix: pd.DataFrame, label: np.ndarray, settings: Settings,
+                  init_score: np.ndarray | None = None) -> lgb.Booster:
+    """One booster (from `init_score` on its raw scale, if given): trained here, or on the configured Dask
+    cluster with lightgbm.dask (same parameters)."""
     if settings.dask_scheduler_address:
         from models.distributed import train_on_cluster
 
-        return train_on_cluster(params, matrix, label, settings)
-    dataset = lgb.Dataset(matrix, label=label, categorical_feature=["site_id"])
+        return train_on_cluster(params, matrix, label, settings, init_score)
+    dataset = lgb.Dataset(matrix, label=label, init_score=init_score, categorical_feature=["site_id"])
     return lgb.train(params, dataset, num_boost_round=settings.lightgbm_rounds)
+
+
+def out_of_fold_intervals(model: SpeciesModel, labelled: pd.DataFrame, settings: Settings
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Labelled rows -> (q10_kg, q90_kg, p_zero, actual_kg) of every row, each predicted by boosters that never saw
+    its block: the target dates are cut into `calibration_folds` contiguous blocks and each block is predicted by
+    boosters fitted on the others, minus `max_lead_days` either side (blocked cross-validation, never shuffled, all
+    inside the training window). None when a block would span fewer than 30 days.
+
+    Boosters fitted on all but one block are close to the final ones, so the widening measured on them carries
+    over; a single time-ordered split fits on half the history and over-corrects.
+    """
+    dates = labelled.target_date
+    first, last = dates.min(), dates.max()
+    folds = settings.calibration_folds
+    if (last - first).days < folds * 30:
+        return None
+    edges = pd.date_range(first, last + pd.Timedelta(days=1), periods=folds + 1)
+    gap = pd.Timedelta(days=settings.max_lead_days)
+    parts = []
+    for start, end in zip(edges[:-1], edges[1:], strict=True):
+        block = labelled[(dates >= start) & (dates < end)]
+        others = labelled[(dates < start - gap) | (dates >= end + gap)]
+        if block.empty or len(others) < 50:
+            return None
+        matrix = model.design_matrix(block)
+        raw = {name: booster.predict(matrix)
+               for name, booster in _fit_boosters(model, others, settings, ("q10", "q50", "q90", "zero")).items()}
+        q10, _, q90 = interval_quantiles(raw, 0.0)
+        parts.append(np.column_stack([q10, q90, raw["zero"], block[LABEL_COLUMN].to_numpy()]))
+    q10, q90, p_zero, actual_kg = np.concatenate(parts).T
+    return q10, q90, p_zero, actual_kg
 
 
 def fit_species_model(rows: pd.DataFrame, species: str, features: list[str], site_categories: list[str],
                       settings: Settings) -> SpeciesModel:
     """Labelled feature rows of one species -> fitted boosters, big-catch thresholds and interval widening.
 
-    The widening is measured on the last `calibration_days` of target dates with boosters fitted on the days
-    before them (time-ordered, never shuffled; only when those span at least half as many days, else no
-    widening), so that q10-q90 covers 80 % of them by `pit_coverage`; the final boosters are then fitted on all rows.
+    The widening makes the held-out intervals of `out_of_fold_intervals` cover 80 % by `pit_coverage` (no
+    widening when the history is too short to hold blocks out); the final boosters are then fitted on all rows.
     """
     labelled = rows[rows[LABEL_COLUMN].notna()]
     if len(labelled) < 50:
         raise ValueError(f"only {len(labelled)} labelled rows for {species}: too little history to train")
-    model = SpeciesModel(species, features, site_categories, thresholds_kg=big_catch_thresholds(labelled))
-    calibration_start = labelled.target_date.max() - pd.Timedelta(days=settings.calibration_days)
-    before = labelled[labelled.target_date < calibration_start - pd.Timedelta(days=settings.max_lead_days)]
-    calibration = labelled[labelled.issue_date >= calibration_start]
-    fitted_days = (before.target_date.max() - before.target_date.min()).days if len(before) else 0
-    if fitted_days >= settings.calibration_days // 2 and len(calibration) >= 50:
-        matrix = model.design_matrix(calibration)
-        raw = {name: booster.predict(matrix)
-               for name, booster in _fit_boosters(model, before, settings, ("q10", "q50", "q90", "zero")).items()}
-        q10, _, q90 = interval_quantiles(raw, 0.0)
-        model.interval_widening = calibrated_widening(q10, q90, raw["zero"], calibration[LABEL_COLUMN].to_numpy())
+    operated = labelled.drop_duplicates(["target_date", "site_id"]).rename(columns={"target_date": "date"})
+    model = SpeciesModel(species, features, site_categories, thresholds_kg=big_catch_thresholds(labelled),
+                         climatology=climatology_table(operated[["date", "site_id", "species", LABEL_COLUMN]]))
+    held_out = out_of_fold_intervals(model, labelled, settings)
+    if held_out is not None:
+        q10, q90, p_zero, actual_kg = held_out
+        model.interval_widening = calibrated_widening(q10, q90, p_zero, actual_kg)
     model.boosters = _fit_boosters(model, labelled, settings, BOOSTER_NAMES)
     return model

@@ -61,7 +61,7 @@ def _catches(settings: Settings) -> pd.DataFrame:
 
 
 def _version_of(table: pd.DataFrame, settings: Settings) -> tuple[str, str, dict]:
-    params = lightgbm_params(settings) | {"rounds": settings.lightgbm_rounds, "calibration_days": settings.calibration_days}
+    params = lightgbm_params(settings) | {"rounds": settings.lightgbm_rounds, "calibration_folds": settings.calibration_folds}
     checksum = table_checksum(table)
     return model_version(checksum, params, feature_columns(table)), checksum, params
 

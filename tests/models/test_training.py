@@ -15,7 +15,7 @@ from setnet.warehouse import connect
 def trainable(small_world: Settings) -> Settings:
     """The small world with a backtest short enough for its 60 days."""
     return small_world.model_copy(update={"backtest_min_train_days": 60, "backtest_fold_days": 20,
-                                          "calibration_days": 14})
+                                          "calibration_folds": 2})
 
 
 def test_forecasting_without_a_model_says_what_to_do(small_world: Settings) -> None:
