@@ -217,6 +217,11 @@ def report_task(data_dir: str | None, issue_date: date, lang: str) -> str:
     return str(reports.build_report(_settings(data_dir), issue_date, lang=lang))
 
 
+@task(name="summary", task_run_name="summary-{issue_date}", cache_policy=NO_CACHE)
+def summary_task(data_dir: str | None, issue_date: date, lang: str) -> str:
+    return reports.summary_text(_settings(data_dir), issue_date, lang, markdown=True)
+
+
 @task(name="has-models", cache_policy=NO_CACHE)
 def has_models_task(data_dir: str | None) -> bool:
     return models.has_trained_models(_settings(data_dir))
@@ -346,15 +351,18 @@ def _issue(data_dir: str | None, issue_date: date, lang: str, record: operations
             "latest_catch_day": status["latest_catch_day"]}
 
 
-def _publish(kind: str, summary: dict) -> None:
+def _publish(kind: str, summary: dict, data_dir: str | None, lang: str) -> None:
+    """The run's Prefect artifact: what was issued from which inputs, then the report's own short summary."""
     degraded = "".join(f"- **degraded**: {reason}\n" for reason in summary["reasons"])
+    issue_date = date.fromisoformat(summary["issue_date"])
     create_markdown_artifact(
         key=f"{kind}-{summary['issue_date']}",
         markdown=(
             f"# setnet forecast issued {summary['issue_date']}\n\n"
             f"- sites: {summary['sites']}, species: {summary['species']}, rows: {summary['rows']}\n"
             f"- model: {', '.join(summary['model_versions'])}\n- ocean data of: {summary['ocean_date']}\n"
-            f"{degraded}- report: `{summary['report']}`\n"
+            f"{degraded}- report: `{summary['report']}`\n\n"
+            f"{summary_task(data_dir, issue_date, lang)}\n"
         ),
         description=f"setnet {kind} forecast {summary['issue_date']}",
     )
@@ -385,7 +393,7 @@ def daily_flow(issue_date: date | None = None, data_dir: str | None = None, grid
         if sweep_inbox:
             _sweep_inboxes(data_dir, record)
         summary = _issue(data_dir, issue_date, lang, record)
-        _publish("daily", summary)
+        _publish("daily", summary, data_dir, lang)
         return summary
 
 
@@ -405,7 +413,7 @@ def refresh_flow(issue_date: date | None = None, data_dir: str | None = None, la
         get_run_logger().info("refresh %s: re-issuing, %s", issue_date, "; ".join(arrived))
         record.message = "re-issued: " + "; ".join(arrived)
         summary = _issue(data_dir, issue_date, lang, record)
-        _publish("refresh", summary)
+        _publish("refresh", summary, data_dir, lang)
         return {**summary, "reissued": True, "arrived": arrived}
 
 

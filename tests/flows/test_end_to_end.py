@@ -43,3 +43,10 @@ def test_the_demo_forecasts_and_reports_every_site_and_species(
         assert name in html
     for species in SPECIES:
         assert species.name_ja in html
+
+    from prefect.artifacts import Artifact
+
+    artifact = Artifact.get(f"daily-{issue_date:%Y-%m-%d}")  # what an operator sees in the Prefect UI
+    assert artifact is not None and f"setnet forecast issued {issue_date:%Y-%m-%d}" in artifact.data
+    for name in sites.name_ja:  # the report's own summary, cooperative by cooperative
+        assert name in artifact.data
