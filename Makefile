@@ -10,7 +10,7 @@ export PREFECT_HOME ?= $(CURDIR)/$(DATA_DIR)/prefect-home
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
-.PHONY: install browser demo serve-prefect test lint bench lock clean
+.PHONY: install browser demo serve-prefect test lint bench bench-models model-card lock clean
 
 install: $(INSTALLED)
 
@@ -46,6 +46,13 @@ lint: install
 # The feature-engine benchmark on a generated decade (not a test; cached data in bench/.data/): prints PASS/FAIL.
 bench: install
 	$(BIN)/python -m bench.features_bench $(BENCH_ARGS)
+
+# After `make demo`: the model card scored against the sample world's hidden truth, and the skill ceiling bench.
+model-card: install
+	$(BIN)/setnet --data-dir $(DATA_DIR) model-card --truth $(DATA_DIR)/sample/truth/truth.csv --out docs/model-card.md
+
+bench-models: install
+	$(BIN)/python -m bench.model_ceiling --data-dir $(DATA_DIR)
 
 # Re-pin every dependency to what is installed now (run after changing pyproject.toml).
 lock: install
