@@ -52,7 +52,7 @@ model-card: install
 	$(BIN)/setnet --data-dir $(DATA_DIR) model-card --truth $(DATA_DIR)/sample/truth/truth.csv --out docs/model-card.md
 
 bench-models: install
-	$(BIN)/python -m bench.model_ceiling --data-dir $(DATA_DIR)
+	$(BIN)/python -m bench.model_ceiling --data-dir $(DATA_DIR) --out docs/model-ceiling.md
 
 # Re-pin every dependency to what is installed now (run after changing pyproject.toml).
 lock: install

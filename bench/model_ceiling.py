@@ -9,7 +9,7 @@ three times and scores each against the hidden truth (models.model_card.truth_sc
 The "+ issue day" line is a generous ceiling for any leakage-safe forecast; the attainable-skill target
 (>= 0.6 of the oracle's gain, the oracle knowing the target day) can be judged against it.
 
-    python -m bench.model_ceiling --data-dir data
+    python -m bench.model_ceiling --data-dir data [--out docs/model-ceiling.md]
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def with_hidden_state(table: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("data"), help="data folder of an ingested sample world")
+    parser.add_argument("--out", type=Path, help="also write the table as Markdown here")
     args = parser.parse_args()
     settings = load_settings(data_dir=args.data_dir)
     truth = pd.read_csv(settings.data_dir / "sample" / "truth" / "truth.csv")
@@ -68,9 +69,16 @@ def main() -> None:
                           "r2_climatology": overall.r2_climatology, "coverage_80_pit": overall.coverage_80_pit,
                           "seconds": time.perf_counter() - started})
             print(pd.DataFrame(lines[-1:]).round(3).to_string(index=False, header=len(lines) == 1), flush=True)
-    print("\n" + pd.DataFrame(lines).round(3).to_string(index=False))
-    print(f"\nlast fold from {origin.date()}, {len(labelled)} labelled rows; "
-          "attainable = (MAE_climatology - MAE) / (MAE_climatology - MAE_oracle), oracle = hidden target-day median")
+    table_out = pd.DataFrame(lines).round(3)
+    footer = (f"last fold from {origin.date()}, {len(labelled)} labelled rows; attainable = (MAE_climatology - MAE) / "
+              "(MAE_climatology - MAE_oracle), oracle = hidden target-day median")
+    print("\n" + table_out.to_string(index=False) + "\n\n" + footer)
+    if args.out:
+        header = "| " + " | ".join(table_out.columns) + " |\n|" + "---|" * len(table_out.columns) + "\n"
+        body = "".join("| " + " | ".join(str(v) for v in row) + " |\n" for row in table_out.itertuples(index=False))
+        args.out.write_text(f"# How much skill can a forecast issued the evening before reach?\n\n"
+                            f"Measured by `python -m bench.model_ceiling --data-dir {args.data_dir} --out {args.out}` "
+                            f"(see the script's docstring).\n\n{header}{body}\n{footer}.\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,8 @@ def target_checks(scores: pd.DataFrame) -> pd.DataFrame:
 def _table(frame: pd.DataFrame, digits: int = 3) -> str:
     header = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns) + "\n"
     def cell(value: object) -> str:
+        if isinstance(value, (float, np.floating)) and float(value).is_integer() and abs(value) >= 1000:
+            return f"{int(value)}"
         if isinstance(value, (float, np.floating)):
             return "n/a" if np.isnan(value) else f"{value:.{digits}g}" if abs(value) >= 1000 else f"{value:.{digits}f}"
         return str(value)
@@ -89,9 +91,9 @@ def render_model_card(version: str, metrics: pd.DataFrame, truth: pd.DataFrame |
         "trained only on catches before its origin and forecasts the days after it (never shuffled).\n",
         "## What it is\n",
         "One LightGBM model set per species, global over nets (net as a categorical, lead as a feature): a Tweedie "
-        "model for the mean catch, quantile models for q10/q50/q90 whose q10–q90 range is widened or narrowed "
-        "to cover 80 % of the last year of each training window (held out, time-ordered; the range starts at 0 "
-        "wherever an empty net has at least a 10 % chance), and classifiers for the probability of a zero catch "
+        "model for the mean catch (starting from the net's seasonal normal), quantile models for q10/q50/q90 whose q10–q90 range is widened or narrowed "
+        "until it holds 80 % of catches in held-out blocks of the training history (blocked cross-validation; the "
+        "range starts at 0 wherever an empty net has at least a 10 % chance), and classifiers for the probability of a zero catch "
         "and of a big catch (above the net's 90th percentile of operated days). Baselines on the same rows: climatology (net, "
         "species, day of year ±15 days), persistence (last operated day), seasonal-naive (same week last year).\n",
         "## Backtest, lead 1 (tomorrow)\n",
@@ -121,7 +123,7 @@ def render_model_card(version: str, metrics: pd.DataFrame, truth: pd.DataFrame |
             "ocean, which no forecast issued the evening before can know (the abundance is a week-memory random "
             "process). `python -m bench.model_ceiling --data-dir data` refits the model with the hidden expected "
             "catch of the ISSUE day added as a feature — more than any real forecaster knows, still nothing from "
-            "after the issue day — and prints the attainable skill that reaches; docs/model-card.md quotes it.\n",
+            "after the issue day — and records the attainable skill that reaches in docs/model-ceiling.md.\n",
         ]
     parts += [
         "\n## Limits\n",

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     quantiles: tuple[float, float, float] = (0.1, 0.5, 0.9)
     holdout_days: int = Field(default=180, ge=14, description="Last days of history held out for evaluation")
     calibration_folds: int = Field(default=3, ge=2, le=10, description="Blocks of the training history held out in turn to calibrate the intervals")
-    backtest_min_train_days: int = Field(default=365, ge=60, description="History before the first backtest origin")
+    backtest_min_train_days: int = Field(default=365, ge=28, description="History before the first backtest origin")
     backtest_fold_days: int = Field(default=365, ge=14, description="Days forecast from each backtest origin")
     big_catch_alert_probability: float = Field(default=0.4, gt=0, lt=1, description="p_big_catch that counts as a big-catch alert")
     random_seed: int = 42

@@ -1,0 +1,57 @@
+"""The data scientists' commands: a backtest as a table or JSON, the registry, the model card."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from setnet.settings import Settings
+from setnet.warehouse import connect
+
+JSON_KEYS = {"species", "lead_days", "mae", "rmse", "pinball", "coverage_80", "mae_climatology", "mae_persistence",
+             "skill_vs_climatology", "skill_vs_persistence"}
+
+
+@pytest.fixture
+def short_backtests(small_world: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The small world's 60 days with folds short enough to backtest, as the CLI reads them from the environment."""
+    for name, value in {"LIGHTGBM_ROUNDS": "20", "BACKTEST_MIN_TRAIN_DAYS": "30", "BACKTEST_FOLD_DAYS": "20",
+                        "CALIBRATION_FOLDS": "2"}.items():
+        monkeypatch.setenv(f"SETNET_{name}", value)
+    return small_world
+
+
+@pytest.mark.slow
+def test_backtest_json_gives_every_metric_for_every_lead_and_stores_every_forecast(
+        short_backtests: Settings, prefect_harness: None) -> None:
+    data_dir = str(short_backtests.data_dir)
+    result = CliRunner().invoke(app, ["--data-dir", data_dir, "backtest", "--species", "sardine", "--json"])
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout[result.stdout.index("["):])
+    assert [(r["species"], r["lead_days"]) for r in records] == [("sardine", lead) for lead in range(1, 8)]
+    for record in records:
+        assert JSON_KEYS <= set(record)
+        assert record["mae"] >= 0 and 0 <= record["coverage_80"] <= 1
+        assert record["skill_vs_climatology"] == pytest.approx(1 - record["mae"] / record["mae_climatology"])
+    with connect(short_backtests.warehouse_path, read_only=True) as con:
+        stored = con.execute("SELECT lead_days, count(*) AS n FROM backtest_predictions GROUP BY lead_days "
+                             "ORDER BY lead_days").df()
+        columns = {c for (c,) in con.execute("SELECT column_name FROM information_schema.columns "
+                                             "WHERE table_name = 'backtest_predictions'").fetchall()}
+    assert list(stored.lead_days) == list(range(1, 8)) and (stored.n > 0).all()
+    assert {"model_version", "site_id", "species", "issue_date", "target_date", "lead_days", "mean_kg", "q10_kg",
+            "q50_kg", "q90_kg", "actual_kg"} <= columns
+
+    table = CliRunner().invoke(app, ["--data-dir", data_dir, "backtest", "--species", "sardine"])
+    assert table.exit_code == 0, table.output
+    assert sum(line.startswith("sardine") for line in table.stdout.splitlines()) == 7
+
+
+def test_backtest_without_catches_ends_with_one_line_saying_what_to_do(tmp_path, prefect_harness: None) -> None:
+    result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "backtest", "--json"])
+    assert result.exit_code == 1
+    last_line = result.output.strip().splitlines()[-1]
+    assert last_line == f"setnet: error: no catches in {tmp_path / 'setnet.duckdb'}: run `setnet ingest catches PATH` first"
