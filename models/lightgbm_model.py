@@ -7,6 +7,7 @@ probability of a big catch (above the site's 90th percentile).
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,7 +213,7 @@ def out_of_fold_intervals(model: SpeciesModel, labelled: pd.DataFrame, settings:
     edges = pd.date_range(first, last + pd.Timedelta(days=1), periods=folds + 1)
     gap = pd.Timedelta(days=settings.max_lead_days)
     parts = []
-    for start, end in zip(edges[:-1], edges[1:], strict=True):
+    for start, end in itertools.pairwise(edges):
         block = labelled[(dates >= start) & (dates < end)]
         others = labelled[(dates < start - gap) | (dates >= end + gap)]
         if block.empty or len(others) < 50:

@@ -13,8 +13,8 @@ from features import build_features, feature_columns
 from features.table import LABEL_COLUMN
 from models.backtest import rolling_origin_backtest
 from models.evaluate import score_rows
-from models.model_card import render_model_card, target_checks, truth_scores
 from models.lightgbm_model import PREDICTION_COLUMNS, fit_species_model, lightgbm_params
+from models.model_card import render_model_card, target_checks, truth_scores
 from models.registry import (
     artifact_dir,
     auto_promote,

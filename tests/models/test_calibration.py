@@ -68,3 +68,25 @@ def test_the_model_interval_starts_at_zero_wherever_an_empty_net_has_at_least_a_
     q10, q50, q90 = interval_quantiles(raw, 0.0)
     assert list(q10) == [5.0, 0.0, 0.0]  # the classifier decides whether 0 is in the interval
     assert list(q50) == pytest.approx([20.0, 3.0, 2.0]) and list(q90) == pytest.approx([50.0, 5.0, 9.0])  # sorted, >= 0
+
+
+def test_every_training_row_gets_one_held_out_interval_and_short_histories_get_none() -> None:
+    import pandas as pd
+
+    from models.lightgbm_model import SpeciesModel, out_of_fold_intervals
+    from setnet.settings import Settings
+
+    rng = np.random.default_rng(4)
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    rows = pd.DataFrame({"target_date": np.repeat(days, 5), "site_id": np.tile(list("abcde"), len(days))})
+    rows["signal"] = rng.normal(size=len(rows))
+    rows["catch_kg"] = np.where(rng.random(len(rows)) < 0.3, 0.0, np.exp(3 + rows.signal + rng.normal(size=len(rows))))
+    model = SpeciesModel("sardine", ["site_id", "signal"], list("abcde"))
+    settings = Settings(lightgbm_rounds=10, calibration_folds=3)
+
+    q10, q90, p_zero, actual_kg = out_of_fold_intervals(model, rows, settings)
+    assert len(actual_kg) == len(rows) and sorted(actual_kg) == sorted(rows.catch_kg)
+    assert (q10 <= q90).all() and ((p_zero > 0) & (p_zero < 1)).all()
+    short = rows[rows.target_date < days[80]]
+    assert out_of_fold_intervals(model, short, settings) is None  # three blocks would be under 30 days each
+    assert out_of_fold_intervals(model, short, settings.model_copy(update={"calibration_folds": 2})) is not None
