@@ -181,6 +181,34 @@ def backtest(
                    f"{row['skill_vs_persistence']:>+9.2f}{row['coverage_80']:>7.2f}")
 
 
+@app.command()
+@_one_line_errors
+def tune(
+    species: Annotated[list[str] | None, typer.Option("--species", help="Species code (repeatable); default all")] = None,
+    trials: Annotated[int, typer.Option("--trials", min=1, help="Parameter sets to try (the first is the current one)")] = 8,
+) -> None:
+    """Optional tuning run: try parameter sets on the rolling-origin folds, store every trial, print the best."""
+    import json
+
+    from flows.pipeline import tune_flow
+
+    tried = tune_flow(_data_dir(), species=species or None, trials=trials)
+    typer.echo(f"tuning {tried[0]['tuning_id']}: {trials} trial(s) per species in table tuning_trials "
+               "(pinball and MAE of q50 in kg, mean over the backtest folds; trial 0 = current parameters)")
+    typer.echo(f"{'species':<14}{'trial':>6}{'pinball':>10}{'MAE':>10}  changes")
+    for row in sorted(tried, key=lambda r: (r["species"], r["pinball_kg"])):
+        typer.echo(f"{row['species']:<14}{row['trial']:>6}{row['pinball_kg']:>10.2f}{row['mae_kg']:>10.2f}  {row['params']}")
+    overall = {}
+    for row in tried:
+        overall.setdefault(row["params"], []).append(row["pinball_kg"] / next(
+            r["pinball_kg"] for r in tried if r["species"] == row["species"] and r["trial"] == 0))
+    best = min(overall, key=lambda params: float(sum(overall[params]) / len(overall[params])))
+    if best == "{}":
+        typer.echo("the current parameters are the best tried")
+    else:
+        typer.echo(f"best over all species: {best}; to use it: SETNET_LIGHTGBM_OVERRIDES='{json.dumps(json.loads(best))}'")
+
+
 models_app = typer.Typer(help="The model registry: list trained models, promote one.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 

@@ -185,6 +185,13 @@ def backtest_task(data_dir: str | None, species: list[str] | None) -> list[dict]
     return result.metrics.assign(model_version=result.model_version).to_dict(orient="records")
 
 
+@task(name="tune", cache_policy=NO_CACHE)
+def tune_task(data_dir: str | None, species: list[str] | None, trials: int) -> list[dict]:
+    tried = models.run_tuning(_settings(data_dir), species=species, trials=trials)
+    get_run_logger().info("tuning %s: %d trials stored", tried.tuning_id.iloc[0], len(tried))
+    return tried.to_dict(orient="records")
+
+
 @task(name="check-inputs", task_run_name="check-inputs-{issue_date}", cache_policy=NO_CACHE)
 def check_inputs_task(data_dir: str | None, issue_date: date) -> dict:
     """Late inputs -> reasons the forecast is degraded; missing ones (past the limits) -> MissingInput."""
@@ -315,6 +322,13 @@ def backtest_flow(data_dir: str | None = None, species: list[str] | None = None)
     """Rolling-origin backtest on all history: metrics per species and lead (stored in the warehouse too)."""
     with _recorded(_settings(data_dir), "backtest", None, {"species": species}):
         return backtest_task(data_dir, species)
+
+
+@flow(name="tune", log_prints=True)
+def tune_flow(data_dir: str | None = None, species: list[str] | None = None, trials: int = 8) -> list[dict]:
+    """Optional tuning run on the rolling-origin folds; every trial is stored in `tuning_trials`."""
+    with _recorded(_settings(data_dir), "tune", None, {"species": species, "trials": trials}):
+        return tune_task(data_dir, species, trials)
 
 
 @flow(name="forecast", flow_run_name=_run_name("forecast"), log_prints=True)

@@ -1,7 +1,7 @@
 """Models: LightGBM per species with calibrated intervals, rolling-origin backtests against baselines,
 the registry with guarded promotion, and daily forecasts with explanations.
 
-Public functions: `run_backtest`, `train_models`, `forecast_day`, `has_trained_models`; the registry's
+Public functions: `run_backtest`, `run_tuning`, `train_models`, `forecast_day`, `has_trained_models`; the registry's
 `list_models` and `promote`; pure pieces in `models.lightgbm_model`, `models.baselines`, `models.evaluate`.
 """
 
@@ -12,6 +12,7 @@ from models.training import (
     forecast_day,
     has_trained_models,
     run_backtest,
+    run_tuning,
     train_models,
     write_model_card,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "list_models",
     "promote",
     "run_backtest",
+    "run_tuning",
     "train_models",
     "write_model_card",
 ]

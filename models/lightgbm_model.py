@@ -44,6 +44,7 @@ def lightgbm_params(settings: Settings) -> dict:
         "deterministic": True,
         "force_col_wise": True,
         "verbosity": -1,
+        **settings.lightgbm_overrides,
     }
 
 

@@ -22,6 +22,7 @@ from models.registry import (
     promoted_models,
     table_checksum,
 )
+from models.tuning import tuning_trials
 from setnet.settings import Settings
 from setnet.warehouse import connect, replace_where, upsert
 
@@ -85,6 +86,18 @@ def run_backtest(settings: Settings, species: list[str] | None = None, table: pd
                           "model_version = ? AND species = ?", [version, name])
         upsert(con, "model_evaluations", evaluations)
     return BacktestResult(version, predictions, metrics)
+
+
+def run_tuning(settings: Settings, species: list[str] | None = None, trials: int = 8) -> pd.DataFrame:
+    """Optional tuning run: `trials` parameter sets per species on the rolling-origin folds, every trial stored in
+    `tuning_trials` under one tuning_id; returns them (params = the changes from the defaults, errors in kg)."""
+    table = training_table(settings)
+    chosen = species or sorted(table.species.unique())
+    tried = tuning_trials(table, chosen, feature_columns(table), trials, settings)
+    tried.insert(0, "tuning_id", f"t{datetime.now(UTC):%Y%m%dT%H%M%S}")
+    with connect(settings.warehouse_path) as con:
+        upsert(con, "tuning_trials", tried)
+    return tried
 
 
 def train_models(settings: Settings) -> TrainResult:

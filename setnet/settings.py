@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     random_seed: int = 42
     lightgbm_rounds: int = Field(default=150, ge=10)
     lightgbm_threads: int = Field(default=2, ge=1)
+    lightgbm_overrides: dict[str, float | int | bool] = Field(
+        default_factory=dict, description="Booster parameters replacing the defaults, e.g. a tuning run's best (JSON in SETNET_LIGHTGBM_OVERRIDES)")
     max_grid_age_days: int = Field(default=3, ge=0, description="Oldest ocean day a forecast may start from")
     site_search_radius_km: float = Field(default=15.0, gt=0, description="Farthest sea cell a net may use")
     dask_scheduler_address: str | None = Field(default=None, description="tcp://host:port of a Dask cluster")

@@ -55,3 +55,18 @@ def test_backtest_without_catches_ends_with_one_line_saying_what_to_do(tmp_path,
     assert result.exit_code == 1
     last_line = result.output.strip().splitlines()[-1]
     assert last_line == f"setnet: error: no catches in {tmp_path / 'setnet.duckdb'}: run `setnet ingest catches PATH` first"
+
+
+@pytest.mark.slow
+def test_a_tuning_run_records_every_trial_and_names_the_best(short_backtests: Settings, prefect_harness: None) -> None:
+    result = CliRunner().invoke(app, ["--data-dir", str(short_backtests.data_dir), "tune", "--species", "sardine",
+                                      "--trials", "3"])
+    assert result.exit_code == 0, result.output
+    with connect(short_backtests.warehouse_path, read_only=True) as con:
+        trials = con.execute("SELECT * FROM tuning_trials ORDER BY trial").df()
+    assert list(trials.trial) == [0, 1, 2] and set(trials.species) == {"sardine"}
+    assert trials.params.iloc[0] == "{}" and trials.params.nunique() == 3  # the current parameters, then new ones
+    assert (trials.pinball_kg > 0).all() and (trials.mae_kg > 0).all()
+    best = trials.loc[trials.pinball_kg.idxmin()]
+    assert "the current parameters are the best tried" in result.stdout if best.trial == 0 else \
+        f"best over all species: {best.params}" in result.stdout

@@ -62,3 +62,20 @@ def test_the_median_climatology_is_robust_to_one_huge_catch() -> None:
     june_3 = days[2].day_of_year
     assert median.loc[june_3] == pytest.approx(11.0)
     assert mean.loc[june_3] > 1000
+
+
+def test_tuning_candidates_start_from_the_current_parameters_and_are_distinct_and_seeded() -> None:
+    from models.tuning import SEARCH_SPACE, candidate_params
+
+    candidates = candidate_params(6, seed=1)
+    assert candidates[0] == {} and len(candidates) == 6
+    assert len({tuple(sorted(c.items())) for c in candidates}) == 6
+    assert all(c[name] in SEARCH_SPACE[name] for c in candidates[1:] for name in c)
+    assert candidate_params(6, seed=1) == candidates
+
+
+def test_overrides_replace_the_default_booster_parameters() -> None:
+    from models.lightgbm_model import lightgbm_params
+
+    assert lightgbm_params(Settings(lightgbm_overrides={"num_leaves": 31}))["num_leaves"] == 31
+    assert lightgbm_params(Settings())["num_leaves"] == 15
