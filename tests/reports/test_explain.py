@@ -24,6 +24,9 @@ from reports.explain import feature_phrase, format_value, parse_explanation, why
     ("catch_mean_7d_kg", "直近7日の平均漁獲", "average catch over 7 days"),
     ("catch_neighbours_mean_3d_kg", "近くの網の漁獲", "catches at nearby nets"),
     ("catch_something_new_kg", "漁獲の記録", "catch record"),
+    ("catch_climatology_kg", "この時期の平年の漁獲", "usual catch for the season"),
+    ("catch_anomaly_7d", "直近7日の漁獲と平年の差", "last 7 days' catch against the usual"),
+    ("catch_bay_anomaly_3d", "湾全体の漁獲と平年の差", "catches across the bay against the usual"),
     ("lunar_age_days", "月齢", "moon age"),
 ])
 def test_features_are_named_by_pattern(feature: str, ja: str, en: str) -> None:
@@ -77,3 +80,19 @@ def test_explanations_are_parsed_leniently() -> None:
     assert items == [{"feature": "site_id", "value": "himi", "effect_kg": 12.0}]
     assert why_line('[{"feature": "site_id", "value": "himi", "effect_kg": 12}]', "en") == \
         "this net's usual pattern (+12\u00a0kg)"
+
+
+def test_every_model_input_of_the_feature_table_has_words() -> None:
+    import pandas as pd
+
+    from features import build_feature_table, feature_columns
+    from features.ocean import OCEAN_COLUMNS
+    from tests.conftest import synthetic_catches
+
+    days = pd.date_range("2024-01-01", periods=40, freq="D")
+    sites = pd.DataFrame({"site_id": ["a", "b"], "bearing_deg": [0.0, 90.0], "lat": [36.8, 36.9], "lon": [137.0, 137.1]})
+    ocean = pd.MultiIndex.from_product([days, ["a", "b"]], names=["date", "site_id"]).to_frame(index=False)
+    table = build_feature_table(ocean.assign(**dict.fromkeys(OCEAN_COLUMNS, 1.0)),
+                                synthetic_catches("2024-01-01", 40, ["a", "b"]), sites, ["sardine"], days[-3:], [1], 2)
+    unnamed = [f for f in feature_columns(table) if feature_phrase(f).unit == "raw"]
+    assert not unnamed, f"add words for these in reports/explain.py: {unnamed}"
