@@ -1,6 +1,7 @@
 """One LightGBM model set per species, global over sites (site as a categorical, lead as a feature).
 
-Boosters: a Tweedie mean on top of the net's seasonal normal (climatology as an offset); q10/q50/q90 quantiles
+Boosters: a Tweedie mean, averaged over one booster on top of the net's seasonal normal (climatology as an
+offset) and one from scratch; q10/q50/q90 quantiles
 whose range is calibrated on held-out blocks of the training history; the probability of a zero catch; the
 probability of a big catch (above the site's 90th percentile).
 """
@@ -22,7 +23,9 @@ from models.calibration import calibrated_widening, interval_bounds
 from setnet.settings import Settings
 
 QUANTILES = {"q10": 0.1, "q50": 0.5, "q90": 0.9}
-BOOSTER_NAMES = ("mean", "q10", "q50", "q90", "zero", "big")
+BOOSTER_NAMES = ("mean", "mean_plain", "q10", "q50", "q90", "zero", "big")
+# The mean forecast averages two Tweedie boosters: one from the net's seasonal normal, one from scratch.
+MEAN_BOOSTERS = ("mean", "mean_plain")
 BIG_CATCH_PERCENTILE = 0.9
 PREDICTION_COLUMNS = ["mean_kg", "q10_kg", "q50_kg", "q90_kg", "p_zero", "p_big_catch", "big_catch_threshold_kg"]
 
@@ -51,6 +54,7 @@ def lightgbm_params(settings: Settings) -> dict:
 OBJECTIVES: dict[str, dict] = {
     # the mean starts from the net's seasonal normal (an offset) and learns half as fast: shrunk towards the normal
     "mean": {"objective": "tweedie", "tweedie_variance_power": 1.3, "learning_rate": 0.025},
+    "mean_plain": {"objective": "tweedie", "tweedie_variance_power": 1.3},
     **{name: {"objective": "quantile", "alpha": alpha} for name, alpha in QUANTILES.items()},
     "zero": {"objective": "binary"},
     "big": {"objective": "binary"},
@@ -90,9 +94,23 @@ class SpeciesModel:
             return np.zeros(len(rows))
         return np.log1p(climatology_forecast(self.climatology, rows).to_numpy())
 
+    def mean_log_scores(self, matrix: pd.DataFrame, rows: pd.DataFrame, contributions: bool = False) -> list[np.ndarray]:
+        """Per mean booster, its log-scale score (the seasonal offset included for "mean"), or with
+        contributions=True its pred_contrib matrix (features, then the bias column, which takes the offset)."""
+        scores = []
+        for name in (n for n in MEAN_BOOSTERS if n in self.boosters):
+            offset = self.seasonal_offset(rows) if name == "mean" else np.zeros(len(rows))
+            if contributions:
+                contrib = self.boosters[name].predict(matrix, pred_contrib=True)
+                contrib[:, -1] += offset
+                scores.append(contrib)
+            else:
+                scores.append(self.boosters[name].predict(matrix, raw_score=True) + offset)
+        return scores
+
     def mean_kg(self, matrix: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
-        """The Tweedie booster's mean catch (kg): its log-scale score on top of the seasonal offset."""
-        return np.exp(self.boosters["mean"].predict(matrix, raw_score=True) + self.seasonal_offset(rows))
+        """The mean catch (kg): the average of the mean boosters' forecasts."""
+        return np.mean([np.exp(score) for score in self.mean_log_scores(matrix, rows)], axis=0)
 
     def design_matrix(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Feature rows -> the model's input columns, site_id as a categorical with fixed categories."""
@@ -103,7 +121,7 @@ class SpeciesModel:
     def predict(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Feature rows -> mean_kg, q10/q50/q90_kg (calibrated, ordered, >= 0), p_zero, p_big_catch, threshold."""
         matrix = self.design_matrix(rows)
-        raw = {name: booster.predict(matrix) for name, booster in self.boosters.items() if name != "mean"}
+        raw = {name: booster.predict(matrix) for name, booster in self.boosters.items() if name not in MEAN_BOOSTERS}
         raw["mean"] = self.mean_kg(matrix, rows)
         q10, q50, q90 = interval_quantiles(raw, self.interval_widening)
         return pd.DataFrame(
@@ -122,14 +140,15 @@ class SpeciesModel:
     def explain(self, rows: pd.DataFrame, top: int = 3) -> list[str]:
         """Feature rows -> per row a JSON list of the top features moving the mean forecast, in signed kg.
 
-        LightGBM's own contributions (pred_contrib) are additive on the log scale of the Tweedie mean (on top of
-        the seasonal offset); a feature's kg effect is how much the forecast would change without it:
-        mean * (1 - exp(-contribution)).
+        LightGBM's own contributions (pred_contrib) are additive on the log scale of each Tweedie mean booster;
+        a feature's kg effect on one booster is how much its forecast would change without it:
+        mean * (1 - exp(-contribution)); the effect on the forecast is the average over the mean boosters.
         """
-        with_bias = self.boosters["mean"].predict(self.design_matrix(rows), pred_contrib=True)
-        contributions = with_bias[:, :-1]
-        mean_kg = np.exp(with_bias.sum(axis=1) + self.seasonal_offset(rows))
-        effect_kg = mean_kg[:, None] * (1.0 - np.exp(-contributions))
+        effects = []
+        for with_bias in self.mean_log_scores(self.design_matrix(rows), rows, contributions=True):
+            booster_mean_kg = np.exp(with_bias.sum(axis=1))
+            effects.append(booster_mean_kg[:, None] * (1.0 - np.exp(-with_bias[:, :-1])))
+        effect_kg = np.mean(effects, axis=0)
         order = np.argsort(-np.abs(effect_kg), axis=1)[:, :top]
         values = rows[self.features].to_numpy()
         explanations = []
@@ -156,7 +175,8 @@ class SpeciesModel:
     def load(cls, folder: Path) -> SpeciesModel:
         """Read a model written by `save`."""
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        boosters = {name: lgb.Booster(model_file=str(folder / f"{name}.txt")) for name in BOOSTER_NAMES}
+        boosters = {name: lgb.Booster(model_file=str(folder / f"{name}.txt")) for name in BOOSTER_NAMES
+                    if name != "mean_plain" or (folder / f"{name}.txt").exists()}  # older models have one mean
         climatology_csv = folder / "climatology.csv"
         climatology = pd.read_csv(climatology_csv) if climatology_csv.exists() else None
         return cls(meta["species"], meta["features"], meta["site_categories"], boosters,

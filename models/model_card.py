@@ -91,7 +91,7 @@ def render_model_card(version: str, metrics: pd.DataFrame, truth: pd.DataFrame |
         "trained only on catches before its origin and forecasts the days after it (never shuffled).\n"),
         "## What it is\n",
         ("One LightGBM model set per species, global over nets (net as a categorical, lead as a feature): a Tweedie "
-        "model for the mean catch (starting from the net's seasonal normal), quantile models for q10/q50/q90 whose q10–q90 range is widened or narrowed "
+        "mean catch averaged over two boosters (one starting from the net's seasonal normal, one from scratch), quantile models for q10/q50/q90 whose q10–q90 range is widened or narrowed "
         "until it holds 80 % of catches in held-out blocks of the training history (blocked cross-validation; the "
         "range starts at 0 wherever an empty net has at least a 10 % chance), and classifiers for the probability of a zero catch "
         "and of a big catch (above the net's 90th percentile of operated days). Baselines on the same rows: climatology (net, "
