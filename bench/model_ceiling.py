@@ -22,10 +22,8 @@ import pandas as pd
 
 from features import feature_columns
 from features.table import LABEL_COLUMN
-from models.backtest import backtest_origins
-from models.evaluate import baseline_columns
-from models.lightgbm_model import fit_species_model
-from models.model_card import truth_scores
+from models.backtest import backtest_fold, backtest_origins
+from models.model_card import markdown_table, truth_scores
 from models.training import _catches, training_table
 from setnet.settings import load_settings
 
@@ -49,19 +47,16 @@ def main() -> None:
     truth = pd.read_csv(settings.data_dir / "sample" / "truth" / "truth.csv")
     table = training_table(settings)
     catches = _catches(settings)
+    base = feature_columns(table)
     labelled = with_hidden_state(table[table[LABEL_COLUMN].notna()], truth)
     origin = backtest_origins(labelled.target_date.min(), labelled.target_date.max(), settings)[-1]
-    base = feature_columns(table)
     variants = {"model": base, "+ issue day": [*base, "hidden_issue_day_kg"],
                 "+ target day": [*base, "hidden_target_day_kg"]}
     lines = []
-    for species, rows in labelled.groupby("species"):
-        train, test = rows[rows.target_date < origin], rows[rows.issue_date >= origin]
+    for species in sorted(labelled.species.unique()):
         for name, features in variants.items():
             started = time.perf_counter()
-            model = fit_species_model(train, str(species), features, sorted(table.site_id.unique()), settings)
-            scored = baseline_columns(catches[pd.to_datetime(catches.date) < origin],
-                                      test.assign(actual_kg=test[LABEL_COLUMN]).join(model.predict(test)))
+            scored = backtest_fold(labelled, catches, origin, species, settings, features)
             overall = truth_scores(scored, truth).iloc[0]
             lead1 = truth_scores(scored[scored.lead_days == 1], truth).iloc[0]
             lines.append({"species": species, "variant": name, "attainable_all_leads": overall.attainable_skill,
@@ -74,11 +69,10 @@ def main() -> None:
               "(MAE_climatology - MAE_oracle), oracle = hidden target-day median")
     print("\n" + table_out.to_string(index=False) + "\n\n" + footer)
     if args.out:
-        header = "| " + " | ".join(table_out.columns) + " |\n|" + "---|" * len(table_out.columns) + "\n"
-        body = "".join("| " + " | ".join(str(v) for v in row) + " |\n" for row in table_out.itertuples(index=False))
         args.out.write_text(f"# How much skill can a forecast issued the evening before reach?\n\n"
                             f"Measured by `python -m bench.model_ceiling --data-dir {args.data_dir} --out {args.out}` "
-                            f"(see the script's docstring).\n\n{header}{body}\n{footer}.\n", encoding="utf-8")
+                            f"(see the script's docstring).\n\n{markdown_table(table_out)}\n{footer}.\n",
+                            encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -190,6 +190,9 @@ def tune(
     """Optional tuning run: try parameter sets on the rolling-origin folds, store every trial, print the best."""
     import json
 
+    import pandas as pd
+
+    import models
     from flows.pipeline import tune_flow
 
     tried = tune_flow(_data_dir(), species=species or None, trials=trials)
@@ -198,15 +201,12 @@ def tune(
     typer.echo(f"{'species':<14}{'trial':>6}{'pinball':>10}{'MAE':>10}  changes")
     for row in sorted(tried, key=lambda r: (r["species"], r["pinball_kg"])):
         typer.echo(f"{row['species']:<14}{row['trial']:>6}{row['pinball_kg']:>10.2f}{row['mae_kg']:>10.2f}  {row['params']}")
-    overall = {}
-    for row in tried:
-        overall.setdefault(row["params"], []).append(row["pinball_kg"] / next(
-            r["pinball_kg"] for r in tried if r["species"] == row["species"] and r["trial"] == 0))
-    best = min(overall, key=lambda params: float(sum(overall[params]) / len(overall[params])))
-    if best == "{}":
+    best = models.best_overrides(pd.DataFrame(tried))
+    if best is None:
         typer.echo("the current parameters are the best tried")
     else:
-        typer.echo(f"best over all species: {best}; to use it: SETNET_LIGHTGBM_OVERRIDES='{json.dumps(json.loads(best))}'")
+        typer.echo(f"best over all species: {json.dumps(best, sort_keys=True)}; "
+                   f"to use it: SETNET_LIGHTGBM_OVERRIDES='{json.dumps(best)}'")
 
 
 models_app = typer.Typer(help="The model registry: list trained models, promote one.", no_args_is_help=True)

@@ -16,10 +16,12 @@ from models.training import (
     train_models,
     write_model_card,
 )
+from models.tuning import best_overrides
 
 __all__ = [
     "BacktestResult",
     "TrainResult",
+    "best_overrides",
     "forecast_day",
     "has_trained_models",
     "list_models",

@@ -33,16 +33,24 @@ def backtest_origins(first_target: pd.Timestamp, last_target: pd.Timestamp, sett
     return origins
 
 
-def backtest_fold(table: pd.DataFrame, catches: pd.DataFrame, origin: pd.Timestamp, species: str,
-                  settings: Settings) -> pd.DataFrame:
-    """One fold of one species: fit on targets before `origin`, forecast issue dates in [origin, origin + fold)."""
+def fold_rows(table: pd.DataFrame, species: str, origin: pd.Timestamp,
+              settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Labelled rows of one species -> (train: targets before `origin`, test: issue dates in [origin, origin + fold))."""
     labelled = table[(table.species == species) & table[LABEL_COLUMN].notna()]
-    train = labelled[labelled.target_date < origin]
     fold_end = origin + pd.Timedelta(days=settings.backtest_fold_days)
-    test = labelled[(labelled.issue_date >= origin) & (labelled.issue_date < fold_end)]
+    return (labelled[labelled.target_date < origin],
+            labelled[(labelled.issue_date >= origin) & (labelled.issue_date < fold_end)])
+
+
+def backtest_fold(table: pd.DataFrame, catches: pd.DataFrame, origin: pd.Timestamp, species: str,
+                  settings: Settings, features: list[str] | None = None) -> pd.DataFrame:
+    """One fold of one species: fit on targets before `origin`, forecast issue dates in [origin, origin + fold)
+    (inputs: `features`, default every feature column of the table)."""
+    train, test = fold_rows(table, species, origin, settings)
     if test.empty:
         return pd.DataFrame(columns=BACKTEST_COLUMNS)
-    model: SpeciesModel = fit_species_model(train, species, feature_columns(table), sorted(table.site_id.unique()), settings)
+    model: SpeciesModel = fit_species_model(train, species, features or feature_columns(table),
+                                            sorted(table.site_id.unique()), settings)
     scored = test.assign(actual_kg=test[LABEL_COLUMN]).join(model.predict(test))
     scored = baseline_columns(catches[pd.to_datetime(catches.date) < origin], scored)
     return scored.assign(fold_origin=origin)[BACKTEST_COLUMNS]

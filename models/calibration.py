@@ -7,6 +7,12 @@ import numpy as np
 CALIBRATION_SEARCH_RANGE = (-3.0, 3.0)  # widening on the log1p scale: exp(3) ~ 20x wider or narrower
 
 
+def interval_coverage(actual_kg: np.ndarray, q10_kg: np.ndarray, q90_kg: np.ndarray) -> float:
+    """Plain share of actuals inside [q10, q90] (an empty net with q10 = 0 counts as inside)."""
+    actual = np.asarray(actual_kg, dtype=float)
+    return float(np.mean((actual >= np.asarray(q10_kg, dtype=float)) & (actual <= np.asarray(q90_kg, dtype=float))))
+
+
 def pit_coverage(actual_kg: np.ndarray, q10_kg: np.ndarray, q90_kg: np.ndarray, p_zero: np.ndarray,
                  lower: float = 0.1, upper: float = 0.9) -> float:
     """Share of actuals whose randomised PIT falls in [lower, upper]: q10-q90 coverage that is fair to zero catches.
@@ -19,7 +25,7 @@ def pit_coverage(actual_kg: np.ndarray, q10_kg: np.ndarray, q90_kg: np.ndarray, 
     """
     actual, q10, q90 = (np.asarray(v, dtype=float) for v in (actual_kg, q10_kg, q90_kg))
     p_zero = np.clip(np.asarray(p_zero, dtype=float), 1e-9, 1.0)
-    inside = ((actual >= q10) & (actual <= q90)).astype(float)
+    inside = (actual >= q10) & (actual <= q90)
     zero_share = np.where(q10 > 0, 0.0, np.clip((np.minimum(p_zero, upper) - lower) / p_zero, 0.0, 1.0))
     return float(np.mean(np.where(actual > 0, inside, zero_share)))
 

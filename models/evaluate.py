@@ -12,7 +12,7 @@ from models.baselines import (
     persistence_forecast,
     seasonal_naive_forecast,
 )
-from models.calibration import pit_coverage
+from models.calibration import interval_coverage, pit_coverage
 from models.lightgbm_model import QUANTILES
 
 
@@ -61,7 +61,7 @@ def score_group(group: pd.DataFrame, alert_probability: float) -> pd.Series:
         "rmse_kg": float(np.sqrt(np.mean((group.mean_kg - actual) ** 2))),
         **{f"pinball_{name}_kg": value for name, value in pinballs.items()},
         "pinball_kg": float(np.mean(list(pinballs.values()))),
-        "coverage_80": float(np.mean((actual >= group.q10_kg) & (actual <= group.q90_kg))),
+        "coverage_80": interval_coverage(actual, group.q10_kg, group.q90_kg),
         "coverage_80_pit": (pit_coverage(actual, group.q10_kg, group.q90_kg, group.p_zero)
                             if "p_zero" in group else float("nan")),
         **{f"mae_{name}_kg": value for name, value in maes.items()},

@@ -1,9 +1,8 @@
 """One LightGBM model set per species, global over sites (site as a categorical, lead as a feature).
 
 Boosters: a Tweedie mean, averaged over one booster on top of the net's seasonal normal (climatology as an
-offset) and one from scratch; q10/q50/q90 quantiles
-whose range is calibrated on held-out blocks of the training history; the probability of a zero catch; the
-probability of a big catch (above the site's 90th percentile).
+offset) and one from scratch; q10/q50/q90 quantiles whose range is calibrated on held-out blocks of the training
+history; the probability of a zero catch; the probability of a big catch (above the site's 90th percentile).
 """
 
 from __future__ import annotations
@@ -94,23 +93,18 @@ class SpeciesModel:
             return np.zeros(len(rows))
         return np.log1p(climatology_forecast(self.climatology, rows).to_numpy())
 
-    def mean_log_scores(self, matrix: pd.DataFrame, rows: pd.DataFrame, contributions: bool = False) -> list[np.ndarray]:
-        """Per mean booster, its log-scale score (the seasonal offset included for "mean"), or with
-        contributions=True its pred_contrib matrix (features, then the bias column, which takes the offset)."""
-        scores = []
-        for name in (n for n in MEAN_BOOSTERS if n in self.boosters):
-            offset = self.seasonal_offset(rows) if name == "mean" else np.zeros(len(rows))
-            if contributions:
-                contrib = self.boosters[name].predict(matrix, pred_contrib=True)
-                contrib[:, -1] += offset
-                scores.append(contrib)
-            else:
-                scores.append(self.boosters[name].predict(matrix, raw_score=True) + offset)
-        return scores
+    def log_offset(self, booster_name: str, rows: pd.DataFrame) -> np.ndarray | None:
+        """Where a booster starts on its log scale: the seasonal offset for "mean", nothing for the others."""
+        return self.seasonal_offset(rows) if booster_name == "mean" else None
 
     def mean_kg(self, matrix: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
         """The mean catch (kg): the average of the mean boosters' forecasts."""
-        return np.mean([np.exp(score) for score in self.mean_log_scores(matrix, rows)], axis=0)
+        forecasts = []
+        for name in (n for n in MEAN_BOOSTERS if n in self.boosters):
+            offset = self.log_offset(name, rows)
+            score = self.boosters[name].predict(matrix, raw_score=True)
+            forecasts.append(np.exp(score if offset is None else score + offset))
+        return np.mean(forecasts, axis=0)
 
     def design_matrix(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Feature rows -> the model's input columns, site_id as a categorical with fixed categories."""
@@ -144,9 +138,11 @@ class SpeciesModel:
         a feature's kg effect on one booster is how much its forecast would change without it:
         mean * (1 - exp(-contribution)); the effect on the forecast is the average over the mean boosters.
         """
-        effects = []
-        for with_bias in self.mean_log_scores(self.design_matrix(rows), rows, contributions=True):
-            booster_mean_kg = np.exp(with_bias.sum(axis=1))
+        matrix, effects = self.design_matrix(rows), []
+        for name in (n for n in MEAN_BOOSTERS if n in self.boosters):
+            with_bias = self.boosters[name].predict(matrix, pred_contrib=True)
+            offset = self.log_offset(name, rows)
+            booster_mean_kg = np.exp(with_bias.sum(axis=1) + (0.0 if offset is None else offset))
             effects.append(booster_mean_kg[:, None] * (1.0 - np.exp(-with_bias[:, :-1])))
         effect_kg = np.mean(effects, axis=0)
         order = np.argsort(-np.abs(effect_kg), axis=1)[:, :top]
@@ -198,10 +194,9 @@ def _fit_boosters(model: SpeciesModel, labelled: pd.DataFrame, settings: Setting
     catch_kg = labelled[LABEL_COLUMN].to_numpy()
     threshold = labelled.site_id.map(model.thresholds_kg).astype(float).fillna(np.inf).to_numpy()
     labels = {"zero": (catch_kg <= 0).astype(float), "big": (catch_kg > threshold).astype(float)}
-    offsets = {"mean": model.seasonal_offset(labelled)}
     base = lightgbm_params(settings)
     return {name: train_booster({**base, **OBJECTIVES[name]}, matrix, labels.get(name, catch_kg), settings,
-                                offsets.get(name)) for name in names}
+                                model.log_offset(name, labelled)) for name in names}
 
 
 def train_booster(params: dict, matrix: pd.DataFrame, label: np.ndarray, settings: Settings,

@@ -7,7 +7,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from models.evaluate import pit_coverage
+from models.calibration import interval_coverage, pit_coverage
 
 ATTAINABLE_SKILL_MIN_ORACLE_GAIN = 0.03
 
@@ -43,9 +43,9 @@ def truth_scores(predictions: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame
             "mae_model_kg": mae_model, "mae_climatology_kg": mae_climatology, "mae_oracle_kg": mae_oracle,
             "oracle_gain_vs_climatology": oracle_gain,
             "attainable_skill": attainable if oracle_gain > ATTAINABLE_SKILL_MIN_ORACLE_GAIN else float("nan"),
-            "coverage_80": ((actual >= group.q10_kg) & (actual <= group.q90_kg)).mean(),
+            "coverage_80": interval_coverage(actual, group.q10_kg, group.q90_kg),
             "coverage_80_pit": pit_coverage(actual, group.q10_kg, group.q90_kg, group.p_zero),
-            **({"oracle_coverage_80": ((actual >= group.oracle_q10_kg) & (actual <= group.oracle_q90_kg)).mean(),
+            **({"oracle_coverage_80": interval_coverage(actual, group.oracle_q10_kg, group.oracle_q90_kg),
                 "oracle_coverage_80_pit": pit_coverage(actual, group.oracle_q10_kg, group.oracle_q90_kg,
                                                        group.oracle_p_zero)} if "oracle_q10_kg" in group else {}),
         })
@@ -66,7 +66,8 @@ def target_checks(scores: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _table(frame: pd.DataFrame, digits: int = 3) -> str:
+def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
+    """A frame as a Markdown table: numbers to `digits` places (whole numbers of 1000 and more as integers)."""
     header = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns) + "\n"
     def cell(value: object) -> str:
         if isinstance(value, (float, np.floating)) and float(value).is_integer() and abs(value) >= 1000:
@@ -91,13 +92,14 @@ def render_model_card(version: str, metrics: pd.DataFrame, truth: pd.DataFrame |
         "trained only on catches before its origin and forecasts the days after it (never shuffled).\n"),
         "## What it is\n",
         ("One LightGBM model set per species, global over nets (net as a categorical, lead as a feature): a Tweedie "
-        "mean catch averaged over two boosters (one starting from the net's seasonal normal, one from scratch), quantile models for q10/q50/q90 whose q10–q90 range is widened or narrowed "
-        "until it holds 80 % of catches in held-out blocks of the training history (blocked cross-validation; the "
-        "range starts at 0 wherever an empty net has at least a 10 % chance), and classifiers for the probability of a zero catch "
-        "and of a big catch (above the net's 90th percentile of operated days). Baselines on the same rows: climatology (net, "
+        "mean catch averaged over two boosters (one starting from the net's seasonal normal, one from scratch), "
+        "quantile models for q10/q50/q90 whose q10–q90 range is widened or narrowed until it holds 80 % of catches "
+        "in held-out blocks of the training history (blocked cross-validation; the range starts at 0 wherever an "
+        "empty net has at least a 10 % chance), and classifiers for the probability of a zero catch and of a big "
+        "catch (above the net's 90th percentile of operated days). Baselines on the same rows: climatology (net, "
         "species, day of year ±15 days), persistence (last operated day), seasonal-naive (same week last year).\n"),
         "## Backtest, lead 1 (tomorrow)\n",
-        _table(lead1),
+        markdown_table(lead1),
         ("\nSkill = 1 − MAE_model / MAE_baseline (above 0: better than the baseline). coverage_80 counts the "
         "catches inside q10–q90; coverage_80_pit counts an empty net by the chance its randomised PIT falls in "
         "[0.1, 0.9] (an honest q10–q90 of a catch that is often zero starts at 0, so plain counting puts every empty "
@@ -105,7 +107,7 @@ def render_model_card(version: str, metrics: pd.DataFrame, truth: pd.DataFrame |
         "p_big_catch ≥ the configured alert probability; the false-alarm rate is the share of ordinary days "
         "that had an alert.\n"),
         "## Skill against climatology by lead\n",
-        _table(by_lead),
+        markdown_table(by_lead),
     ]
     if truth is not None and checks is not None:
         parts += [
@@ -115,10 +117,10 @@ def render_model_card(version: str, metrics: pd.DataFrame, truth: pd.DataFrame |
             "(MAE_climatology − MAE_model) / (MAE_climatology − MAE_oracle), where the oracle forecasts the hidden "
             "median (shown only where the oracle beats climatology by more than 3 %). Under absolute error each method "
             "is judged by its median-type point forecast: the model's q50, climatology's smoothed median.\n"),
-            _table(truth),
+            markdown_table(truth),
             ("\nTargets: r² above climatology and persistence; attainable skill ≥ 0.6; q10–q90 coverage 0.75–0.85 "
             "(coverage_80_pit; the oracle's own intervals score oracle_coverage_80 by plain counting).\n"),
-            _table(checks),
+            markdown_table(checks),
             ("\nHow far attainable skill can go: the oracle knows the target day's hidden school abundance and "
             "ocean, which no forecast issued the evening before can know (the abundance is a week-memory random "
             "process). `python -m bench.model_ceiling --data-dir data` refits the model with the hidden expected "

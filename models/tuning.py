@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from features.table import LABEL_COLUMN
-from models.backtest import backtest_origins
+from models.backtest import backtest_origins, fold_rows
 from models.evaluate import pinball_loss
 from models.lightgbm_model import OBJECTIVES, QUANTILES, SpeciesModel, lightgbm_params, train_booster
 from setnet.settings import Settings
@@ -51,12 +51,10 @@ def score_candidate(table: pd.DataFrame, species: str, features: list[str], over
     labelled = table[(table.species == species) & table[LABEL_COLUMN].notna()]
     origins = backtest_origins(labelled.target_date.min(), labelled.target_date.max(), settings)
     model = SpeciesModel(species, features, sorted(table.site_id.unique()))
-    params = {**lightgbm_params(settings), **overrides}
+    params = lightgbm_params(settings.model_copy(update={"lightgbm_overrides": overrides}))
     errors, losses = [], []
     for origin in origins:
-        train = labelled[labelled.target_date < origin]
-        test = labelled[(labelled.issue_date >= origin)
-                        & (labelled.issue_date < origin + pd.Timedelta(days=settings.backtest_fold_days))]
+        train, test = fold_rows(labelled, species, origin, settings)
         if test.empty:
             continue
         train_matrix, test_matrix = model.design_matrix(train), model.design_matrix(test)
@@ -78,3 +76,12 @@ def tuning_trials(table: pd.DataFrame, species: list[str], features: list[str], 
             scores = score_candidate(table, name, features, overrides, settings)
             rows.append({"trial": trial, "species": name, "params": json.dumps(overrides, sort_keys=True), **scores})
     return pd.DataFrame(rows)
+
+
+def best_overrides(trials: pd.DataFrame) -> dict | None:
+    """Trials (trial, species, params, pinball_kg) -> the parameter changes with the lowest pinball loss relative to
+    the current parameters (trial 0), averaged over species; None when the current parameters are best."""
+    current = trials[trials.trial == 0].set_index("species").pinball_kg
+    relative = trials.pinball_kg / trials.species.map(current)
+    best = relative.groupby(trials.params).mean().idxmin()
+    return json.loads(best) or None
