@@ -13,8 +13,9 @@ from ingest.catches import (
     read_catch_file,
 )
 from ingest.errors import IngestError
-from ingest.forecasts import normalise_forecast, open_forecast_store
-from ingest.grids import GridIngestResult, ingest_grids, normalise_grid, open_grid_store
+from ingest.forecasts import normalise_forecast
+from ingest.grids import GridIngestResult, ingest_grids, normalise_grid
+from ingest.store import open_forecast_store, open_grid_store
 from ingest.sites import ingest_sites, read_site_registry
 
 __all__ = [

@@ -12,8 +12,6 @@ attribute `forecast_reference_time`, or `--issue-date`.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -21,9 +19,7 @@ import xarray as xr
 from ingest.errors import IngestError
 from ingest.grids import normalise_grid
 from ingest.products import Product
-from ingest.store import open_store
-
-FORECAST_AXIS = "issue_time"
+from ingest.store import FORECAST_AXIS, open_forecast_store
 REFERENCE_TIME_NAMES = ("forecast_reference_time", "time_run", "reftime", "reference_time")
 LEAD_NAMES = ("forecast_period", "tau", "leadtime", "lead_time")
 
@@ -90,6 +86,4 @@ def normalise_forecast(ds: xr.Dataset, source: str, product: Product, issue_date
     return out
 
 
-def open_forecast_store(path: Path) -> xr.Dataset:
-    """Canonical ocean forecast store -> lazy Dataset (issue_time, lead_days, depth, lat, lon)."""
-    return open_store(path, "ocean forecast store")
+__all__ = ["normalise_forecast", "open_forecast_store", "is_forecast_file", "issue_time_of"]

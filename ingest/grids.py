@@ -33,6 +33,7 @@ from ingest.store import (
     VARIABLES,
     begin_journal,
     end_journal,
+    open_grid_store,
     open_store,
     overlay_write,
     recover_store,
@@ -361,11 +362,6 @@ def grid_of(ds: xr.Dataset) -> xr.Dataset:
 def store_grid(path: Path) -> xr.Dataset | None:
     """The store's grid (lat, lon, depth), or None when there is no store yet."""
     return grid_of(open_store(path)) if path.exists() else None
-
-
-def open_grid_store(path: Path) -> xr.Dataset:
-    """Canonical Zarr store -> lazy Dask-backed Dataset."""
-    return open_store(path, "grid store")
 
 
 # --- the I/O edge ---------------------------------------------------------------------------------------------

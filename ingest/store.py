@@ -24,6 +24,11 @@ import xarray as xr
 log = logging.getLogger(__name__)
 
 CHUNK_DAYS = 32
+# The axes every reader may rely on (nothing else guesses names): the grid store's daily axis, and the forecast
+# store's issue axis and lead axis (whole days from the issue date to the valid day; lead 0 = the issue day).
+GRID_AXIS = "time"
+FORECAST_AXIS = "issue_time"
+LEAD_AXIS = "lead_days"
 # canonical variable -> (has a depth dimension, units, CF standard name)
 VARIABLES: dict[str, tuple[bool, str, str]] = {
     "temp_c": (True, "degrees_C", "sea_water_potential_temperature"),
@@ -36,10 +41,25 @@ SPATIAL = ("depth", "lat", "lon")
 
 
 def open_store(path: Path, what: str = "grid store") -> xr.Dataset:
-    """A canonical Zarr store -> lazy Dask-backed Dataset."""
-    if not path.exists():
+    """A canonical Zarr store -> lazy Dask-backed Dataset; FileNotFoundError naming the fix when absent."""
+    if not Path(path).exists():
         raise FileNotFoundError(f"no {what} at {path}: run `setnet ingest grids PATH` first")
     return xr.open_zarr(path, consolidated=False, chunks={})
+
+
+def open_grid_store(path: Path) -> xr.Dataset:
+    """The grid store -> lazy Dataset (time, depth, lat, lon) of VARIABLES; FileNotFoundError when absent."""
+    return open_store(path, "grid store")
+
+
+def open_forecast_store(path: Path) -> xr.Dataset:
+    """The ocean forecast store -> lazy Dataset (issue_time, lead_days, depth, lat, lon); FileNotFoundError when absent."""
+    return open_store(path, "ocean forecast store")
+
+
+def has_store(path: Path) -> bool:
+    """Whether a canonical store has been written at `path`."""
+    return (Path(path) / "zarr.json").exists()
 
 
 def _chunks(variable: xr.DataArray, axis: str) -> tuple[int, ...]:
