@@ -104,7 +104,7 @@ class ReadGrid:
     product: Product
     provisional: bool
     age: tuple
-    fields: xr.Dataset  # canonical, on the store grid; sub-daily steps kept for analyses
+    fields: xr.Dataset  # canonical, on the store grid; sub-daily steps kept for analyses; FORECAST_AXIS for forecasts
     regridded: bool
     forecast: bool
 
