@@ -99,16 +99,16 @@ def phase_ocean(data_dir: Path, store: Path) -> dict:
     """Store -> every ocean signal at every net and day, as the feature build computes them."""
     from features.ocean import site_footprints, store_signal_array
     from features.ocean_state import daily_signals, ocean_reference, ocean_state_arrays, reference_year
+    from ingest.store import open_grid_store
     from setnet.settings import Settings
     from setnet.warehouse import connect
 
     settings = Settings(data_dir=data_dir)
     with connect(settings.warehouse_path, read_only=True) as con:
         sites = con.execute("SELECT * FROM sites ORDER BY site_id").df()
-    import xarray as xr
 
     began = time.perf_counter()
-    grid = xr.open_zarr(store, consolidated=False, chunks={})
+    grid = open_grid_store(store)
     footprints = site_footprints(grid, sites, settings.site_search_radius_km, settings.ocean_radius_km)
     dates, lazy = store_signal_array(store, None, None, footprints)
     cube = lazy.compute()
@@ -139,17 +139,16 @@ def phase_compare(data_dir: Path, store: Path, rounds: int) -> dict:
 
 def phase_daily(data_dir: Path, store: Path) -> dict:
     """One daily run's ocean read: the days its windows need, at every net."""
-    import xarray as xr
-
     from features.ocean import extract_site_ocean, site_footprints
     from features.ocean_state import ocean_lookback_days
+    from ingest.store import open_grid_store
     from setnet.settings import Settings
     from setnet.warehouse import connect
 
     settings = Settings(data_dir=data_dir)
     with connect(settings.warehouse_path, read_only=True) as con:
         sites = con.execute("SELECT * FROM sites ORDER BY site_id").df()
-    grid = xr.open_zarr(store, consolidated=False, chunks={})
+    grid = open_grid_store(store)
     day = pd.Timestamp(grid.time.values[-1]) - pd.Timedelta(days=100)
     began = time.perf_counter()
     footprints = site_footprints(grid, sites, settings.site_search_radius_km, settings.ocean_radius_km)
@@ -160,16 +159,15 @@ def phase_daily(data_dir: Path, store: Path) -> dict:
 
 def phase_loop(data_dir: Path, store: Path, n_sites: int, n_years: int) -> dict:
     """The straightforward baseline: per site, point series of each variable and a radius mean, with xarray."""
-    import xarray as xr
-
     from features.ocean import haversine_km, site_cell_lookup
+    from ingest.store import open_grid_store
     from setnet.settings import Settings
     from setnet.warehouse import connect
 
     settings = Settings(data_dir=data_dir)
     with connect(settings.warehouse_path, read_only=True) as con:
         sites = con.execute("SELECT * FROM sites ORDER BY site_id").df()
-    grid = xr.open_zarr(store, consolidated=False, chunks={})
+    grid = open_grid_store(store)
     days = pd.DatetimeIndex(grid.time.values)
     span = grid.sel(time=slice(days[0], days[0] + pd.DateOffset(years=n_years) - pd.Timedelta(days=1)))
     chosen = sites.iloc[np.linspace(0, len(sites) - 1, n_sites).round().astype(int)]
@@ -194,15 +192,15 @@ def phase_loop(data_dir: Path, store: Path, n_sites: int, n_years: int) -> dict:
 def phase_table(data_dir: Path, out: Path) -> dict:
     """The full feature table for every issue date of the decade, streamed to Parquet."""
     import pyarrow.parquet as pq
-    import xarray as xr
 
     from features import write_features
+    from ingest.store import open_grid_store
     from setnet.settings import Settings
 
     settings = Settings(data_dir=data_dir)
     shutil.rmtree(settings.data_dir / "features", ignore_errors=True)  # no cached reference: build it too
     shutil.rmtree(out, ignore_errors=True)
-    grid = xr.open_zarr(settings.grid_store_path, consolidated=False)
+    grid = open_grid_store(settings.grid_store_path)
     issue_dates = pd.DatetimeIndex(grid.time.values)
     began = time.perf_counter()
     files = write_features(settings, issue_dates, out)
@@ -227,12 +225,12 @@ def run_phase(*args: str) -> dict:
 
 def rechunked_copy(store: Path, days: int) -> Path:
     """A copy of the store chunked `days` in time (whole grid in space), cached beside it."""
-    import xarray as xr
+    from ingest.store import open_grid_store
 
     target = store.with_name(f"grids-t{days}.zarr")
     if target.exists():
         return target
-    grid = xr.open_zarr(store, consolidated=False)
+    grid = open_grid_store(store)
     encoding = {v: {"chunks": (days, *grid[v].shape[1:])} for v in grid.data_vars}
     for v in grid.data_vars:
         grid[v].encoding = {}

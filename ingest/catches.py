@@ -25,7 +25,7 @@ from ingest.errors import IngestError
 from ingest.files import FileOutcome, already_ingested, expand_paths, record_outcome, sha256_of
 from ingest.text import cell_text, read_raw_tables
 from setnet.settings import Settings
-from setnet.warehouse import connect, upsert
+from setnet.warehouse import connect, transaction, upsert
 
 log = logging.getLogger(__name__)
 
@@ -367,8 +367,7 @@ def _store_parsed(con, path: str, parsed: ParsedCatches, outcome: FileOutcome) -
     """In one transaction: replace this file's previous rows, rejects and no-operation days with `parsed`."""
     catches = parsed.catches
     counts = {"stored": 0, "updated": 0, "unchanged": 0, "removed": 0}
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if not catches.empty:
             con.register("_new_catches", catches)
             counts["updated"], counts["unchanged"], known = con.execute(
@@ -396,10 +395,6 @@ def _store_parsed(con, path: str, parsed: ParsedCatches, outcome: FileOutcome) -
         upsert(con, "ingest_rejects", parsed.rejects)
         record_outcome(con, FileOutcome(**{**outcome.__dict__, "rows_stored": counts["stored"],
                                            "rows_updated": counts["updated"], "rows_rejected": len(parsed.rejects)}))
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return counts
 
 

@@ -27,9 +27,19 @@ def normalise_name(text: object) -> str:
     return "".join(folded.split()).lower()
 
 
+def _table_settings(settings: Settings) -> dict[str, Path | None]:
+    """The settings that may replace a shipped table, by name."""
+    return {
+        "product_table": settings.product_table,
+        "species_dictionary": settings.species_dictionary,
+        "box_weight_table": settings.box_weight_table,
+        "fish_weight_table": settings.fish_weight_table,
+    }
+
+
 def table_path(settings: Settings | None, setting: str, default_name: str) -> Path:
     """The table file named by `setting` when set, else the shipped default in ingest/tables/."""
-    chosen = getattr(settings, setting, None) if settings is not None else None
+    chosen = _table_settings(settings)[setting] if settings is not None else None
     path = Path(chosen) if chosen else TABLES_DIR / default_name
     if not path.exists():
         raise IngestError(f"{path}: table file not found (setting {setting})")

@@ -1,8 +1,9 @@
 """Ocean forecast files (one issue time, several days ahead) -> the forecast store, apart from the analyses.
 
-Store layout (`<data-dir>/ocean_forecasts.zarr`): dims (issue_time, lead_days, depth, lat, lon); issue_time is
-the issue date at 00:00 (a regular daily axis); lead_days 0..ocean_forecast_max_lead_days counts days from the
-issue date to the valid day (lead 0 = the issue day). Same variables, units and grid as the grid store.
+Store layout (`<data-dir>/ocean_forecasts.zarr`, axis names in `ingest.store`): dims (FORECAST_AXIS, LEAD_AXIS,
+depth, lat, lon); the forecast axis is the issue date at 00:00 (a regular daily axis); the lead axis,
+0..ocean_forecast_max_lead_days, counts days from the issue date to the valid day (lead 0 = the issue day). Same
+variables, units and grid as the grid store; read it with `ingest.store.open_forecast_store`.
 A forecast issued on D may be used for forecasts issued on D or later, never earlier: nothing leaks backwards.
 
 A file is a forecast when `--forecast` says so, when its product is marked `forecast = true`, or when it carries
@@ -16,12 +17,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ingest.conform import normalise_grid
 from ingest.errors import IngestError
-from ingest.grids import normalise_grid
 from ingest.products import Product
-from ingest.store import FORECAST_AXIS, open_forecast_store
+from ingest.store import FORECAST_AXIS, GRID_AXIS, LEAD_AXIS
+
 REFERENCE_TIME_NAMES = ("forecast_reference_time", "time_run", "reftime", "reference_time")
 LEAD_NAMES = ("forecast_period", "tau", "leadtime", "lead_time")
+ISSUE_TIME_ATTRIBUTES = ("forecast_reference_time", "reference_time", "issue_time")  # providers' global attributes
 
 
 def _reference_time_variable(ds: xr.Dataset) -> str | None:
@@ -53,7 +56,7 @@ def issue_time_of(ds: xr.Dataset, source: str, issue_date: str | None = None) ->
             raise IngestError(f"{source}: holds {len(values)} forecast issue times; setnet takes one issue per file")
     if len(values) == 1:
         return pd.Timestamp(values[0]).floor("D")
-    for key in ("forecast_reference_time", "reference_time", "issue_time"):
+    for key in ISSUE_TIME_ATTRIBUTES:
         if key in ds.attrs:
             try:
                 return pd.Timestamp(str(ds.attrs[key])).tz_localize(None).floor("D")
@@ -67,23 +70,20 @@ def issue_time_of(ds: xr.Dataset, source: str, issue_date: str | None = None) ->
 
 def normalise_forecast(ds: xr.Dataset, source: str, product: Product, issue_date: str | None = None,
                        max_lead_days: int = 10) -> xr.Dataset:
-    """Provider forecast file -> canonical forecast (issue_time[1], lead_days, depth, lat, lon), daily means per valid day."""
+    """Provider forecast file -> canonical forecast (FORECAST_AXIS[1], LEAD_AXIS, depth, lat, lon), daily means per valid day."""
     issued = issue_time_of(ds, source, issue_date)
     drop = [n for n in [*ds.coords, *ds.data_vars] if str(n).lower() in (*REFERENCE_TIME_NAMES, *LEAD_NAMES)
             or ds[n].attrs.get("standard_name") in ("forecast_reference_time", "forecast_period")]
     canonical = normalise_grid(ds.drop_vars(drop), source, product, daily=True)
-    leads = ((canonical.time.to_index() - issued) / pd.Timedelta(days=1)).to_numpy().astype(int)
+    leads = ((canonical[GRID_AXIS].to_index() - issued) / pd.Timedelta(days=1)).to_numpy().astype(int)
     keep = (leads >= 0) & (leads <= max_lead_days)
     if not keep.any():
         raise IngestError(f"{source}: no valid day within leads 0..{max_lead_days} of its issue date {issued.date()}")
-    out = canonical.isel(time=np.flatnonzero(keep)).assign_coords(lead_days=("time", leads[keep]))
-    out = out.swap_dims(time="lead_days").drop_vars("time").reindex(lead_days=np.arange(max_lead_days + 1))
-    out = out.expand_dims({FORECAST_AXIS: [issued]})
-    dims = (FORECAST_AXIS, "lead_days", "depth", "lat", "lon")
+    out = canonical.isel({GRID_AXIS: np.flatnonzero(keep)}).assign_coords({LEAD_AXIS: (GRID_AXIS, leads[keep])})
+    out = out.swap_dims({GRID_AXIS: LEAD_AXIS}).drop_vars(GRID_AXIS)
+    out = out.reindex({LEAD_AXIS: np.arange(max_lead_days + 1)}).expand_dims({FORECAST_AXIS: [issued]})
+    dims = (FORECAST_AXIS, LEAD_AXIS, "depth", "lat", "lon")
     for name in out.data_vars:
         out[name] = out[name].transpose(*[d for d in dims if d in out[name].dims])
-    out.attrs["issue_time"] = str(issued.date())
+    out.attrs[FORECAST_AXIS] = str(issued.date())  # the issue date, as an attribute named like the axis
     return out
-
-
-__all__ = ["normalise_forecast", "open_forecast_store", "is_forecast_file", "issue_time_of"]

@@ -1,7 +1,10 @@
-"""Canonical Zarr stores (the daily grid store and the ocean forecast store): overlay writes with an undo journal.
+"""The contract of the canonical Zarr stores (the daily grid store and the ocean forecast store), owned here only.
 
-A store has one regular daily axis (`time`, or `issue_time` for forecasts) chunked 32 days, and holds every
-canonical variable (NaN until a file provides it). A write *overlays*: a new file's values replace the stored
+Axis names (`GRID_AXIS`; `FORECAST_AXIS` and `LEAD_AXIS` for forecasts), the variables (`VARIABLES`), chunking
+(`CHUNK_DAYS` along the daily axis, the whole grid in space), opening (`open_grid_store`, `open_forecast_store`,
+`has_store`) and writing (`overlay_write` with an undo journal): every reader and writer uses these and guesses
+no name. A store has one regular daily axis (`time`, or `issue_time` for forecasts, which also have `lead_days`)
+chunked 32 days, and holds every canonical variable (NaN until a file provides it). A write *overlays*: a new file's values replace the stored
 ones wherever the file has a value; where it has none (a variable it lacks, a depth it lacks, land, outside its
 domain) the stored values stay. So temperature and currents of one day may arrive in separate files.
 
@@ -68,7 +71,7 @@ def _chunks(variable: xr.DataArray, axis: str) -> tuple[int, ...]:
 
 def empty_fields(template: xr.Dataset, axis: str, days: pd.DatetimeIndex) -> xr.Dataset:
     """Every canonical variable, all NaN, on `days` and the template's other coordinates."""
-    extra = [d for d in template.dims if d not in (axis, *SPATIAL)]  # lead_days in the forecast store
+    extra = [d for d in template.dims if d not in (axis, *SPATIAL)]  # LEAD_AXIS in the forecast store
     variables = {}
     for name, (has_depth, units, standard_name) in VARIABLES.items():
         dims = (axis, *extra, *(("depth",) if has_depth else ()), "lat", "lon")
@@ -148,7 +151,7 @@ def _is_small_or_touched(relative: Path, touched: set[int] | None, axis: str) ->
     parts = relative.parts
     if relative.name == "zarr.json" or touched is None or len(parts) < 3 or parts[1] != "c":
         return True
-    if parts[0] in (axis, *SPATIAL, "lead_days"):
+    if parts[0] in (axis, *SPATIAL, LEAD_AXIS):
         return True
     return not parts[2].isdigit() or int(parts[2]) in touched
 

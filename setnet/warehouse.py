@@ -253,6 +253,21 @@ class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse open for writing."""
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One all-or-nothing transaction on `con`: committed when the body ends, rolled back (and re-raised) if it raises.
+
+    Transactions do not nest: DuckDB refuses a BEGIN inside one, and that error rolls the outer one back.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")  # a COMMIT that fails has already rolled back: its error is the one raised
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Apply the migrations not yet applied; returns the schema version now in force."""
     con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
@@ -260,14 +275,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     for version, sql in enumerate(MIGRATIONS, start=1):
         if version in applied:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(sql)
             con.execute("INSERT INTO schema_migrations VALUES (?, current_timestamp)", [version])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
     return len(MIGRATIONS)
 
 
@@ -308,12 +318,6 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame) -> in
 
 def replace_where(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame, where: str, params: list) -> int:
     """In one transaction, delete the rows of `table` matching `where` and insert `rows`: all or nothing."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(f"DELETE FROM {table} WHERE {where}", params)
-        written = upsert(con, table, rows)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    return written
+        return upsert(con, table, rows)

@@ -6,7 +6,8 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.grids import UNIT_CONVERSIONS, convert_units, normalise_grid
+from ingest.cf import UNIT_CONVERSIONS, convert_units
+from ingest.conform import normalise_grid
 
 FAST = settings(max_examples=40, deadline=None)
 

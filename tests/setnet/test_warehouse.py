@@ -1,4 +1,5 @@
-"""The warehouse schema is created and migrated by code; upserts are idempotent; replacements are all or nothing."""
+"""The warehouse schema is created and migrated by code; upserts are idempotent; replacements and transactions are
+all or nothing."""
 
 from pathlib import Path
 
@@ -6,7 +7,15 @@ import duckdb
 import pandas as pd
 import pytest
 
-from setnet.warehouse import MIGRATIONS, PRIMARY_KEYS, WarehouseBusy, connect, replace_where, upsert
+from setnet.warehouse import (
+    MIGRATIONS,
+    PRIMARY_KEYS,
+    WarehouseBusy,
+    connect,
+    replace_where,
+    transaction,
+    upsert,
+)
 
 
 def forecast_rows(issue_date: str, value: float) -> pd.DataFrame:
@@ -44,6 +53,47 @@ def test_replace_where_rolls_back_on_failure(tmp_path: Path) -> None:
         with pytest.raises(duckdb.Error):
             replace_where(con, "forecasts", broken, "issue_date = ?", ["2025-01-01"])
         assert con.execute("SELECT count(*), sum(mean_kg) FROM forecasts").fetchone() == (2, 20.0)
+
+
+def test_a_transaction_commits_when_its_body_ends(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con, transaction(con):
+        upsert(con, "forecasts", forecast_rows("2025-01-01", 10.0))
+    with connect(path, read_only=True) as con:  # a new connection sees the rows: they were committed
+        assert con.execute("SELECT count(*), sum(mean_kg) FROM forecasts").fetchone() == (2, 20.0)
+
+
+def test_a_transaction_whose_body_raises_leaves_no_rows_and_reraises(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:
+        with pytest.raises(ZeroDivisionError), transaction(con):
+            upsert(con, "forecasts", forecast_rows("2025-01-01", 10.0))
+            _ = 1 / 0
+        assert con.execute("SELECT count(*) FROM forecasts").fetchone() == (0,)
+        with transaction(con):  # rolled back, not left aborted: the connection takes a new transaction
+            upsert(con, "forecasts", forecast_rows("2025-01-02", 5.0))
+    with connect(path, read_only=True) as con:
+        assert con.execute("SELECT count(*), min(issue_date) FROM forecasts").fetchone() == (
+            2, pd.Timestamp("2025-01-02").date())
+
+
+def test_a_transaction_inside_another_is_refused_and_rolls_the_outer_back(tmp_path: Path) -> None:
+    with connect(tmp_path / "w.duckdb") as con:
+        with pytest.raises(duckdb.TransactionException, match="within a transaction"), transaction(con):
+            upsert(con, "forecasts", forecast_rows("2025-01-01", 10.0))
+            with transaction(con):
+                upsert(con, "forecasts", forecast_rows("2025-01-02", 10.0))
+        assert con.execute("SELECT count(*) FROM forecasts").fetchone() == (0,)
+
+
+def test_a_commit_that_fails_raises_its_own_error(tmp_path: Path) -> None:
+    with connect(tmp_path / "w.duckdb") as con:
+        other = con.cursor()  # a second connection to the same database, committing first
+        with pytest.raises(duckdb.TransactionException, match="Failed to commit"), transaction(con):
+            upsert(con, "forecasts", forecast_rows("2025-01-01", 10.0))
+            with transaction(other):
+                upsert(other, "forecasts", forecast_rows("2025-01-01", 30.0))  # the same keys
+        assert con.execute("SELECT count(*), sum(mean_kg) FROM forecasts").fetchone() == (2, 60.0)
 
 
 def test_a_missing_warehouse_cannot_be_read(tmp_path: Path) -> None:
