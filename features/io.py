@@ -4,7 +4,8 @@ The grid is read lazily from the chunked Zarr store and reduced to the nets in o
 configured distributed cluster, or Dask's local threads). Only the days the windows need are read; the reference
 (climatology and swift-current thresholds of the complete years before each issue date) is cached under
 `<data-dir>/features/reference/`, keyed by its period, the nets' footprints and the store's chunk files, so a daily
-run reads a few weeks of grid, not years.
+run reads a few weeks of grid, not years. `ocean_at_nets` gives the report the same ocean at the nets (cell, day,
+normal) for one issue date. Stores are opened through `ingest.store`, which owns their axis names.
 """
 
 from __future__ import annotations
