@@ -4,7 +4,8 @@ The grid is read lazily from the chunked Zarr store and reduced to the nets in o
 configured distributed cluster, or Dask's local threads). Only the days the windows need are read; the reference
 (climatology and swift-current thresholds of the complete years before each issue date) is cached under
 `<data-dir>/features/reference/`, keyed by its period, the nets' footprints and the store's chunk files, so a daily
-run reads a few weeks of grid, not years.
+run reads a few weeks of grid, not years. `ocean_at_nets` gives the report the same ocean at the nets (cell, day,
+normal) for one issue date. Stores are opened through `ingest.store`, which owns their axis names.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import dask
@@ -23,8 +25,9 @@ import pandas as pd
 import xarray as xr
 
 from features.catch_history import CATCH_LOOKBACK_DAYS
+from features.net_ocean import analysis_at_nets, forecast_at_nets
 from features.ocean import SiteFootprints, extract_site_ocean, site_footprints
-from features.ocean_forecast import forecast_site_values, open_forecast_store
+from features.ocean_forecast import forecast_site_values
 from features.ocean_state import (
     OceanReference,
     daily_signals,
@@ -35,6 +38,7 @@ from features.ocean_state import (
     site_ocean_cube,
 )
 from features.table import build_feature_table
+from ingest.store import GRID_AXIS, has_store, open_forecast_store, open_grid_store
 from setnet.settings import SPECIES, Settings
 from setnet.warehouse import connect
 
@@ -61,18 +65,10 @@ def dask_client(settings: Settings) -> Iterator[object]:
         yield client
 
 
-def open_grid(settings: Settings) -> xr.Dataset:
-    """The canonical grid store as a lazy Dask-backed Dataset (time, depth, lat, lon)."""
-    path = settings.grid_store_path
-    if not path.exists():
-        raise FileNotFoundError(f"no grid store at {path}: run `setnet ingest grids PATH` first")
-    return xr.open_zarr(path, consolidated=False, chunks={})
-
-
 def load_site_ocean(settings: Settings, sites: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
                     grid: xr.Dataset | None = None, footprints: SiteFootprints | None = None) -> pd.DataFrame:
     """Grid store days start..end -> daily base signals at each site (long table: date, site_id, OCEAN_COLUMNS)."""
-    grid = open_grid(settings) if grid is None else grid
+    grid = open_grid_store(settings.grid_store_path) if grid is None else grid
     if footprints is None:
         footprints = site_footprints(grid, sites, settings.site_search_radius_km, settings.ocean_radius_km)
     with dask_client(settings):
@@ -82,14 +78,24 @@ def load_site_ocean(settings: Settings, sites: pd.DataFrame, start: pd.Timestamp
 def load_site_forecasts(settings: Settings, sites: pd.DataFrame, issue_dates: pd.DatetimeIndex,
                         grid: xr.Dataset, footprints: SiteFootprints) -> pd.DataFrame | None:
     """Forecast store -> point values at each net for the issue dates and leads, or None when there is no store."""
-    store = open_forecast_store(getattr(settings, "forecast_store_path", None))
-    if store is None:
+    if not has_store(settings.forecast_store_path):
         return None
-    same_grid = (store.sizes["lat"] == grid.sizes["lat"] and store.sizes["lon"] == grid.sizes["lon"]
-                 and np.allclose(store.lat, grid.lat) and np.allclose(store.lon, grid.lon))
+    return _forecast_values(settings, open_forecast_store(settings.forecast_store_path), sites, issue_dates,
+                            settings.lead_days, grid, footprints)
+
+
+def _on_same_grid(store: xr.Dataset, grid: xr.Dataset) -> bool:
+    """Whether the forecast store lies on the grid store's (lat, lon) grid."""
+    return (store.sizes["lat"] == grid.sizes["lat"] and store.sizes["lon"] == grid.sizes["lon"]
+            and bool(np.allclose(store.lat, grid.lat)) and bool(np.allclose(store.lon, grid.lon)))
+
+
+def _forecast_values(settings: Settings, store: xr.Dataset, sites: pd.DataFrame, issue_dates: pd.DatetimeIndex,
+                     lead_days: list[int], grid: xr.Dataset, footprints: SiteFootprints) -> pd.DataFrame:
+    """Point values of the forecast store at the nets (the grid's footprints when on its grid, else its own)."""
     with dask_client(settings):
-        return forecast_site_values(store, sites, issue_dates, settings.lead_days, settings.site_search_radius_km,
-                                    footprints if same_grid else None)
+        return forecast_site_values(store, sites, issue_dates, lead_days, settings.site_search_radius_km,
+                                    footprints if _on_same_grid(store, grid) else None)
 
 
 def _store_fingerprint(path: Path, grid: xr.Dataset, last_day: pd.Timestamp) -> str:
@@ -97,7 +103,7 @@ def _store_fingerprint(path: Path, grid: xr.Dataset, last_day: pd.Timestamp) -> 
 
     Appending later days leaves it unchanged; rewriting any earlier day (a backfill, a correction) changes it.
     """
-    times = pd.DatetimeIndex(grid.time.values)
+    times = pd.DatetimeIndex(grid[GRID_AXIS].values)
     last_index = int(times.searchsorted(last_day, side="right")) - 1
     entries = [str(times[0].date())]
     for variable in sorted(grid.data_vars):
@@ -204,12 +210,27 @@ def read_feature_inputs(settings: Settings, issue_dates: pd.DatetimeIndex, *,
         ).df()
     if sites.empty:
         raise ValueError(f"no sites in {settings.warehouse_path}: run `setnet ingest sites FILE` first")
-    grid = open_grid(settings)
+    grid = open_grid_store(settings.grid_store_path)
     footprints = site_footprints(grid, sites, settings.site_search_radius_km, settings.ocean_radius_km)
-    start = _first(climatology_start, settings.climatology_start, grid.time.values[0])
+    start = _first(climatology_start, settings.climatology_start, grid[GRID_AXIS].values[0])
     end = _first(climatology_end, settings.climatology_end, None)
-
     ocean_start = first - pd.Timedelta(days=ocean_lookback_days(settings.max_grid_age_days))
+    site_ocean, reference = _site_ocean_and_reference(settings, sites, grid, footprints, ocean_start, last, start, end)
+    return FeatureInputs(
+        settings=settings, sites=sites, catches=catches, site_ocean=site_ocean,
+        site_forecasts=load_site_forecasts(settings, sites, issue_dates, grid, footprints),
+        reference=reference, climatology_start=start, climatology_end=end,
+    )
+
+
+def _site_ocean_and_reference(settings: Settings, sites: pd.DataFrame, grid: xr.Dataset, footprints: SiteFootprints,
+                              ocean_start: pd.Timestamp, last: pd.Timestamp, start: pd.Timestamp,
+                              end: pd.Timestamp | None) -> tuple[pd.DataFrame, OceanReference | None]:
+    """Grid days ocean_start..last at the nets (long frame), and the reference of those days' reference years.
+
+    References come from the cache; a missing year is computed from the grid (read from `start` on) and cached.
+    None when no reference year reaches into [start, end].
+    """
     years = np.unique(reference_year(pd.date_range(ocean_start, last, freq="D"), end))
     cache = ReferenceCache(settings, grid, footprints, start, end)
     cached = {int(y): cache.load(int(y)) for y in years}
@@ -225,11 +246,39 @@ def read_feature_inputs(settings: Settings, issue_dates: pd.DatetimeIndex, *,
         cache.save(computed)
         parts.append(computed)
     site_ocean = site_ocean[pd.to_datetime(site_ocean.date) >= ocean_start].reset_index(drop=True)
-    return FeatureInputs(
-        settings=settings, sites=sites, catches=catches, site_ocean=site_ocean,
-        site_forecasts=load_site_forecasts(settings, sites, issue_dates, grid, footprints),
-        reference=OceanReference.combine(parts) if parts else None, climatology_start=start, climatology_end=end,
-    )
+    return site_ocean, OceanReference.combine(parts) if parts else None
+
+
+def ocean_at_nets(settings: Settings, sites: pd.DataFrame, issue_date: date | pd.Timestamp) -> pd.DataFrame:
+    """Sites (site_id, lat, lon in degrees) + issue date -> the ocean at each net (features.net_ocean.NET_OCEAN_COLUMNS).
+
+    Rows per net and level (surface, 50 m): the analysis day the features use on the issue date (within
+    max_grid_age_days; source 'analysis'), and the days after it up to max_lead_days of the newest ocean forecast
+    issued on it or up to max_grid_age_days before (source 'forecast'). Temperature, its normal and its anomaly in C
+    (against the features' reference, as their `*_anom_c`), currents in m/s, depths in m, cells in degrees.
+    """
+    issue = pd.Timestamp(issue_date).normalize()
+    sites = sites.sort_values("site_id").reset_index(drop=True)
+    grid = open_grid_store(settings.grid_store_path)
+    footprints = site_footprints(grid, sites, settings.site_search_radius_km, settings.ocean_radius_km)
+    start = _first(settings.climatology_start, grid[GRID_AXIS].values[0])
+    end = _first(settings.climatology_end)
+    first = issue - pd.Timedelta(days=settings.max_grid_age_days)
+    site_ocean, reference = _site_ocean_and_reference(settings, sites, grid, footprints, first, issue, start, end)
+    days = pd.date_range(first, issue, freq="D")
+    signals = daily_signals(site_ocean_cube(site_ocean, days, sites.site_id.tolist()), days, sites)
+    if reference is None:  # no reference year reaches the period: no normals, as in the feature table
+        reference = ocean_reference(signals, np.unique(reference_year(days, end)), start, end,
+                                    settings.swift_current_percentile)
+    rows = [analysis_at_nets(signals, reference, end, settings.max_grid_age_days, footprints.lookup,
+                             grid.depth.values)]
+    if has_store(settings.forecast_store_path):
+        store = open_forecast_store(settings.forecast_store_path)
+        leads = list(range(1, settings.max_grid_age_days + settings.max_lead_days + 1))
+        values = _forecast_values(settings, store, sites, days, leads, grid, footprints)
+        rows.append(forecast_at_nets(values, reference, end, issue, settings.max_lead_days, store.depth.values,
+                                     footprints.lookup if _on_same_grid(store, grid) else None))
+    return pd.concat([r for r in rows if not r.empty] or rows[:1], ignore_index=True)
 
 
 def build_features(settings: Settings, issue_dates: pd.DatetimeIndex, *,

@@ -20,6 +20,8 @@ import pandas as pd
 import xarray as xr
 from scipy import sparse
 
+from ingest.store import GRID_AXIS, open_grid_store
+
 EARTH_RADIUS_KM = 6371.0
 KM_PER_DEGREE = np.pi * EARTH_RADIUS_KM / 180.0
 # Nominal level name -> depth (m); a stored level counts only within DEPTH_TOLERANCE_M of it.
@@ -299,7 +301,7 @@ def store_signal_array(path: Path, start: pd.Timestamp | None, end: pd.Timestamp
     group = zarr.open_group(str(path), mode="r")
     stored = set(group.array_keys())
     variables = tuple(v for v in GRID_VARIABLES if v in stored)
-    times = pd.DatetimeIndex(xr.open_zarr(path, consolidated=False, chunks={})["time"].values)
+    times = pd.DatetimeIndex(open_grid_store(path)[GRID_AXIS].values)
     first = 0 if start is None else int(times.searchsorted(pd.Timestamp(start)))
     stop = len(times) if end is None else int(times.searchsorted(pd.Timestamp(end), side="right"))
     levels = level_indices(group["depth"][:]) if "depth" in stored else {}
@@ -329,7 +331,7 @@ def extract_site_ocean(grid: xr.Dataset | Path, footprints: SiteFootprints | pd.
     """
     if isinstance(grid, (str, Path)):
         if isinstance(footprints, pd.DataFrame):
-            footprints = footprints_from_lookup(xr.open_zarr(grid, consolidated=False, chunks={}), footprints)
+            footprints = footprints_from_lookup(open_grid_store(Path(grid)), footprints)
         dates, lazy = store_signal_array(Path(grid), start, end, footprints)
     else:
         grid = grid.sel(time=slice(start, end))

@@ -1,14 +1,12 @@
 """Forecast-time ocean values: for lead L, the ocean forecast issued on D for D+L where the forecast store has
 one, else the ocean state known on D ("persisted analysis"), with `ocean_source` saying which.
 
-The forecast store (written by ingest, `<data-dir>/ocean_forecasts.zarr`) has dims (issue_time, lead_days, depth,
-lat, lon) and the grid store's variables. A forecast issued on D is known on D: nothing leaks backwards. The
-reader is defensive: no store, another axis name, a lead missing, a day missing -> persisted values.
+The forecast store (written by ingest, `<data-dir>/ocean_forecasts.zarr`, opened by `ingest.store`) has dims
+(FORECAST_AXIS, LEAD_AXIS, depth, lat, lon) and the grid store's variables. A forecast issued on D is known on D:
+nothing leaks backwards. No store, a lead missing or a day missing -> persisted values.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import dask.array as da
 import numpy as np
@@ -16,6 +14,7 @@ import pandas as pd
 import xarray as xr
 
 from features.ocean import BASE_SIGNALS, SiteFootprints, site_footprints, site_signal_array
+from ingest.store import FORECAST_AXIS, LEAD_AXIS
 
 POINT_COLUMNS = [column for column, (_, _, kind) in BASE_SIGNALS.items() if kind == "point"]
 # Target column -> the known-on-D ocean column it persists when there is no forecast.
@@ -30,29 +29,6 @@ TARGET_COLUMNS = {
     "target_ssh_m": "ssh_m",
 }
 SOURCE_FORECAST, SOURCE_PERSISTED = "forecast", "persisted analysis"
-ISSUE_AXES = ("issue_time", "issue_date", "forecast_reference_time")
-LEAD_AXES = ("lead_days", "lead", "forecast_period")
-
-
-def open_forecast_store(path: Path | None) -> xr.Dataset | None:
-    """The ocean forecast store as a lazy Dataset, or None when there is none (or it is not a forecast store)."""
-    if path is None or not Path(path).exists():
-        return None
-    try:
-        store = xr.open_zarr(path, consolidated=False, chunks={})
-    except (OSError, ValueError, KeyError):
-        return None
-    issue = next((a for a in ISSUE_AXES if a in store.dims), None)
-    lead = next((a for a in LEAD_AXES if a in store.dims), None)
-    if issue is None or lead is None or "temp_c" not in store:
-        return None
-    return store.rename({issue: "issue_time", lead: "lead_days"})
-
-
-def _lead_days(values: np.ndarray) -> np.ndarray:
-    if np.issubdtype(values.dtype, np.timedelta64):
-        return (values / np.timedelta64(1, "D")).round().astype(int)
-    return np.asarray(values).round().astype(int)
 
 
 def forecast_site_values(store: xr.Dataset, sites: pd.DataFrame, issue_dates: pd.DatetimeIndex, lead_days: list[int],
@@ -62,19 +38,19 @@ def forecast_site_values(store: xr.Dataset, sites: pd.DataFrame, issue_dates: pd
     Only (issue date, lead) pairs the store holds are returned. `footprints` must lie on the store's grid (the
     caller checks); without them the nearest sea cells are looked up on the store itself.
     """
-    issued = pd.DatetimeIndex(store.issue_time.values).normalize()
-    leads = _lead_days(store.lead_days.values)
+    issued = pd.DatetimeIndex(store[FORECAST_AXIS].values).normalize()
+    leads = np.asarray(store[LEAD_AXIS].values).astype(int)  # whole days, by the store contract
     issue_index = issued.get_indexer(pd.DatetimeIndex(issue_dates))
     lead_index = pd.Index(leads).get_indexer(lead_days)
     issue_index, lead_index = issue_index[issue_index >= 0], lead_index[lead_index >= 0]
     empty = pd.DataFrame(columns=["issue_date", "lead_days", "site_id", *POINT_COLUMNS])
     if not len(issue_index) or not len(lead_index):
         return empty
-    picked = store.isel(issue_time=issue_index, lead_days=lead_index)
+    picked = store.isel({FORECAST_AXIS: issue_index, LEAD_AXIS: lead_index})
     n_issue, n_lead = len(issue_index), len(lead_index)
     variables = {}
     for name in store.data_vars:
-        variable = picked[name].transpose("issue_time", "lead_days", ...)
+        variable = picked[name].transpose(FORECAST_AXIS, LEAD_AXIS, ...)
         data = variable.data if isinstance(variable.data, da.Array) else da.from_array(variable.data)
         data = data.rechunk({1: -1}).reshape((n_issue * n_lead, *data.shape[2:]))
         variables[name] = (("time", *variable.dims[2:]), data)

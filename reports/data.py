@@ -1,4 +1,8 @@
-"""The report's I/O edge: everything it shows, read once from the warehouse and the grid store into plain data."""
+"""The report's I/O edge: everything it shows, read once from the warehouse and the stores into plain data.
+
+The ocean at each net (what the warnings read) is the features stage's `ocean_at_nets`: the same sea cell, the
+same analysis day and the same temperature normal as the model's features.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +15,14 @@ from zoneinfo import ZoneInfo
 import duckdb
 import numpy as np
 import pandas as pd
-import xarray as xr
 
+from features import ocean_at_nets
+from features.net_ocean import NET_LEVELS, NET_OCEAN_COLUMNS
+from features.ocean import DEPTH_TOLERANCE_M, level_indices
+from ingest.dictionaries import read_weight_table, table_path
+from ingest.store import GRID_AXIS, has_store, open_grid_store
 from setnet.settings import SPECIES, Settings
 from setnet.warehouse import connect
-
-try:  # the user-editable kg-per-box table of the ingest stage (boxes are shown where a species has a weight)
-    from ingest.dictionaries import read_weight_table, table_path
-    from ingest.errors import IngestError
-except ImportError:  # pragma: no cover - ingest reworked: the report shows kilograms only
-    read_weight_table = table_path = None
-    IngestError = ValueError
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +30,8 @@ TRACK_RECORD_DAYS = 30  # days of lead-1 forecasts compared with catches
 RECENT_AVERAGE_DAYS = 7  # days of catches the forecast is compared with
 STALE_CATCH_DAYS = 14  # a net with no catch in this many days gets a warning
 MAP_LOOKBACK_DAYS = 7  # oldest grid day (before the issue date) the map may show
-MAP_LEVELS_M = {"surface": 0.0, "50m": 50.0}  # the depths the maps and the warnings read
-LEVEL_TOLERANCE_M = 15.0  # a stored depth this close to a wanted level stands for it
-OUTLOOK_DAYS = 7  # days after the issue date the ocean forecast is read for
-NORMAL_WINDOW_DAYS = 15  # the day-of-year normal averages the days within this many calendar days ...
-NORMAL_MIN_VALUES = 10  # ... of earlier years, and needs at least this many of them
-NORMAL_MIN_AGE_DAYS = 300  # days before a date that a day must be to count as an earlier year's
+MAP_LEVELS = NET_LEVELS  # the levels the maps show, those the warnings read (surface, 50 m)
+LEVEL_TOLERANCE_M = DEPTH_TOLERANCE_M  # a stored depth this close to a nominal level stands for it
 
 SITE_COLUMNS = ["site_id", "name_ja", "name_en", "coop", "lat", "lon", "depth_m", "bearing_deg"]
 FORECAST_COLUMNS = ["issue_date", "target_date", "lead_days", "site_id", "species", "mean_kg", "q10_kg", "q50_kg",
@@ -89,8 +86,8 @@ class ReportData:
     latest_catch_date: date | None  # the latest catch day in the warehouse on or before issue_date
     surface: SurfaceField | None  # the latest grid day on or before issue_date (within MAP_LOOKBACK_DAYS)
     warehouse_path: Path
-    levels: tuple[SurfaceField, ...] = ()  # that day at each of MAP_LEVELS_M the store has (surface first)
-    net_ocean: pd.DataFrame | None = None  # NET_OCEAN_COLUMNS: currents and temperature at each net's sea cell
+    levels: tuple[SurfaceField, ...] = ()  # that day at each of MAP_LEVELS the store has (surface first)
+    net_ocean: pd.DataFrame | None = None  # NET_OCEAN_COLUMNS: the features' ocean at each net (features.ocean_at_nets)
     ocean_forecast_issue: date | None = None  # the ocean forecast read for the days ahead (None: none usable)
     box_kg: dict[str, float] = field(default_factory=dict)  # species -> kg in one box (箱)
     issued_at: datetime | None = None  # when the forecasts were made, in the settings' time zone
@@ -100,11 +97,9 @@ class ReportData:
             object.__setattr__(self, "levels", (self.surface,))
 
 
-NET_OCEAN_COLUMNS = ["site_id", "date", "source", "level", "depth_m", "east_ms", "north_ms", "temp_c", "normal_c"]
-
 
 def load_report_data(settings: Settings, issue_date: date) -> ReportData:
-    """Read the warehouse and the grid store for issue_date; raises ReportError when nothing was forecast."""
+    """Read the warehouse and the stores for issue_date; raises ReportError when nothing was forecast."""
     warehouse = settings.warehouse_path
     missing = ReportError(f"no forecasts for {issue_date} in {warehouse}: run `setnet forecast --date {issue_date}` first")
     if not warehouse.exists():
@@ -127,7 +122,7 @@ def load_report_data(settings: Settings, issue_date: date) -> ReportData:
         }
         latest = con.execute("SELECT max(date) FROM catches WHERE date <= ?", [issue_date]).fetchone()[0]
     levels = load_level_fields(settings.grid_store_path, issue_date)
-    net_ocean, forecast_issue = load_net_ocean(settings, data["sites"], issue_date, levels)
+    net_ocean, forecast_issue = load_net_ocean(settings, data["sites"], issue_date)
     return ReportData(issue_date=issue_date, latest_catch_date=latest, surface=levels[0] if levels else None,
                       warehouse_path=warehouse, levels=levels, net_ocean=net_ocean,
                       ocean_forecast_issue=forecast_issue, box_kg=load_box_weights(settings),
@@ -161,53 +156,34 @@ def merge_species_registry(registry: pd.DataFrame) -> pd.DataFrame:
 
 def load_surface_field(store: Path, issue_date: date, lookback_days: int = MAP_LOOKBACK_DAYS) -> SurfaceField | None:
     """The surface level of the latest grid day on or before issue_date that has data, or None."""
-    levels = load_level_fields(store, issue_date, lookback_days, {"surface": 0.0})
+    levels = load_level_fields(store, issue_date, lookback_days, ("surface",))
     return levels[0] if levels else None
 
 
-def _open_zarr(store: Path, what: str) -> xr.Dataset | None:
-    """A Zarr store opened lazily, or None (logged) when it is absent or unreadable."""
-    if not store.exists():
-        log.info("no %s at %s", what, store)
-        return None
-    try:
-        return xr.open_zarr(store, consolidated=False, chunks={})
-    except (OSError, KeyError, ValueError) as error:
-        log.warning("cannot open the %s %s (%s)", what, store, error)
-        return None
-
-
-def level_indices(depths: np.ndarray, wanted: dict[str, float] | None = None) -> dict[str, int]:
-    """Level name -> index of the stored depth nearest it (within LEVEL_TOLERANCE_M; the surface always)."""
-    wanted = MAP_LEVELS_M if wanted is None else wanted
-    depths = np.asarray(depths, dtype=float)
-    found = {}
-    for name, metres in wanted.items():
-        index = int(np.argmin(np.abs(depths - metres)))
-        if name == "surface" or abs(depths[index] - metres) <= LEVEL_TOLERANCE_M:
-            found[name] = index
-    return found
-
-
 def load_level_fields(store: Path, issue_date: date, lookback_days: int = MAP_LOOKBACK_DAYS,
-                      wanted: dict[str, float] | None = None) -> tuple[SurfaceField, ...]:
-    """The latest grid day on or before issue_date that has surface data, at each wanted level; () if none.
+                      wanted: tuple[str, ...] = MAP_LEVELS) -> tuple[SurfaceField, ...]:
+    """The latest grid day on or before issue_date that has surface data, at each wanted level the store has; ()
+    if none (or no store).
 
     Only that day is read (one time index), so a long store costs no more than a short one.
     """
-    grid = _open_zarr(store, "grid store")
-    if grid is None or "depth" not in grid.dims:
+    if not has_store(store):
+        log.info("no grid store at %s: no maps", store)
         return ()
-    times = pd.DatetimeIndex(grid.time.values)
+    grid = open_grid_store(store)
+    present = level_indices(np.asarray(grid.depth.values, dtype=float))
+    levels = {name: present[name] for name in wanted if name in present}
+    if "surface" not in levels:
+        return ()
+    times = pd.DatetimeIndex(grid[GRID_AXIS].values)
     issue = pd.Timestamp(issue_date)
     candidates = np.flatnonzero((times <= issue) & (times >= issue - pd.Timedelta(days=lookback_days)))
-    levels = level_indices(grid.depth.values, wanted)
     names = ["temp_c", "eastward_current_ms", "northward_current_ms"]
     for time_index in candidates[::-1]:
-        surface = grid["temp_c"].isel(time=int(time_index), depth=levels["surface"]).values
+        surface = grid["temp_c"].isel({GRID_AXIS: int(time_index), "depth": levels["surface"]}).values
         if not np.isfinite(surface).any():
             continue
-        day = grid[names].isel(time=int(time_index), depth=list(levels.values())).load()
+        day = grid[names].isel({GRID_AXIS: int(time_index), "depth": list(levels.values())}).load()
         return tuple(
             SurfaceField(
                 day=times[time_index].date(), depth_m=float(grid.depth.values[index]),
@@ -221,149 +197,27 @@ def load_level_fields(store: Path, issue_date: date, lookback_days: int = MAP_LO
     return ()
 
 
-def nearest_sea_cells(lat: np.ndarray, lon: np.ndarray, sea: np.ndarray, sites: pd.DataFrame) -> pd.DataFrame:
-    """Each placed net's nearest sea cell (never a land cell by the coast): site_id, lat_index, lon_index, distance_km."""
-    placed = sites.dropna(subset=["lat", "lon"])
-    rows, columns = np.nonzero(sea)
-    if placed.empty or rows.size == 0:
-        return pd.DataFrame(columns=["site_id", "lat_index", "lon_index", "distance_km"])
-    site_lat = np.radians(placed.lat.to_numpy(float))[:, None]
-    site_lon = np.radians(placed.lon.to_numpy(float))[:, None]
-    cell_lat, cell_lon = np.radians(np.asarray(lat, float)[rows])[None, :], np.radians(np.asarray(lon, float)[columns])[None, :]
-    haversine = (np.sin((cell_lat - site_lat) / 2) ** 2
-                 + np.cos(site_lat) * np.cos(cell_lat) * np.sin((cell_lon - site_lon) / 2) ** 2)
-    distance_km = 2 * 6371.0 * np.arcsin(np.sqrt(haversine))
-    nearest = distance_km.argmin(axis=1)
-    return pd.DataFrame({"site_id": placed.site_id.to_numpy(), "lat_index": rows[nearest],
-                         "lon_index": columns[nearest], "distance_km": distance_km[np.arange(len(placed)), nearest]})
+def load_net_ocean(settings: Settings, sites: pd.DataFrame,
+                   issue_date: date) -> tuple[pd.DataFrame | None, date | None]:
+    """The ocean at each net (NET_OCEAN_COLUMNS, from `features.ocean_at_nets`) and the ocean forecast's issue day.
 
-
-def load_net_ocean(settings: Settings, sites: pd.DataFrame, issue_date: date,
-                   levels: tuple[SurfaceField, ...]) -> tuple[pd.DataFrame | None, date | None]:
-    """Currents and temperature at each net's nearest sea cell, with the day-of-year normal temperature.
-
-    Rows (NET_OCEAN_COLUMNS, one per net, day and level): the analysis day of `levels` (source 'analysis') and,
-    when the ocean forecast store has a forecast issued on the issue date (or up to max_grid_age_days before),
-    its days after the issue date (source 'forecast'). Returns (rows or None, the forecast's issue day or None).
+    (None, None) without a grid store or any row; the issue day is None when no usable ocean forecast was read.
     """
-    if not levels:
+    if not has_store(settings.grid_store_path):
+        log.info("no grid store at %s: no ocean warnings", settings.grid_store_path)
         return None, None
-    analysis = levels[0]
-    cells = nearest_sea_cells(analysis.lat, analysis.lon, np.isfinite(analysis.temp_c), sites)
-    if cells.empty:
+    frame = ocean_at_nets(settings, sites, issue_date)
+    if frame.empty:
         return None, None
-    names = list(level_indices(np.array([f.depth_m for f in levels])))
-    rows = [
-        pd.DataFrame({"site_id": cells.site_id, "date": pd.Timestamp(analysis.day), "source": "analysis",
-                      "level": name, "depth_m": level.depth_m,
-                      "east_ms": level.eastward_ms[cells.lat_index, cells.lon_index],
-                      "north_ms": level.northward_ms[cells.lat_index, cells.lon_index],
-                      "temp_c": level.temp_c[cells.lat_index, cells.lon_index]})
-        for name, level in zip(names, levels)
-    ]
-    forecast, forecast_issue = _forecast_at_nets(settings, sites, issue_date)
-    if forecast is not None:
-        rows.append(forecast)
-    frame = pd.concat(rows, ignore_index=True)
-    frame["date"] = pd.to_datetime(frame.date).astype("datetime64[ns]")
-    frame["normal_c"] = _normals_at_nets(settings.grid_store_path, cells, frame)
-    return frame[NET_OCEAN_COLUMNS], forecast_issue
-
-
-def _forecast_at_nets(settings: Settings, sites: pd.DataFrame,
-                      issue_date: date) -> tuple[pd.DataFrame | None, date | None]:
-    """The ocean forecast's days after issue_date at each net's sea cell, from the newest usable forecast."""
-    store = _open_zarr(settings.forecast_store_path, "ocean forecast store")
-    if store is None or "issue_time" not in store.dims or "lead_days" not in store.dims:
-        return None, None
-    try:
-        issues = pd.DatetimeIndex(store.issue_time.values)
-        issue = pd.Timestamp(issue_date)
-        usable = np.flatnonzero((issues <= issue) & (issues >= issue - pd.Timedelta(days=settings.max_grid_age_days)))
-        levels = level_indices(store.depth.values)
-        for issue_index in usable[::-1]:
-            issued = issues[issue_index]
-            leads = np.asarray(store.lead_days.values, dtype=int)
-            valid = issued + pd.to_timedelta(leads, unit="D")
-            wanted = np.flatnonzero((valid > issue) & (valid <= issue + pd.Timedelta(days=OUTLOOK_DAYS)))
-            if wanted.size == 0:
-                continue
-            one = store[["temp_c", "eastward_current_ms", "northward_current_ms"]].isel(
-                issue_time=int(issue_index), lead_days=wanted, depth=list(levels.values())).load()
-            sea = np.isfinite(one.temp_c.values).any(axis=(0, 1))
-            cells = nearest_sea_cells(store.lat.values, store.lon.values, sea, sites)
-            if cells.empty:
-                continue
-            lat_index = xr.DataArray(cells.lat_index.to_numpy(), dims="site")
-            lon_index = xr.DataArray(cells.lon_index.to_numpy(), dims="site")
-            at_nets = one.isel(lat=lat_index, lon=lon_index)  # (lead_days, depth, site)
-            rows = []
-            for lead_position, lead_index in enumerate(wanted):
-                for level_position, (name, depth_index) in enumerate(levels.items()):
-                    point = at_nets.isel(lead_days=lead_position, depth=level_position)
-                    rows.append(pd.DataFrame({
-                        "site_id": cells.site_id, "date": valid[lead_index], "source": "forecast", "level": name,
-                        "depth_m": float(store.depth.values[depth_index]),
-                        "east_ms": point.eastward_current_ms.values, "north_ms": point.northward_current_ms.values,
-                        "temp_c": point.temp_c.values}))
-            frame = pd.concat(rows, ignore_index=True)
-            if frame[["east_ms", "north_ms"]].notna().all(axis=1).any():
-                return frame, issued.date()
-    except (OSError, KeyError, ValueError, IndexError) as error:
-        log.warning("cannot read the ocean forecast store %s (%s): warnings use the analysis", store, error)
-    return None, None
-
-
-def _normals_at_nets(store_path: Path, cells: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
-    """Each row's day-of-year normal temperature at its net and level: the mean over earlier years' days within
-    NORMAL_WINDOW_DAYS of the same calendar day (NaN with fewer than NORMAL_MIN_VALUES). Reads only the nets'
-    cells on those days."""
-    normals = np.full(len(rows), np.nan)
-    grid = _open_zarr(store_path, "grid store")
-    if grid is None or rows.empty:
-        return normals
-    try:
-        times = pd.DatetimeIndex(grid.time.values)
-        levels = level_indices(grid.depth.values)
-        dates = pd.DatetimeIndex(rows.date.unique())
-        matches = {day: _normal_days(times, day) for day in dates}
-        needed = np.unique(np.concatenate([m for m in matches.values()] + [np.array([], dtype=int)]))
-        if needed.size == 0:
-            return normals
-        lat_index = xr.DataArray(cells.lat_index.to_numpy(), dims="site")
-        lon_index = xr.DataArray(cells.lon_index.to_numpy(), dims="site")
-        values = (grid["temp_c"].isel(time=needed, depth=list(levels.values()))
-                  .isel(lat=lat_index, lon=lon_index).values)  # (time, level, site)
-        position = {t: i for i, t in enumerate(needed)}
-        site_position = {s: i for i, s in enumerate(cells.site_id)}
-        level_position = {name: i for i, name in enumerate(levels)}
-        for row_index, row in enumerate(rows.itertuples(index=False)):
-            days = [position[t] for t in matches[pd.Timestamp(row.date)]]
-            if not days or row.site_id not in site_position or row.level not in level_position:
-                continue
-            sample = values[days, level_position[row.level], site_position[row.site_id]]
-            if np.isfinite(sample).sum() >= NORMAL_MIN_VALUES:
-                normals[row_index] = float(np.nanmean(sample))
-    except (OSError, KeyError, ValueError, IndexError) as error:
-        log.warning("cannot read normals from the grid store %s (%s): no unusual-temperature check", store_path, error)
-    return normals
-
-
-def _normal_days(times: pd.DatetimeIndex, day: pd.Timestamp) -> np.ndarray:
-    """Indices of the store days of earlier years within NORMAL_WINDOW_DAYS calendar days of `day`."""
-    distance = np.abs(times.day_of_year.to_numpy() - day.day_of_year)
-    distance = np.minimum(distance, 365 - distance)
-    earlier = times <= day - pd.Timedelta(days=NORMAL_MIN_AGE_DAYS)
-    return np.flatnonzero(earlier & (distance <= NORMAL_WINDOW_DAYS))
+    issued = frame.forecast_issue_date.dropna()
+    return frame[NET_OCEAN_COLUMNS], (pd.Timestamp(issued.max()).date() if len(issued) else None)
 
 
 def load_box_weights(settings: Settings) -> dict[str, float]:
     """Species -> kg in one box, from ingest's user-editable box table (the species-wide rows); {} if unreadable."""
-    if read_weight_table is None:
-        return {}
     try:
         table = read_weight_table(table_path(settings, "box_weight_table", "box_weights.csv"), "kg_per_box")
-    except (IngestError, OSError) as error:
+    except (ValueError, OSError) as error:  # ingest's IngestError is a ValueError
         log.warning("box weights unreadable (%s): the report shows kilograms only", error)
         return {}
     return {species: kg for (species, size_class), kg in table.items() if not size_class}

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features import build_features, site_footprints
+from ingest.store import open_grid_store
 from reports.data import (
     ReportData,
     ReportError,
@@ -17,7 +19,6 @@ from reports.data import (
     load_net_ocean,
     load_report_data,
     load_surface_field,
-    nearest_sea_cells,
 )
 from setnet.settings import Settings
 from tests.reports.conftest import (
@@ -28,6 +29,7 @@ from tests.reports.conftest import (
     nearest_cell,
     ocean_forecast_dataset,
     write_grid_store,
+    write_warehouse,
 )
 
 
@@ -102,11 +104,13 @@ def test_the_ocean_at_each_net_comes_from_its_nearest_sea_cell_and_the_forecast(
                                                                      zarr_format=3, consolidated=False)
     levels = load_level_fields(settings.grid_store_path, ISSUE_DATE)
     assert [round(level.depth_m) for level in levels] == [0, 47]  # the surface and the level nearest 50 m
-    frame, issued = load_net_ocean(settings, SITES, ISSUE_DATE, levels)
+    frame, issued = load_net_ocean(settings, SITES, ISSUE_DATE)
     assert issued == ISSUE_DATE
     assert set(frame.source) == {"analysis", "forecast"} and set(frame.level) == {"surface", "50m"}
     analysis = frame[frame.source == "analysis"]
     assert (analysis.date == pd.Timestamp(ISSUE_DATE)).all() and len(analysis) == 2 * len(SITES)
+    at_himi = analysis[(analysis.site_id == "himi") & (analysis.level == "surface")].iloc[0]
+    assert at_himi.temp_c == pytest.approx(float(grid.temp_c.isel(time=-1, depth=0, lat=himi[0], lon=himi[1])))
     forecast = frame[frame.source == "forecast"]
     assert sorted(forecast.date.unique()) == list(pd.date_range(ISSUE_DATE + timedelta(days=1), periods=7))
     swift = forecast[(forecast.site_id == "himi") & (forecast.date == pd.Timestamp(ISSUE_DATE + timedelta(days=2)))]
@@ -114,24 +118,43 @@ def test_the_ocean_at_each_net_comes_from_its_nearest_sea_cell_and_the_forecast(
     assert frame.normal_c.isna().all()  # five days of grid: no earlier year to make a normal from
 
 
-def test_the_normal_temperature_comes_from_earlier_years_around_the_same_day(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data")
+def test_without_a_grid_store_there_is_no_ocean_at_the_nets(tmp_path: Path) -> None:
+    assert load_net_ocean(Settings(data_dir=tmp_path / "data"), SITES, ISSUE_DATE) == (None, None)
+
+
+def write_warm_year(settings: Settings) -> None:
+    """400 days of grid up to ISSUE_DATE whose last 300 days are 3 °C warmer than the year before."""
     grid = grid_dataset(days=400)
     grid["temp_c"] = grid.temp_c.where(grid.time < pd.Timestamp(ISSUE_DATE - timedelta(days=300)), grid.temp_c + 3.0)
     write_grid_store(settings.grid_store_path, grid)
-    levels = load_level_fields(settings.grid_store_path, ISSUE_DATE)
-    frame, issued = load_net_ocean(settings, SITES, ISSUE_DATE, levels)
+
+
+def test_the_normal_temperature_comes_from_earlier_years_around_the_same_day(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    write_warm_year(settings)
+    frame, issued = load_net_ocean(settings, SITES, ISSUE_DATE)
     assert issued is None and set(frame.source) == {"analysis"}
     gap = (frame.temp_c - frame.normal_c).to_numpy()
     assert np.all(np.abs(gap - 3.0) < 1.0)  # this year is 3 °C warmer than last year's same weeks
 
 
-def test_nearest_sea_cells_never_fall_on_land() -> None:
-    lat, lon = np.array([36.6, 36.7, 36.8]), np.array([137.0, 137.1])
-    sea = np.array([[False, False], [False, True], [True, True]])
-    cells = nearest_sea_cells(lat, lon, sea, pd.DataFrame({"site_id": ["a", "b"], "lat": [36.6, np.nan],
-                                                           "lon": [137.0, 137.0]}))
-    assert cells[["site_id", "lat_index", "lon_index"]].values.tolist() == [["a", 1, 1]]
+def test_the_reports_net_cell_and_normal_are_the_features(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    write_warehouse(settings.warehouse_path, ocean_date=ISSUE_DATE)
+    write_warm_year(settings)
+    frame = load_report_data(settings, ISSUE_DATE).net_ocean
+    features = build_features(settings, pd.DatetimeIndex([ISSUE_DATE])).drop_duplicates("site_id").set_index("site_id")
+    lookup = site_footprints(open_grid_store(settings.grid_store_path), SITES, settings.site_search_radius_km,
+                             settings.ocean_radius_km).lookup.set_index("site_id")
+    for level, temp, anomaly in (("surface", "temp_surface_c", "temp_surface_anom_c"),
+                                 ("50m", "temp_50m_c", "temp_50m_anom_c")):
+        rows = frame[(frame.source == "analysis") & (frame.level == level)].set_index("site_id").reindex(features.index)
+        assert (rows.date == features.ocean_date).all()
+        np.testing.assert_array_equal(rows[["cell_lat", "cell_lon"]], lookup.loc[features.index, ["cell_lat", "cell_lon"]])
+        np.testing.assert_array_equal(rows.temp_c, features[temp].astype(float))
+        assert rows.anomaly_c.notna().all()
+        np.testing.assert_array_equal(rows.anomaly_c, features[anomaly].astype(float))
+        np.testing.assert_allclose(rows.temp_c - rows.normal_c, features[anomaly], rtol=1e-5)  # what alerts compare
 
 
 def test_box_weights_come_from_the_ingest_table_and_the_issue_time_from_the_forecasts(shared_settings: Settings) -> None:
