@@ -26,6 +26,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 LAST_DAY = date(2025, 11, 30)  # the sample world's last day (seed 42)
 VOLATILE_COLUMNS = {"ingested_at", "created_at", "updated_at", "applied_at", "write_id", "actual_ingested_at"}
 UNCOMPARED_TABLES = {"flow_runs"}  # the run log differs by nature: one row per run
+# How long a test waits for a process before calling it hung: a bound only a hang reaches on the busiest machine,
+# never a statement about speed (timings belong in bench/).
+HANG_GUARD_S = 1800
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,8 @@ RUNNER = textwrap.dedent('''
 ''')
 
 
-def run_flow_process(prefect: LocalPrefect, flow: str, crash: list[dict] | None = None, timeout_s: float = 180,
+def run_flow_process(prefect: LocalPrefect, flow: str, crash: list[dict] | None = None,
+                     timeout_s: float = HANG_GUARD_S,
                      env: dict[str, str] | None = None, **kwargs: object) -> subprocess.CompletedProcess:
     """Run `flows.pipeline.<flow>(**kwargs)` in a new Python process against the live server.
 
@@ -123,18 +127,28 @@ def run_flow_process(prefect: LocalPrefect, flow: str, crash: list[dict] | None 
                           timeout=timeout_s, env={**prefect.env, **(env or {})}, check=False)
 
 
-HOLDER = ("import sys, time; from datetime import date; from setnet import operations; "
+HOLDER = ("import sys; from datetime import date; from setnet import operations; "
           "from setnet.settings import Settings; "
           "lock = operations.run_lock(Settings(data_dir=sys.argv[1]), sys.argv[2], date.fromisoformat(sys.argv[3])); "
-          "lock.__enter__(); print('locked', flush=True); time.sleep(float(sys.argv[4]))")
+          "lock.__enter__(); print('locked', flush=True); sys.stdin.readline(); "
+          "lock.__exit__(None, None, None); print('released', flush=True)")
 
 
-def hold_lock(data_dir: Path, flow: str, seconds: float, issue_date: date = LAST_DAY) -> subprocess.Popen:
-    """Another process holding the data folder's run lock for `seconds` (returns once it holds it)."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(data_dir), flow, str(issue_date), str(seconds)],
-                              stdout=subprocess.PIPE, text=True, cwd=PROJECT_DIR)
+def hold_lock(data_dir: Path, flow: str, issue_date: date = LAST_DAY) -> subprocess.Popen:
+    """Another process holding the data folder's run lock (returns once it holds it) until `release_lock`, or until
+    this process ends and closes its stdin."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(data_dir), flow, str(issue_date)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=PROJECT_DIR)
     assert holder.stdout.readline().strip() == "locked"
     return holder
+
+
+def release_lock(holder: subprocess.Popen) -> None:
+    """Tell a `hold_lock` process to release the lock; returns once it has released it and ended."""
+    holder.stdin.write("release\n")
+    holder.stdin.close()
+    assert holder.stdout.readline().strip() == "released"
+    holder.wait(timeout=HANG_GUARD_S)
 
 
 def start_flow_process(prefect: LocalPrefect, flow: str, env: dict[str, str] | None = None,
