@@ -1,6 +1,7 @@
-"""The one tiny site registry the tests' small worlds share: three set nets in Toyama Bay (Himi, Iwase, Uozu) in
-three cooperatives, placed so that every tiny grid of the tests covers them (Iwase's nearest cell on the
-0.05-degree feature grid is land, so the search for the nearest sea cell is exercised)."""
+"""What the tests share beyond fixtures: how long a wait may last before it is a hang, and the one tiny site
+registry of the small worlds: three set nets in Toyama Bay (Himi, Iwase, Uozu) in three cooperatives, placed so that
+every tiny grid of the tests covers them (Iwase's nearest cell on the 0.05-degree feature grid is land, so the search
+for the nearest sea cell is exercised)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
+# How long a test waits for a process or server before calling it hung: a bound only a hang reaches on the busiest
+# machine, never a statement about speed (timings belong in bench/; tests/test_no_wall_clock.py).
+HANG_GUARD_S = 1800
 SITE_COLUMNS = ["site_id", "name_ja", "name_en", "coop", "lat", "lon", "depth_m", "bearing_deg"]
 TINY_SITES = pd.DataFrame(
     {

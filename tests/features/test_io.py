@@ -21,6 +21,7 @@ from features.table import LABEL_COLUMN
 from setnet.settings import Settings
 from setnet.warehouse import connect
 from tests.features.conftest import SITES
+from tests.fixtures import HANG_GUARD_S
 
 ALL_DAYS = pd.date_range("2023-01-01", "2024-05-07", freq="D")
 
@@ -147,13 +148,13 @@ def test_features_build_through_a_separate_process_dask_cluster(world: Settings,
     try:
         processes.append(subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", "0",
                                            "--no-dashboard", "--scheduler-file", str(scheduler_file)], **common))
-        wait_for(scheduler_file.exists, 60, "the scheduler did not write its file")
+        wait_for(scheduler_file.exists, HANG_GUARD_S, "the scheduler did not write its file")
         for _ in range(2):
             processes.append(subprocess.Popen([dask_cli, "worker", "--scheduler-file", str(scheduler_file),
                                                "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"], **common))
         address = json.loads(scheduler_file.read_text())["address"]
         with Client(address) as client:
-            wait_for(lambda: len(client.scheduler_info()["workers"]) == 2, 60, "two workers did not connect")
+            wait_for(lambda: len(client.scheduler_info()["workers"]) == 2, HANG_GUARD_S, "two workers did not connect")
             # worker address -> (pid, parent pid): each is a worker process this test started, or its nanny's child
             workers = client.run(lambda: (__import__("os").getpid(), __import__("os").getppid()))
             started = {p.pid for p in processes[1:]}

@@ -21,14 +21,12 @@ import xarray as xr
 from setnet.local_prefect import LocalPrefect, local_prefect
 from setnet.settings import Settings
 from setnet.warehouse import connect
+from tests.fixtures import HANG_GUARD_S
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 LAST_DAY = date(2025, 11, 30)  # the sample world's last day (seed 42)
 VOLATILE_COLUMNS = {"ingested_at", "created_at", "updated_at", "applied_at", "write_id", "actual_ingested_at"}
 UNCOMPARED_TABLES = {"flow_runs"}  # the run log differs by nature: one row per run
-# How long a test waits for a process before calling it hung: a bound only a hang reaches on the busiest machine,
-# never a statement about speed (timings belong in bench/).
-HANG_GUARD_S = 1800
 
 
 @dataclass(frozen=True)
