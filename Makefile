@@ -10,7 +10,7 @@ export PREFECT_HOME ?= $(CURDIR)/$(DATA_DIR)/prefect-home
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
-.PHONY: install browser demo serve-prefect test lint bench bench-models model-card lock clean
+.PHONY: install browser demo serve-prefect test lint bench bench-pipeline bench-models model-card lock clean
 
 install: $(INSTALLED)
 
@@ -46,6 +46,11 @@ lint: install
 # The feature-engine benchmark on a generated decade (not a test; cached data in bench/.data/): prints PASS/FAIL.
 bench: install
 	$(BIN)/python -m bench.features_bench $(BENCH_ARGS)
+
+# How fast the default sample world and the tiny demo are on this machine (timings live here, never in tests):
+# prints the figures and PASS/FAIL against 60 s each.
+bench-pipeline: install
+	$(BIN)/python -m bench.pipeline_bench $(BENCH_ARGS)
 
 # After `make demo`: the model card scored against the sample world's hidden truth, and the skill ceiling bench.
 model-card: install

@@ -13,6 +13,7 @@ import pytest
 import xarray as xr
 
 from setnet.settings import Settings
+from tests.fixtures import TINY_SITES, write_sites_csv
 
 # Prefect in tests: its own home in a temporary folder, no telemetry, a patient server start on a busy CI machine.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="setnet-prefect-home-")
@@ -82,21 +83,8 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def sites_csv(tmp_path: Path) -> Path:
-    """A three-net registry inside the tiny grid of `copernicus_like_grid`."""
-    path = tmp_path / "sites.csv"
-    pd.DataFrame(
-        {
-            "site_id": ["himi", "iwase", "uozu"],
-            "name_ja": ["氷見", "岩瀬", "魚津"],
-            "name_en": ["Himi", "Iwase", "Uozu"],
-            "coop": ["氷見漁協", "富山県漁協", "魚津漁協"],
-            "lat": [36.95, 36.78, 36.83],
-            "lon": [136.99, 137.23, 137.40],
-            "depth_m": [40, 50, 60],
-            "bearing_deg": [90, 0, 20],
-        }
-    ).to_csv(path, index=False)
-    return path
+    """The tiny three-net registry (tests.fixtures.TINY_SITES), inside the tiny grid of `copernicus_like_grid`."""
+    return write_sites_csv(tmp_path / "sites.csv")
 
 
 def synthetic_catches(start: str, days: int, site_ids: list[str], seed: int = 0) -> pd.DataFrame:
@@ -118,7 +106,7 @@ def small_world(settings: Settings, sites_csv: Path, tmp_path: Path) -> Settings
     ingest_sites(settings, sites_csv)
     write_daily_files(copernicus_like_grid(days=60, start="2024-03-01"), tmp_path / "grids")
     ingest_grids(settings, [tmp_path / "grids"])
-    synthetic_catches("2024-03-01", 60, ["himi", "iwase", "uozu"]).to_csv(tmp_path / "catches.csv", index=False)
+    synthetic_catches("2024-03-01", 60, TINY_SITES.site_id.tolist()).to_csv(tmp_path / "catches.csv", index=False)
     ingest_catches(settings, [tmp_path / "catches.csv"])
     return settings
 

@@ -14,22 +14,12 @@ import xarray as xr
 from setnet.settings import Settings
 from setnet.warehouse import connect, upsert
 from tests.conftest import synthetic_catches
+from tests.fixtures import TINY_SITES
 
 LATS = np.round(np.arange(36.70, 37.101, 0.05), 4)
 LONS = np.round(np.arange(136.90, 137.451, 0.05), 4)
 DEPTHS = np.array([0.5, 47.4, 92.3])
-SITES = pd.DataFrame(
-    {
-        "site_id": ["himi", "iwase", "uozu"],
-        "name_ja": ["氷見", "岩瀬", "魚津"],
-        "name_en": ["Himi", "Iwase", "Uozu"],
-        "coop": ["氷見漁協", "富山県漁協", "魚津漁協"],
-        "lat": [36.86, 36.77, 36.84],
-        "lon": [136.99, 137.23, 137.40],
-        "depth_m": [40.0, 50.0, 60.0],
-        "bearing_deg": [90.0, 0.0, 20.0],
-    }
-)
+SITES = TINY_SITES  # the shared tiny registry: Iwase's nearest cell here is land
 
 
 def land() -> np.ndarray:

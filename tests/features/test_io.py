@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from features.table import LABEL_COLUMN
 from setnet.settings import Settings
 from setnet.warehouse import connect
 from tests.features.conftest import SITES
+from tests.fixtures import HANG_GUARD_S
 
 ALL_DAYS = pd.date_range("2023-01-01", "2024-05-07", freq="D")
 
@@ -137,7 +139,7 @@ def wait_for(condition, seconds: float, what: str) -> None:
 
 @pytest.mark.slow
 def test_features_build_through_a_separate_process_dask_cluster(world: Settings, tmp_path: Path) -> None:
-    from distributed import Client
+    from distributed import Client, get_task_stream
 
     dask_cli = str(Path(sys.executable).with_name("dask"))
     scheduler_file = tmp_path / "scheduler.json"
@@ -146,19 +148,24 @@ def test_features_build_through_a_separate_process_dask_cluster(world: Settings,
     try:
         processes.append(subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", "0",
                                            "--no-dashboard", "--scheduler-file", str(scheduler_file)], **common))
-        wait_for(scheduler_file.exists, 60, "the scheduler did not write its file")
+        wait_for(scheduler_file.exists, HANG_GUARD_S, "the scheduler did not write its file")
         for _ in range(2):
             processes.append(subprocess.Popen([dask_cli, "worker", "--scheduler-file", str(scheduler_file),
                                                "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"], **common))
         address = json.loads(scheduler_file.read_text())["address"]
         with Client(address) as client:
-            wait_for(lambda: len(client.scheduler_info()["workers"]) == 2, 60, "two workers did not connect")
-            worker_pids = set(client.run(lambda: __import__("os").getpid()).values())
-            assert not worker_pids & {p.pid for p in processes[:1]} and len(worker_pids) == 2
+            wait_for(lambda: len(client.scheduler_info()["workers"]) == 2, HANG_GUARD_S, "two workers did not connect")
+            # worker address -> (pid, parent pid): each is a worker process this test started, or its nanny's child
+            workers = client.run(lambda: (__import__("os").getpid(), __import__("os").getppid()))
+            started = {p.pid for p in processes[1:]}
+            assert len(workers) == 2 and all(pid in started or parent in started for pid, parent in workers.values())
+            assert os.getpid() not in {pid for pid, _ in workers.values()}
             days = pd.date_range("2024-02-01", "2024-03-15", freq="D")
-            clustered = build_features(Settings(data_dir=world.data_dir, dask_scheduler_address=address), days)
-            ran = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.task_prefixes))
-        assert any("read-grid-block" in prefix for prefix in ran), ran  # the workers read the grid
+            with get_task_stream(client) as stream:  # every task the scheduler ran meanwhile, and on which worker
+                clustered = build_features(Settings(data_dir=world.data_dir, dask_scheduler_address=address), days)
+        reads = [task for task in stream.data if "read-grid-block" in str(task["key"])]  # fused or not
+        assert reads, sorted({str(task["key"]) for task in stream.data})  # the grid was read by cluster tasks ...
+        assert {task["worker"] for task in reads} <= set(workers)  # ... on the workers this test started
         local = build_features(Settings(data_dir=world.data_dir), days)
         pd.testing.assert_frame_equal(clustered, local)
     finally:

@@ -21,6 +21,7 @@ import xarray as xr
 from setnet.local_prefect import LocalPrefect, local_prefect
 from setnet.settings import Settings
 from setnet.warehouse import connect
+from tests.fixtures import HANG_GUARD_S
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 LAST_DAY = date(2025, 11, 30)  # the sample world's last day (seed 42)
@@ -111,7 +112,8 @@ RUNNER = textwrap.dedent('''
 ''')
 
 
-def run_flow_process(prefect: LocalPrefect, flow: str, crash: list[dict] | None = None, timeout_s: float = 180,
+def run_flow_process(prefect: LocalPrefect, flow: str, crash: list[dict] | None = None,
+                     timeout_s: float = HANG_GUARD_S,
                      env: dict[str, str] | None = None, **kwargs: object) -> subprocess.CompletedProcess:
     """Run `flows.pipeline.<flow>(**kwargs)` in a new Python process against the live server.
 
@@ -123,18 +125,28 @@ def run_flow_process(prefect: LocalPrefect, flow: str, crash: list[dict] | None 
                           timeout=timeout_s, env={**prefect.env, **(env or {})}, check=False)
 
 
-HOLDER = ("import sys, time; from datetime import date; from setnet import operations; "
+HOLDER = ("import sys; from datetime import date; from setnet import operations; "
           "from setnet.settings import Settings; "
           "lock = operations.run_lock(Settings(data_dir=sys.argv[1]), sys.argv[2], date.fromisoformat(sys.argv[3])); "
-          "lock.__enter__(); print('locked', flush=True); time.sleep(float(sys.argv[4]))")
+          "lock.__enter__(); print('locked', flush=True); sys.stdin.readline(); "
+          "lock.__exit__(None, None, None); print('released', flush=True)")
 
 
-def hold_lock(data_dir: Path, flow: str, seconds: float, issue_date: date = LAST_DAY) -> subprocess.Popen:
-    """Another process holding the data folder's run lock for `seconds` (returns once it holds it)."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(data_dir), flow, str(issue_date), str(seconds)],
-                              stdout=subprocess.PIPE, text=True, cwd=PROJECT_DIR)
+def hold_lock(data_dir: Path, flow: str, issue_date: date = LAST_DAY) -> subprocess.Popen:
+    """Another process holding the data folder's run lock (returns once it holds it) until `release_lock`, or until
+    this process ends and closes its stdin."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(data_dir), flow, str(issue_date)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=PROJECT_DIR)
     assert holder.stdout.readline().strip() == "locked"
     return holder
+
+
+def release_lock(holder: subprocess.Popen) -> None:
+    """Tell a `hold_lock` process to release the lock; returns once it has released it and ended."""
+    holder.stdin.write("release\n")
+    holder.stdin.close()
+    assert holder.stdout.readline().strip() == "released"
+    holder.wait(timeout=HANG_GUARD_S)
 
 
 def start_flow_process(prefect: LocalPrefect, flow: str, env: dict[str, str] | None = None,

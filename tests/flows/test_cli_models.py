@@ -32,16 +32,28 @@ def test_backtest_json_gives_every_metric_for_every_lead_and_stores_every_foreca
     assert result.exit_code == 0, result.output
     records = json.loads(result.stdout[result.stdout.index("["):])
     assert [(r["species"], r["lead_days"]) for r in records] == [("sardine", lead) for lead in range(1, 8)]
-    for record in records:
-        assert JSON_KEYS <= set(record)
-        assert record["mae"] >= 0 and 0 <= record["coverage_80"] <= 1
-        assert record["skill_vs_climatology"] == pytest.approx(1 - record["mae"] / record["mae_climatology"])
     with connect(short_backtests.warehouse_path, read_only=True) as con:
+        # The MAEs again from the stored backtest forecasts and the catches table itself (not the stored actuals).
+        recomputed = con.execute(
+            "SELECT b.lead_days, count(*) AS n, count(c.catch_kg) AS caught, avg(abs(b.q50_kg - c.catch_kg)) AS mae, "
+            "avg(abs(b.climatology_median_kg - c.catch_kg)) AS mae_climatology, "
+            "avg((c.catch_kg BETWEEN b.q10_kg AND b.q90_kg)::INTEGER) AS coverage_80 "
+            "FROM backtest_predictions b LEFT JOIN catches c "
+            "ON c.date = b.target_date AND c.site_id = b.site_id AND c.species = b.species "
+            "WHERE b.species = 'sardine' GROUP BY b.lead_days ORDER BY b.lead_days").df().set_index("lead_days")
         stored = con.execute("SELECT lead_days, count(*) AS n FROM backtest_predictions GROUP BY lead_days "
                              "ORDER BY lead_days").df()
         columns = {c for (c,) in con.execute("SELECT column_name FROM information_schema.columns "
                                              "WHERE table_name = 'backtest_predictions'").fetchall()}
     assert list(stored.lead_days) == list(range(1, 8)) and (stored.n > 0).all()
+    assert (recomputed.caught == recomputed.n).all()  # every backtest forecast is of a day with a stored catch
+    for record in records:
+        assert JSON_KEYS <= set(record)
+        again = recomputed.loc[record["lead_days"]]
+        assert record["mae"] == pytest.approx(again.mae, rel=1e-9)
+        assert record["mae_climatology"] == pytest.approx(again.mae_climatology, rel=1e-9)
+        assert record["coverage_80"] == pytest.approx(again.coverage_80, rel=1e-9)
+        assert record["skill_vs_climatology"] == pytest.approx(1 - record["mae"] / record["mae_climatology"])
     assert {"model_version", "site_id", "species", "issue_date", "target_date", "lead_days", "mean_kg", "q10_kg",
             "q50_kg", "q90_kg", "actual_kg"} <= columns
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import inspect
 import json
 import re
-import time
 import urllib.request
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import yaml
 from flows import pipeline
 from setnet.local_prefect import POOL, LocalPrefect, create_pool, deploy_all, prefect, start_worker, stop
 from setnet.warehouse import connect
-from tests.flows.conftest import LAST_DAY, PROJECT_DIR, World
+from tests.flows.conftest import HANG_GUARD_S, LAST_DAY, PROJECT_DIR, World
 
 DECLARED = yaml.safe_load((PROJECT_DIR / "prefect.yaml").read_text(encoding="utf-8"))
 DEPLOYMENTS = {d["name"]: d for d in DECLARED["deployments"]}
@@ -71,7 +70,6 @@ def _api(prefect: LocalPrefect, path: str) -> dict:
 @pytest.mark.e2e
 def test_the_daily_deployment_runs_on_a_real_server_and_worker(
         world: World, live_prefect: LocalPrefect, tmp_path: Path) -> None:
-    started = time.monotonic()
     env = live_prefect.env
     create_pool(env)
     deploy_all(env)
@@ -85,7 +83,7 @@ def test_the_daily_deployment_runs_on_a_real_server_and_worker(
     run_id = re.search(r"UUID: ([0-9a-f-]{36})", triggered).group(1)
     worker = start_worker({**env, "PREFECT_LOGGING_LEVEL": "INFO"}, run_once=True, log_file=tmp_path / "worker.log")
     try:
-        worker.wait(timeout=150)
+        worker.wait(timeout=HANG_GUARD_S)
     finally:
         stop(worker)
     log = (tmp_path / "worker.log").read_text(errors="replace")
@@ -103,7 +101,6 @@ def test_the_daily_deployment_runs_on_a_real_server_and_worker(
     assert recorded == ("daily", LAST_DAY, "completed", 3)
     assert (world.data_dir / "reports" / str(LAST_DAY) / "index.html").exists()
     assert f"issued {LAST_DAY}: 84 forecasts for 3 sites x 4 species, model m" in log
-    assert time.monotonic() - started < 120
 
 
 def _processes_with(marker: str) -> list[int]:
@@ -146,7 +143,8 @@ def test_serve_prefect_deploys_everything_prints_the_ui_and_stops_all_it_started
             assert _api(running, f"/deployments/name/{getattr(pipeline, function).name}/{name}")["name"] == name
         assert len(_processes_with(f"PREFECT_HOME={home}")) >= 3  # setnet, the server and the worker
         serving.send_signal(signal.SIGINT)
-        assert serving.wait(timeout=60) == 0
+        serving.wait(timeout=HANG_GUARD_S)
+        assert serving.returncode == 0
     finally:
         if serving.poll() is None:
             os.killpg(serving.pid, signal.SIGKILL)

@@ -1,6 +1,5 @@
 """The whole pipeline, end to end through the Prefect flows, on a tiny sample world."""
 
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -19,11 +18,8 @@ def test_the_demo_forecasts_and_reports_every_site_and_species(
 ) -> None:
     monkeypatch.setenv("SETNET_LIGHTGBM_ROUNDS", "40")  # a tiny world needs few boosting rounds
     data_dir = tmp_path / "data"
-    started = time.monotonic()
     result = CliRunner().invoke(app, ["--data-dir", str(data_dir), "demo", "--years", "2", "--sites", "3"])
-    elapsed_s = time.monotonic() - started
-    assert result.exit_code == 0, result.output
-    assert elapsed_s < 60, f"the tiny demo took {elapsed_s:.0f} s"
+    assert result.exit_code == 0, result.output  # how long it takes: `make bench-pipeline`, not a test
 
     sites = pd.read_csv(data_dir / "sample" / "sites.csv")
     with connect(data_dir / "setnet.duckdb", read_only=True) as con:

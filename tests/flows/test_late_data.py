@@ -66,7 +66,12 @@ def test_late_catches_are_picked_up_by_the_next_run_and_rescore_the_forecasts(
     after = operations.track_record(settings, [LAST_DAY]).set_index("lead_days")
     assert after.loc[1, "scored"] == after.loc[1, "forecasts"] == 12
     assert after.loc[2, "scored"] == 12 and after.loc[3, "scored"] == 0
-    assert after.loc[1, "mae_kg"] >= 0
+    with connect(settings.warehouse_path, read_only=True) as con:
+        issued = con.execute("SELECT lead_days, q50_kg FROM forecasts WHERE issue_date = ? AND lead_days <= 2",
+                             [LAST_DAY]).df()
+    caught_kg = issued.lead_days.map({1: 100.0, 2: 110.0})  # what late_catch_file wrote for every net and species
+    expected_mae_kg = (issued.q50_kg - caught_kg).abs().groupby(issued.lead_days).mean()
+    assert after.loc[[1, 2], "mae_kg"].tolist() == pytest.approx(expected_mae_kg.loc[[1, 2]].tolist(), rel=1e-9)
     message = flow_runs(world.data_dir).iloc[-1].message
     assert f"catches of 2 day(s) {late_days[0]}..{late_days[1]} changed" in message
     assert f"forecasts issued {LAST_DAY}..{LAST_DAY}" in message

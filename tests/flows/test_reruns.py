@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import signal
-import time
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,12 +16,14 @@ from setnet import operations
 from setnet.local_prefect import LocalPrefect
 from setnet.warehouse import connect
 from tests.flows.conftest import (
+    HANG_GUARD_S,
     LAST_DAY,
     World,
     assert_same_stores,
     copy_world,
     flow_runs,
     hold_lock,
+    release_lock,
     run_flow_process,
     shifted_grid_file,
     start_flow_process,
@@ -111,7 +115,7 @@ def test_a_grid_ingest_killed_before_its_commit_is_undone_and_redone(
 
 def test_a_second_run_on_the_same_folder_refuses_naming_the_first(
         world: World, prefect_harness: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    holder = hold_lock(world.data_dir, "daily", 60)
+    holder = hold_lock(world.data_dir, "daily")
     try:
         monkeypatch.setenv("SETNET_RUN_LOCK_WAIT_SECONDS", "0")
         with pytest.raises(operations.SetnetBusy) as refused:
@@ -125,27 +129,53 @@ def test_a_second_run_on_the_same_folder_refuses_naming_the_first(
     assert flow_runs(world.data_dir).empty  # the refused run wrote nothing, not even its record
 
 
+class _Heard(logging.Handler):
+    """Sets `event` (keeping the message) when a record starting with `prefix` is logged."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__(logging.WARNING)
+        self.prefix, self.event, self.message = prefix, threading.Event(), ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith(self.prefix):
+            self.message = record.getMessage()
+            self.event.set()
+
+
 def test_a_second_run_waits_for_the_first_when_allowed(
         world: World, prefect_harness: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    holder = hold_lock(world.data_dir, "train", 3)
+    holder = hold_lock(world.data_dir, "train")
+    heard = _Heard("waiting up to ")
+    operations.log.addHandler(heard)
+    monkeypatch.setenv("SETNET_RUN_LOCK_WAIT_SECONDS", str(HANG_GUARD_S))
     try:
-        monkeypatch.setenv("SETNET_RUN_LOCK_WAIT_SECONDS", "60")
-        started = time.monotonic()
-        done = forecast_flow(LAST_DAY, str(world.data_dir))
-        waited = time.monotonic() - started
+        with ThreadPoolExecutor(1) as pool:
+            waiter = pool.submit(forecast_flow, LAST_DAY, str(world.data_dir))
+            while not heard.event.wait(0.2) and not waiter.done():
+                pass  # the waiter either says it waits for the holder, or ends without having waited
+            assert heard.event.is_set(), f"the second run did not wait: {waiter.result()}"
+            # The holder still holds the folder: the waiter is blocked and has written nothing, not even its record.
+            assert f"another setnet run (pid {holder.pid}, flow train, started " in heard.message
+            assert not waiter.done()
+            assert forecast_count(world.data_dir, LAST_DAY) == 0 and flow_runs(world.data_dir).empty
+            release_lock(holder)
+            done = waiter.result()
     finally:
-        holder.kill()
-        holder.wait()
-    assert done["rows"] == 3 * 4 * 7
-    assert waited > 1.0
+        operations.log.removeHandler(heard)
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+    assert done["rows"] == 3 * 4 * 7 == forecast_count(world.data_dir, LAST_DAY)
+    runs = flow_runs(world.data_dir)
+    assert list(runs.flow) == ["forecast"] and list(runs.state) == ["completed"]
 
 
 def test_two_daily_runs_started_together_end_as_one_clean_run(
         clean_run: World, world: World, live_prefect: LocalPrefect) -> None:
-    processes = [start_flow_process(live_prefect, "daily_flow", env={"SETNET_RUN_LOCK_WAIT_SECONDS": "170"},
+    processes = [start_flow_process(live_prefect, "daily_flow", env={"SETNET_RUN_LOCK_WAIT_SECONDS": str(HANG_GUARD_S)},
                                     issue_date=LAST_DAY, data_dir=world.data_dir) for _ in range(2)]
     for process in processes:
-        _, stderr = process.communicate(timeout=180)
+        _, stderr = process.communicate(timeout=2 * HANG_GUARD_S)
         assert process.returncode == 0, stderr[-2000:]
     assert_same_stores(clean_run.data_dir, world.data_dir)
     runs = flow_runs(world.data_dir)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from distributed import LocalCluster
+from distributed import Client, LocalCluster, get_task_stream
 
 from flows.pipeline import daily_flow
 from setnet.warehouse import connect
@@ -25,10 +25,13 @@ def test_the_daily_flow_on_a_dask_cluster_issues_the_same_forecasts(
     daily_flow(LAST_DAY, str(local.data_dir))
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", scheduler_port=0,
-                      dashboard_address=None) as cluster:
+                      dashboard_address=None) as cluster, Client(cluster, set_as_default=False) as client:
         monkeypatch.setenv("SETNET_DASK_SCHEDULER_ADDRESS", cluster.scheduler_address)
-        daily_flow(LAST_DAY, str(world.data_dir))
-        transitions = cluster.scheduler.transition_counter
+        with get_task_stream(client) as stream:  # every task the cluster ran meanwhile, and on which worker
+            daily_flow(LAST_DAY, str(world.data_dir))
+        worker_addresses = set(cluster.scheduler_info["workers"])
 
-    assert transitions > 0  # the cluster did the ocean reads
+    reads = [task for task in stream.data if "read-grid-block" in str(task["key"])]  # fused or not
+    assert reads, sorted({str(task["key"]) for task in stream.data})  # the cluster did the ocean reads ...
+    assert {task["worker"] for task in reads} == worker_addresses  # ... on its worker
     pd.testing.assert_frame_equal(forecasts(local), forecasts(world))

@@ -2,6 +2,7 @@
 provenance, refuses bad files without changing anything, and survives a crash part-way."""
 
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from ingest.store import begin_journal, journal_path
 from setnet.settings import Settings
 from setnet.warehouse import connect
 from tests.conftest import SHARED_DATA, copernicus_like_grid, write_daily_files
+from tests.fixtures import TINY_SITES
 from tests.ingest import product_files as pf
 
 OISST_REAL = SHARED_DATA / "oisst_v2_daily_2003_2004_east_tasmania.nc"
@@ -120,7 +122,8 @@ def test_the_real_oisst_file_is_stored_for_nets_it_covers_and_refused_for_nets_i
     if not OISST_REAL.exists():
         pytest.skip(f"shared real data absent: {OISST_REAL} (../shared is not beside the project)")
     ingest_sites(settings, sites_csv)  # Toyama Bay nets: far from Tasmania
-    with pytest.raises(IngestError, match=r"does not cover net himi at \(36\.950, 136\.990\)"):
+    himi = TINY_SITES.set_index("site_id").loc["himi"]
+    with pytest.raises(IngestError, match=re.escape(f"does not cover net himi at ({himi.lat:.3f}, {himi.lon:.3f})")):
         ingest_grids(settings, [OISST_REAL])
     assert not settings.grid_store_path.exists()
     tasmania = Settings(data_dir=tmp_path / "tasmania")

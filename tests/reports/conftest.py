@@ -12,20 +12,23 @@ import xarray as xr
 
 from setnet.settings import Settings
 from setnet.warehouse import connect, upsert
+from tests.fixtures import tiny_sites
 
 ISSUE_DATE = date(2025, 11, 30)
 MODEL_VERSION = "test-v1"
 SCRIPT_NAME = "<script>alert(1)</script>"
-SITES = pd.DataFrame({
-    "site_id": ["himi", "odd", "uozu"],
-    "name_ja": ["氷見大敷", SCRIPT_NAME, "魚津定置"],
-    "name_en": ["Himi Ohshiki", SCRIPT_NAME, "Uozu Teichi"],
-    "coop": ["氷見漁協", "氷見漁協", "魚津漁協"],
-    "lat": [36.90, 36.86, 36.84],
-    "lon": [137.00, 137.08, 137.35],
-    "depth_m": [40.0, 45.0, 60.0],
-    "bearing_deg": [90.0, 45.0, 20.0],
-})
+# The shared tiny registry made into the report's test world: two of the nets in one cooperative (a cooperative's
+# page lists several), the middle one named by a script (everything shown must be escaped), set-net names, and
+# every net on the report grid of `grid_dataset`.
+SITES = tiny_sites(
+    site_id=["himi", "odd", "uozu"],
+    name_ja=["氷見大敷", SCRIPT_NAME, "魚津定置"],
+    name_en=["Himi Ohshiki", SCRIPT_NAME, "Uozu Teichi"],
+    coop=["氷見漁協", "氷見漁協", "魚津漁協"],
+    lat=[36.90, 36.86, 36.84],
+    lon=[137.00, 137.08, 137.35],
+    bearing_deg=[90.0, 45.0, 20.0],
+)
 SPECIES_CODES = ["yellowtail", "firefly_squid"]
 # Lead-1 (tomorrow) forecasts: (site, species) -> (q10, q50, q90) kg, chosen to exercise the rounding.
 TOMORROW_KG = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -390,11 +389,8 @@ def test_regenerating_into_the_same_folder_leaves_no_stale_files(tmp_path: Path)
 # --- the default world ---
 
 @pytest.mark.slow
-def test_default_world_is_fast_and_has_himi_like_species_proportions(tmp_path: Path) -> None:
-    started = time.perf_counter()
-    world = generate_world(tmp_path / "default")
-    elapsed_s = time.perf_counter() - started
-    assert elapsed_s < 60, f"the default world took {elapsed_s:.0f} s"
+def test_default_world_has_himi_like_species_proportions(tmp_path: Path) -> None:
+    world = generate_world(tmp_path / "default")  # how long it takes: `make bench-pipeline`, not a test
     assert (world.end_date - world.start_date).days + 1 == 3 * 365
     catches = pd.concat(pd.read_csv(p) for p in sorted(world.catches_dir.glob("catches_*.csv")))
     assert catches.site_id.nunique() == 10
