@@ -206,7 +206,7 @@ def tune(
         typer.echo("the current parameters are the best tried")
     else:
         typer.echo(f"best over all species: {json.dumps(best, sort_keys=True)}; "
-                   f"to use it: SETNET_LIGHTGBM_OVERRIDES='{json.dumps(best)}'")
+                   f"to use it: SETNET_MODELS__LIGHTGBM_OVERRIDES='{json.dumps(best)}'")
 
 
 models_app = typer.Typer(help="The model registry: list trained models, promote one.", no_args_is_help=True)

@@ -272,7 +272,7 @@ def ingest_flow(data_dir: str | None = None, sites_csv: str | None = None, grid_
 @flow(name="grid-ingest", flow_run_name=_run_name("grid-ingest", operations.today), log_prints=True)
 def grid_ingest_flow(issue_date: date | None = None, data_dir: str | None = None, drop_dir: str | None = None,
                      urls: list[str] | None = None) -> dict:
-    """Download the grid URLs (`urls`, default Settings.grid_urls; '{date:%Y%m%d}' filled for the last days) into
+    """Download the grid URLs (`urls`, default Settings.operations.grid_urls; '{date:%Y%m%d}' filled for the last days) into
     the grid drop folder and ingest every new or changed NetCDF file there. A file not published yet is noted;
     a download that keeps failing fails the flow after the others are ingested."""
     settings = _settings(data_dir)

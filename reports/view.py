@@ -57,11 +57,11 @@ class ReportOptions:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReportOptions:
-        return cls(big_catch_probability=settings.big_catch_alert_probability,
-                   kyucho_kn=(settings.kyucho_advisory_kn, settings.kyucho_warning_kn),
-                   kyucho_per_net_kn=dict(settings.kyucho_thresholds_kn),
-                   model_max_age_days=settings.model_max_age_days,
-                   temperature_alert_c=settings.temperature_anomaly_alert_c)
+        return cls(big_catch_probability=settings.models.big_catch_alert_probability,
+                   kyucho_kn=(settings.reports.kyucho_advisory_kn, settings.reports.kyucho_warning_kn),
+                   kyucho_per_net_kn=dict(settings.reports.kyucho_thresholds_kn),
+                   model_max_age_days=settings.reports.model_max_age_days,
+                   temperature_alert_c=settings.reports.temperature_anomaly_alert_c)
 
 
 @dataclass(frozen=True)

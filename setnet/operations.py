@@ -1,7 +1,7 @@
 """Operations: what makes a run safe to schedule, rerun and overlap, and honest about late data.
 
 - `run_lock`: one writing run per data folder at a time (an `fcntl.flock` on `<data-dir>/.setnet.lock`); a second
-  run waits up to `Settings.run_lock_wait_seconds`, then refuses naming the run that holds the folder.
+  run waits up to `Settings.operations.run_lock_wait_seconds`, then refuses naming the run that holds the folder.
 - `recorded_run`: the lock, recovery of what a killed run left (a half-written grid store, a run still marked
   running), and the run's row in `flow_runs` (what it handled, degraded or not and why, how it ended).
 - `check_inputs` / `degradation`: whether an issue date's inputs are late (degraded, with reasons) or missing
@@ -96,7 +96,7 @@ def run_lock(settings: Settings, flow: str, issue_date: date | None = None,
              wait_seconds: float | None = None) -> Iterator[bool]:
     """Hold the data folder for one writing run; yields True in the outermost holder of this process.
 
-    Non-blocking `flock` polled until `wait_seconds` (default Settings.run_lock_wait_seconds) have passed, then
+    Non-blocking `flock` polled until `wait_seconds` (default Settings.operations.run_lock_wait_seconds) have passed, then
     SetnetBusy. Re-entrant within a process (a flow that calls subflows takes it once). The kernel releases the
     lock when the holding process ends, however it ends, so a killed run never leaves a stale lock.
     """
@@ -115,7 +115,7 @@ def run_lock(settings: Settings, flow: str, issue_date: date | None = None,
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    wait = settings.run_lock_wait_seconds if wait_seconds is None else wait_seconds
+    wait = settings.operations.run_lock_wait_seconds if wait_seconds is None else wait_seconds
     deadline = time.monotonic() + wait
     waited = False
     try:
@@ -328,9 +328,9 @@ def check_inputs(settings: Settings, issue_date: date) -> InputStatus:
         raise MissingInput(f"catches missing: none on or before {issue_date} in {settings.warehouse_path}; put the "
                            f"cooperative files in {catch_inbox(settings)} or run `setnet ingest catches PATH`")
     catch_age = (issue_date - catch_day).days
-    if catch_age > settings.max_catch_age_days:
+    if catch_age > settings.operations.max_catch_age_days:
         reasons.append(f"catches after {catch_day} have not arrived ({catch_age} days before {issue_date}, limit "
-                       f"{settings.max_catch_age_days}): recent catch history is stale")
+                       f"{settings.operations.max_catch_age_days}): recent catch history is stale")
     return InputStatus(issue_date, grid_day, catch_day, reasons)
 
 
@@ -444,8 +444,8 @@ def track_record(settings: Settings, issue_dates: list[date] | None = None) -> p
 # --- drop folders ---------------------------------------------------------------------------------
 
 def grid_inbox(settings: Settings) -> Path:
-    return settings.grid_drop_dir or settings.data_dir / "inbox" / "grids"
+    return settings.operations.grid_drop_dir or settings.data_dir / "inbox" / "grids"
 
 
 def catch_inbox(settings: Settings) -> Path:
-    return settings.catch_drop_dir or settings.data_dir / "inbox" / "catches"
+    return settings.operations.catch_drop_dir or settings.data_dir / "inbox" / "catches"

@@ -77,7 +77,7 @@ def write_daily_files(ds: xr.Dataset, folder: Path) -> list[Path]:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings whose data folder is a fresh temporary folder."""
-    return Settings(data_dir=tmp_path / "data", lightgbm_rounds=30, holdout_days=30)
+    return Settings(data_dir=tmp_path / "data", models={"lightgbm_rounds": 30})
 
 
 @pytest.fixture

@@ -113,7 +113,7 @@ def test_a_second_run_on_the_same_folder_refuses_naming_the_first(
         world: World, prefect_harness: None, monkeypatch: pytest.MonkeyPatch) -> None:
     holder = hold_lock(world.data_dir, "daily", 60)
     try:
-        monkeypatch.setenv("SETNET_RUN_LOCK_WAIT_SECONDS", "0")
+        monkeypatch.setenv("SETNET_OPERATIONS__RUN_LOCK_WAIT_SECONDS", "0")
         with pytest.raises(operations.SetnetBusy) as refused:
             forecast_flow(LAST_DAY, str(world.data_dir))
     finally:
@@ -129,7 +129,7 @@ def test_a_second_run_waits_for_the_first_when_allowed(
         world: World, prefect_harness: None, monkeypatch: pytest.MonkeyPatch) -> None:
     holder = hold_lock(world.data_dir, "train", 3)
     try:
-        monkeypatch.setenv("SETNET_RUN_LOCK_WAIT_SECONDS", "60")
+        monkeypatch.setenv("SETNET_OPERATIONS__RUN_LOCK_WAIT_SECONDS", "60")
         started = time.monotonic()
         done = forecast_flow(LAST_DAY, str(world.data_dir))
         waited = time.monotonic() - started
@@ -142,7 +142,7 @@ def test_a_second_run_waits_for_the_first_when_allowed(
 
 def test_two_daily_runs_started_together_end_as_one_clean_run(
         clean_run: World, world: World, live_prefect: LocalPrefect) -> None:
-    processes = [start_flow_process(live_prefect, "daily_flow", env={"SETNET_RUN_LOCK_WAIT_SECONDS": "170"},
+    processes = [start_flow_process(live_prefect, "daily_flow", env={"SETNET_OPERATIONS__RUN_LOCK_WAIT_SECONDS": "170"},
                                     issue_date=LAST_DAY, data_dir=world.data_dir) for _ in range(2)]
     for process in processes:
         _, stderr = process.communicate(timeout=180)

@@ -144,5 +144,5 @@ def test_box_weights_come_from_the_ingest_table_and_the_issue_time_from_the_fore
 def test_an_unreadable_box_table_leaves_kilograms_only(tmp_path: Path) -> None:
     table = tmp_path / "boxes.csv"
     table.write_text("species,size_class,kg_per_box\nyellowtail,,heavy\n", encoding="utf-8")
-    assert load_box_weights(Settings(data_dir=tmp_path, box_weight_table=table)) == {}
+    assert load_box_weights(Settings(data_dir=tmp_path, ingest={"box_weight_table": table})) == {}
 
