@@ -28,11 +28,11 @@ def normalise_name(text: object) -> str:
 
 
 def table_path(settings: Settings | None, setting: str, default_name: str) -> Path:
-    """The table file named by `setting` when set, else the shipped default in ingest/tables/."""
-    chosen = getattr(settings, setting, None) if settings is not None else None
+    """The table file named by the setting `settings.ingest.<setting>` when set, else the shipped default in ingest/tables/."""
+    chosen = getattr(settings.ingest, setting) if settings is not None else None
     path = Path(chosen) if chosen else TABLES_DIR / default_name
     if not path.exists():
-        raise IngestError(f"{path}: table file not found (setting {setting})")
+        raise IngestError(f"{path}: table file not found (setting ingest.{setting})")
     return path
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from setnet.settings import Settings
+from setnet.settings import FeatureSettings, Settings
 
 # Prefect in tests: its own home in a temporary folder, no telemetry, a patient server start on a busy CI machine.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="setnet-prefect-home-")
@@ -20,6 +20,9 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
+# build_feature_table's settings as the Settings defaults give them (no restated numbers)
+FEATURE_OPTIONS = {"swift_percentile": FeatureSettings().swift_current_percentile,
+                   "neighbour_count": FeatureSettings().catch_neighbour_count}
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 
 
