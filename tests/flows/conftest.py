@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from setnet.local_prefect import LocalPrefect, local_prefect
+from flows.local_prefect import LocalPrefect, local_prefect
 from setnet.settings import Settings
 from setnet.warehouse import connect
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from flows.local_prefect import LocalPrefect
 from flows.pipeline import backfill_flow, daily_flow, forecast_flow
 from setnet import operations
-from setnet.local_prefect import LocalPrefect
 from setnet.warehouse import connect
 from tests.flows.conftest import (
     LAST_DAY,
