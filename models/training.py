@@ -62,7 +62,8 @@ def _catches(settings: Settings) -> pd.DataFrame:
 
 
 def _version_of(table: pd.DataFrame, settings: Settings) -> tuple[str, str, dict]:
-    params = lightgbm_params(settings) | {"rounds": settings.models.lightgbm_rounds, "calibration_folds": settings.models.calibration_folds}
+    params = lightgbm_params(settings) | {"rounds": settings.models.lightgbm_rounds,
+                                          "calibration_folds": settings.models.calibration_folds}
     checksum = table_checksum(table)
     return model_version(checksum, params, feature_columns(table)), checksum, params
 

@@ -142,7 +142,8 @@ def test_a_second_run_waits_for_the_first_when_allowed(
 
 def test_two_daily_runs_started_together_end_as_one_clean_run(
         clean_run: World, world: World, live_prefect: LocalPrefect) -> None:
-    processes = [start_flow_process(live_prefect, "daily_flow", env={"SETNET_OPERATIONS__RUN_LOCK_WAIT_SECONDS": "170"},
+    processes = [start_flow_process(live_prefect, "daily_flow",
+                                    env={"SETNET_OPERATIONS__RUN_LOCK_WAIT_SECONDS": "170"},
                                     issue_date=LAST_DAY, data_dir=world.data_dir) for _ in range(2)]
     for process in processes:
         _, stderr = process.communicate(timeout=180)
