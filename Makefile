@@ -40,8 +40,10 @@ browser:
 test: install browser
 	$(BIN)/python -m pytest
 
+# ruff, then the import layers of pyproject.toml's [tool.importlinter] (also checked by tests/test_architecture.py).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # The feature-engine benchmark on a generated decade (not a test; cached data in bench/.data/): prints PASS/FAIL.
 bench: install

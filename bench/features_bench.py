@@ -109,7 +109,7 @@ def phase_ocean(data_dir: Path, store: Path) -> dict:
 
     began = time.perf_counter()
     grid = open_grid_store(store)
-    footprints = site_footprints(grid, sites, settings.site_search_radius_km, settings.ocean_radius_km)
+    footprints = site_footprints(grid, sites, settings.features.site_search_radius_km, settings.features.ocean_radius_km)
     dates, lazy = store_signal_array(store, None, None, footprints)
     cube = lazy.compute()
     extracted = time.perf_counter()
@@ -151,7 +151,7 @@ def phase_daily(data_dir: Path, store: Path) -> dict:
     grid = open_grid_store(store)
     day = pd.Timestamp(grid.time.values[-1]) - pd.Timedelta(days=100)
     began = time.perf_counter()
-    footprints = site_footprints(grid, sites, settings.site_search_radius_km, settings.ocean_radius_km)
+    footprints = site_footprints(grid, sites, settings.features.site_search_radius_km, settings.features.ocean_radius_km)
     start = day - pd.Timedelta(days=ocean_lookback_days(settings.max_grid_age_days))
     extract_site_ocean(store, footprints, start, day)
     return {"daily_s": time.perf_counter() - began, "peak_mb": peak_rss_mb()}
@@ -172,7 +172,7 @@ def phase_loop(data_dir: Path, store: Path, n_sites: int, n_years: int) -> dict:
     span = grid.sel(time=slice(days[0], days[0] + pd.DateOffset(years=n_years) - pd.Timedelta(days=1)))
     chosen = sites.iloc[np.linspace(0, len(sites) - 1, n_sites).round().astype(int)]
     began = time.perf_counter()
-    lookup = site_cell_lookup(grid, chosen, settings.site_search_radius_km)
+    lookup = site_cell_lookup(grid, chosen, settings.features.site_search_radius_km)
     series = []  # what the loop reads, kept so that nothing is optimised away
     for site, cell in zip(chosen.itertuples(), lookup.itertuples(), strict=True):
         point = span.isel(lat=cell.lat_index, lon=cell.lon_index)
@@ -181,7 +181,7 @@ def phase_loop(data_dir: Path, store: Path, n_sites: int, n_years: int) -> dict:
         series.append(point.eastward_current_ms.isel(depth=0).values)
         series.append(point.northward_current_ms.isel(depth=0).values)
         series.append(point.ssh_m.values)
-        near = haversine_km(site.lat, site.lon, span.lat, span.lon) <= settings.ocean_radius_km
+        near = haversine_km(site.lat, site.lon, span.lat, span.lon) <= settings.features.ocean_radius_km
         series.append(span.temp_c.isel(depth=0).where(near).mean(["lat", "lon"]).values)
     elapsed = time.perf_counter() - began
     scale = (len(sites) / n_sites) * (len(days) / span.sizes["time"])

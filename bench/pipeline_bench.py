@@ -50,7 +50,7 @@ def phase_world(folder: Path) -> dict:
 def demo_env(folder: Path) -> dict[str, str]:
     """The environment of the demo process: a fresh Prefect home, no telemetry, few boosting rounds."""
     env = {**os.environ, "PREFECT_HOME": str(folder / "prefect-home"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_LOGGING_LEVEL": "WARNING", "SETNET_LIGHTGBM_ROUNDS": DEMO_ROUNDS}
+           "PREFECT_LOGGING_LEVEL": "WARNING", "SETNET_MODELS__LIGHTGBM_ROUNDS": DEMO_ROUNDS}
     env.pop("PREFECT_API_URL", None)
     env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     return env

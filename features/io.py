@@ -70,7 +70,7 @@ def load_site_ocean(settings: Settings, sites: pd.DataFrame, start: pd.Timestamp
     """Grid store days start..end -> daily base signals at each site (long table: date, site_id, OCEAN_COLUMNS)."""
     grid = open_grid_store(settings.grid_store_path) if grid is None else grid
     if footprints is None:
-        footprints = site_footprints(grid, sites, settings.site_search_radius_km, settings.ocean_radius_km)
+        footprints = site_footprints(grid, sites, settings.features.site_search_radius_km, settings.features.ocean_radius_km)
     with dask_client(settings):
         return extract_site_ocean(settings.grid_store_path, footprints, start, end)
 
@@ -94,7 +94,7 @@ def _forecast_values(settings: Settings, store: xr.Dataset, sites: pd.DataFrame,
                      lead_days: list[int], grid: xr.Dataset, footprints: SiteFootprints) -> pd.DataFrame:
     """Point values of the forecast store at the nets (the grid's footprints when on its grid, else its own)."""
     with dask_client(settings):
-        return forecast_site_values(store, sites, issue_dates, lead_days, settings.site_search_radius_km,
+        return forecast_site_values(store, sites, issue_dates, lead_days, settings.features.site_search_radius_km,
                                     footprints if _on_same_grid(store, grid) else None)
 
 
@@ -127,7 +127,7 @@ class ReferenceCache:
 
     def __init__(self, settings: Settings, grid: xr.Dataset, footprints: SiteFootprints,
                  start: pd.Timestamp, end: pd.Timestamp | None) -> None:
-        self.folder = (settings.feature_cache_dir or settings.data_dir / "features") / "reference"
+        self.folder = (settings.features.feature_cache_dir or settings.data_dir / "features") / "reference"
         self.settings, self.grid, self.footprints, self.start, self.end = settings, grid, footprints, start, end
         self.footprint_key = hashlib.sha256(
             footprints.lookup[["site_id", "lat_index", "lon_index"]].to_csv(index=False).encode()
@@ -138,7 +138,7 @@ class ReferenceCache:
         period_end = reference_period_end(year, self.end)
         recipe = json.dumps({
             "version": REFERENCE_VERSION, "start": str(self.start.date()), "end": str(period_end.date()),
-            "footprints": self.footprint_key, "percentile": self.settings.swift_current_percentile,
+            "footprints": self.footprint_key, "percentile": self.settings.features.swift_current_percentile,
             "store": _store_fingerprint(self.settings.grid_store_path, self.grid, period_end),
         }, sort_keys=True)
         return self.folder / f"{year}-{hashlib.sha256(recipe.encode()).hexdigest()[:20]}.npz"
@@ -192,7 +192,7 @@ class FeatureInputs:
             site_ocean, catches, self.sites, [s.code for s in SPECIES], issue_dates, settings.lead_days,
             settings.max_grid_age_days, site_forecasts=forecasts, reference=self.reference,
             climatology_start=self.climatology_start, climatology_end=self.climatology_end,
-            swift_percentile=settings.swift_current_percentile, neighbour_count=settings.catch_neighbour_count,
+            swift_percentile=settings.features.swift_current_percentile, neighbour_count=settings.features.catch_neighbour_count,
         )
 
 
@@ -211,9 +211,9 @@ def read_feature_inputs(settings: Settings, issue_dates: pd.DatetimeIndex, *,
     if sites.empty:
         raise ValueError(f"no sites in {settings.warehouse_path}: run `setnet ingest sites FILE` first")
     grid = open_grid_store(settings.grid_store_path)
-    footprints = site_footprints(grid, sites, settings.site_search_radius_km, settings.ocean_radius_km)
-    start = _first(climatology_start, settings.climatology_start, grid[GRID_AXIS].values[0])
-    end = _first(climatology_end, settings.climatology_end, None)
+    footprints = site_footprints(grid, sites, settings.features.site_search_radius_km, settings.features.ocean_radius_km)
+    start = _first(climatology_start, settings.features.climatology_start, grid[GRID_AXIS].values[0])
+    end = _first(climatology_end, settings.features.climatology_end, None)
     ocean_start = first - pd.Timedelta(days=ocean_lookback_days(settings.max_grid_age_days))
     site_ocean, reference = _site_ocean_and_reference(settings, sites, grid, footprints, ocean_start, last, start, end)
     return FeatureInputs(
@@ -242,7 +242,7 @@ def _site_ocean_and_reference(settings: Settings, sites: pd.DataFrame, grid: xr.
         ordered = sites.sort_values("site_id")
         days = pd.date_range(read_start, last, freq="D")
         signals = daily_signals(site_ocean_cube(site_ocean, days, ordered.site_id.tolist()), days, ordered)
-        computed = ocean_reference(signals, missing, start, end, settings.swift_current_percentile)
+        computed = ocean_reference(signals, missing, start, end, settings.features.swift_current_percentile)
         cache.save(computed)
         parts.append(computed)
     site_ocean = site_ocean[pd.to_datetime(site_ocean.date) >= ocean_start].reset_index(drop=True)
@@ -260,16 +260,16 @@ def ocean_at_nets(settings: Settings, sites: pd.DataFrame, issue_date: date | pd
     issue = pd.Timestamp(issue_date).normalize()
     sites = sites.sort_values("site_id").reset_index(drop=True)
     grid = open_grid_store(settings.grid_store_path)
-    footprints = site_footprints(grid, sites, settings.site_search_radius_km, settings.ocean_radius_km)
-    start = _first(settings.climatology_start, grid[GRID_AXIS].values[0])
-    end = _first(settings.climatology_end)
+    footprints = site_footprints(grid, sites, settings.features.site_search_radius_km, settings.features.ocean_radius_km)
+    start = _first(settings.features.climatology_start, grid[GRID_AXIS].values[0])
+    end = _first(settings.features.climatology_end)
     first = issue - pd.Timedelta(days=settings.max_grid_age_days)
     site_ocean, reference = _site_ocean_and_reference(settings, sites, grid, footprints, first, issue, start, end)
     days = pd.date_range(first, issue, freq="D")
     signals = daily_signals(site_ocean_cube(site_ocean, days, sites.site_id.tolist()), days, sites)
     if reference is None:  # no reference year reaches the period: no normals, as in the feature table
         reference = ocean_reference(signals, np.unique(reference_year(days, end)), start, end,
-                                    settings.swift_current_percentile)
+                                    settings.features.swift_current_percentile)
     rows = [analysis_at_nets(signals, reference, end, settings.max_grid_age_days, footprints.lookup,
                              grid.depth.values)]
     if has_store(settings.forecast_store_path):

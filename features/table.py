@@ -38,8 +38,6 @@ KEY_COLUMNS = ["issue_date", "lead_days", "target_date", "site_id", "species"]
 LABEL_COLUMN = "catch_kg"
 # Bookkeeping columns that travel with a row but are not model inputs.
 INFO_COLUMNS = ["ocean_date", "ocean_source"]
-DEFAULT_SWIFT_PERCENTILE = 90.0
-DEFAULT_NEIGHBOUR_COUNT = 3
 
 
 # The ocean columns `feature_columns(table, compact=True)` keeps (catch, calendar and target-day columns are always
@@ -84,8 +82,8 @@ def build_feature_table(
     reference: OceanReference | None = None,
     climatology_start: pd.Timestamp | None = None,
     climatology_end: pd.Timestamp | None = None,
-    swift_percentile: float = DEFAULT_SWIFT_PERCENTILE,
-    neighbour_count: int = DEFAULT_NEIGHBOUR_COUNT,
+    swift_percentile: float,
+    neighbour_count: int,
 ) -> pd.DataFrame:
     """Daily ocean signals at sites + catches (date, site_id, species, catch_kg) -> feature table with label catch_kg.
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from setnet.settings import load_settings
+from setnet.settings import Settings, load_settings
 
 app = typer.Typer(help="setnet: set-net (定置網) catch forecasts from ocean grids and catch history.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -25,10 +25,19 @@ DateOption = Annotated[str, typer.Option("--date", help="Issue date, YYYY-MM-DD"
 
 class _State:
     data_dir: Path | None = None
+    settings: Settings | None = None  # built once per command (by the first `_settings()` of that command)
+
+
+def _settings() -> Settings:
+    """This command's Settings: --data-dir over SETNET_* over the TOML file over the defaults, built once."""
+    if _State.settings is None:
+        _State.settings = load_settings(data_dir=_State.data_dir)
+    return _State.settings
 
 
 def _data_dir() -> str:
-    return str(load_settings(data_dir=_State.data_dir).data_dir)
+    """The data folder as a flow parameter (flows take JSON-friendly parameters and build their own Settings)."""
+    return str(_settings().data_dir)
 
 
 def _parse_date(text: str) -> date:
@@ -68,7 +77,7 @@ def main(
                                                   help="Folder for everything a run writes [default: ./data]")] = None,
 ) -> None:
     """setnet: set-net (定置網) catch forecasts from ocean grids and catch history."""
-    _State.data_dir = data_dir
+    _State.data_dir, _State.settings = data_dir, None
     _quiet_prefect()
 
 
@@ -96,7 +105,7 @@ def ingest_sites(file: Path) -> None:
     from flows.pipeline import ingest_flow
 
     done = ingest_flow(_data_dir(), sites_csv=str(file))
-    typer.echo(f"{done['sites']} sites stored in {load_settings(data_dir=_State.data_dir).warehouse_path}")
+    typer.echo(f"{done['sites']} sites stored in {_settings().warehouse_path}")
 
 
 @ingest_app.command("grids")
@@ -206,7 +215,7 @@ def tune(
         typer.echo("the current parameters are the best tried")
     else:
         typer.echo(f"best over all species: {json.dumps(best, sort_keys=True)}; "
-                   f"to use it: SETNET_LIGHTGBM_OVERRIDES='{json.dumps(best)}'")
+                   f"to use it: SETNET_MODELS__LIGHTGBM_OVERRIDES='{json.dumps(best)}'")
 
 
 models_app = typer.Typer(help="The model registry: list trained models, promote one.", no_args_is_help=True)
@@ -220,7 +229,7 @@ def models_list() -> None:
     import models
     from setnet.warehouse import connect
 
-    with connect(load_settings(data_dir=_State.data_dir).warehouse_path, read_only=True) as con:
+    with connect(_settings().warehouse_path, read_only=True) as con:
         listed = models.list_models(con)
     if listed.empty:
         typer.echo("no models registered: run `setnet train`")
@@ -242,7 +251,7 @@ def models_promote(
     import models
     from setnet.warehouse import connect
 
-    with connect(load_settings(data_dir=_State.data_dir).warehouse_path) as con:
+    with connect(_settings().warehouse_path) as con:
         promoted = models.promote(con, version, species or None)
     typer.echo(f"model {version} now serves {', '.join(promoted) or 'no species'}")
 
@@ -257,7 +266,7 @@ def model_card(
     import models
 
     command = "setnet " + " ".join(sys.argv[1:]) if sys.argv[1:] else "setnet model-card"
-    text = models.write_model_card(load_settings(data_dir=_State.data_dir), truth, command)
+    text = models.write_model_card(_settings(), truth, command)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     typer.echo(f"model card: {out}")
@@ -292,7 +301,7 @@ def report(issue_date: DateOption,
         chosen = parse_formats(formats)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--format") from None
-    settings = load_settings(data_dir=_State.data_dir)
+    settings = _settings()
     if coop is None and chosen == FORMATS:  # the daily flow's report: every cooperative, every format
         from flows.pipeline import report_flow
 
@@ -317,7 +326,7 @@ def serve(port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.
     """Serve the reports folder on http://127.0.0.1:PORT/ (this machine only) until Ctrl-C."""
     from reports.serve import make_server
 
-    settings = load_settings(data_dir=_State.data_dir)
+    settings = _settings()
     server = make_server(settings.reports_dir, port)
     typer.echo(f"serving {settings.reports_dir} on http://127.0.0.1:{server.server_address[1]}/ "
                "(this machine only; Ctrl-C stops)")
@@ -385,7 +394,7 @@ def runs(limit: Annotated[int, typer.Option(min=1, help="How many, newest first"
 
     from setnet.operations import list_runs
 
-    settings = load_settings(data_dir=_State.data_dir)
+    settings = _settings()
     listed = list_runs(settings, limit)
     if listed.empty:
         typer.echo("no runs recorded")
@@ -408,7 +417,7 @@ def runs(limit: Annotated[int, typer.Option(min=1, help="How many, newest first"
 def serve_prefect(port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1")] = 4200) -> None:
     """Start a local Prefect server (SQLite) and a process worker, deploy prefect.yaml, print the UI address;
     Ctrl-C stops both."""
-    from setnet.local_prefect import main as serve_main
+    from flows.local_prefect import main as serve_main
 
     raise typer.Exit(serve_main(["--port", str(port), "--data-dir", _data_dir()]))
 

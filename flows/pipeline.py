@@ -1,9 +1,12 @@
 """Prefect 3 flows wiring the stages: ingest -> features -> models -> reports.
 
-Tasks take and return plain values (paths as strings, dates, counts) so that Prefect can hash and log them;
-heavy objects (grids, tables, connections) live only inside a task. Every flow that writes holds the data
-folder's run lock and records itself in `flow_runs` (`setnet.operations.recorded_run`); flows nested in another
-(the daily flow's ingest) share their caller's lock. Tasks that read drop folders or download retry with
+Flows take JSON-friendly parameters (`data_dir: str | None`, dates, lists) so deployments can set them; each flow
+builds its Settings once and passes that object to its tasks (a pydantic model: Prefect logs and pickles it; the
+tasks set `cache_policy=NO_CACHE` because they write to the stores, so a cached result must never skip a write).
+Tasks return plain values (paths as strings, dates, counts); heavy objects (grids, tables, connections) live only
+inside a task. Every flow that writes holds the data folder's run lock and records itself in `flow_runs`
+(`setnet.operations.recorded_run`, which first undoes half-done store writes with ingest's
+`recover_interrupted_writes`); flows nested in another (the daily flow's ingest) share their caller's lock. Tasks that read drop folders or download retry with
 exponential back-off on I/O errors only.
 
 Scheduled deployments (prefect.yaml): `grid_ingest_flow`, `catch_ingest_flow`, `daily_flow`, `refresh_flow`,
@@ -29,6 +32,7 @@ import models
 import reports
 import sample_world
 from ingest import inbox
+from ingest.recovery import recover_interrupted_writes
 from setnet import operations
 from setnet.settings import Settings, load_settings
 
@@ -51,6 +55,7 @@ IO_RETRIES = {"retries": 3, "retry_delay_seconds": exponential_backoff(backoff_f
 
 
 def _settings(data_dir: str | None) -> Settings:
+    """A flow's Settings from its JSON-friendly `data_dir` parameter (None: SETNET_DATA_DIR, the TOML file or ./data)."""
     return load_settings(data_dir=Path(data_dir) if data_dir else None)
 
 
@@ -82,7 +87,8 @@ def _recorded(settings: Settings, name: str, issue_date: date | None, parameters
 
     run_id = f"{flow_run.id}/{issue_date}" if flow_run.id and per_day else flow_run.id
     with operations.recorded_run(settings, name, issue_date, run_id=str(run_id) if run_id else None,
-                                 parameters={k: v for k, v in parameters.items() if v is not None}) as record:
+                                 parameters={k: v for k, v in parameters.items() if v is not None},
+                                 recover_stores=recover_interrupted_writes) as record:
         for note in (record.message or "").split("; "):
             if note:
                 get_run_logger().warning("recovered: %s", note)
@@ -97,14 +103,14 @@ def _describe(summary: dict) -> str:
 # --- tasks ------------------------------------------------------------------------------------------------------
 
 @task(name="ingest-sites", cache_policy=NO_CACHE, **IO_RETRIES)
-def ingest_sites_task(data_dir: str | None, sites_csv: str) -> int:
-    return ingest.ingest_sites(_settings(data_dir), Path(sites_csv))
+def ingest_sites_task(settings: Settings, sites_csv: str) -> int:
+    return ingest.ingest_sites(settings, Path(sites_csv))
 
 
 @task(name="ingest-grids", cache_policy=NO_CACHE, **IO_RETRIES)
-def ingest_grids_task(data_dir: str | None, paths: list[str], product: str | None = None,
+def ingest_grids_task(settings: Settings, paths: list[str], product: str | None = None,
                       forecast: bool | None = None, issue_date: str | None = None, force: bool = False) -> dict:
-    result = ingest.ingest_grids(_settings(data_dir), [Path(p) for p in paths], product=product, forecast=forecast,
+    result = ingest.ingest_grids(settings, [Path(p) for p in paths], product=product, forecast=forecast,
                                  issue_date=issue_date, force=force, raise_on_rejected=False)
     logger = get_run_logger()
     for decision in result.decisions:
@@ -115,8 +121,8 @@ def ingest_grids_task(data_dir: str | None, paths: list[str], product: str | Non
 
 
 @task(name="ingest-catches", cache_policy=NO_CACHE, **IO_RETRIES)
-def ingest_catches_task(data_dir: str | None, paths: list[str], force: bool = False) -> dict:
-    result = ingest.ingest_catches(_settings(data_dir), [Path(p) for p in paths], force=force,
+def ingest_catches_task(settings: Settings, paths: list[str], force: bool = False) -> dict:
+    result = ingest.ingest_catches(settings, [Path(p) for p in paths], force=force,
                                    raise_on_unreadable=False)
     for reason in result.files_failed:
         get_run_logger().warning("unreadable: %s", reason)
@@ -134,9 +140,8 @@ def fetch_task(url: str, folder: str) -> str | None:
 
 
 @task(name="grid-inbox", cache_policy=NO_CACHE, **IO_RETRIES)
-def grid_inbox_task(data_dir: str | None, folder: str | None = None) -> dict:
+def grid_inbox_task(settings: Settings, folder: str | None = None) -> dict:
     """Ingest the grid drop folder: new or changed NetCDF files only."""
-    settings = _settings(data_dir)
     drop = Path(folder) if folder else operations.grid_inbox(settings)
     result = inbox.ingest_grid_inbox(settings, drop)
     logger = get_run_logger()
@@ -150,9 +155,8 @@ def grid_inbox_task(data_dir: str | None, folder: str | None = None) -> dict:
 
 
 @task(name="catch-inbox", cache_policy=NO_CACHE, **IO_RETRIES)
-def catch_inbox_task(data_dir: str | None, folder: str | None = None) -> dict:
+def catch_inbox_task(settings: Settings, folder: str | None = None) -> dict:
     """Ingest the catch drop folder; late catches are reported with the forecasts they now score."""
-    settings = _settings(data_dir)
     drop = Path(folder) if folder else operations.catch_inbox(settings)
     done = inbox.ingest_catch_inbox(settings, drop)
     logger = get_run_logger()
@@ -165,8 +169,8 @@ def catch_inbox_task(data_dir: str | None, folder: str | None = None) -> dict:
 
 
 @task(name="train-models", cache_policy=NO_CACHE)
-def train_task(data_dir: str | None) -> str:
-    result = models.train_models(_settings(data_dir))
+def train_task(settings: Settings) -> str:
+    result = models.train_models(settings)
     lead_one = result.metrics[result.metrics.lead_days == 1]
     logger = get_run_logger()
     for row in lead_one.itertuples():
@@ -179,23 +183,23 @@ def train_task(data_dir: str | None) -> str:
 
 
 @task(name="backtest", cache_policy=NO_CACHE)
-def backtest_task(data_dir: str | None, species: list[str] | None) -> list[dict]:
-    result = models.run_backtest(_settings(data_dir), species=species)
+def backtest_task(settings: Settings, species: list[str] | None) -> list[dict]:
+    result = models.run_backtest(settings, species=species)
     get_run_logger().info("backtest of %s: %d forecasts scored", result.model_version, len(result.predictions))
     return result.metrics.assign(model_version=result.model_version).to_dict(orient="records")
 
 
 @task(name="tune", cache_policy=NO_CACHE)
-def tune_task(data_dir: str | None, species: list[str] | None, trials: int) -> list[dict]:
-    tried = models.run_tuning(_settings(data_dir), species=species, trials=trials)
+def tune_task(settings: Settings, species: list[str] | None, trials: int) -> list[dict]:
+    tried = models.run_tuning(settings, species=species, trials=trials)
     get_run_logger().info("tuning %s: %d trials stored", tried.tuning_id.iloc[0], len(tried))
     return tried.to_dict(orient="records")
 
 
 @task(name="check-inputs", task_run_name="check-inputs-{issue_date}", cache_policy=NO_CACHE)
-def check_inputs_task(data_dir: str | None, issue_date: date) -> dict:
+def check_inputs_task(settings: Settings, issue_date: date) -> dict:
     """Late inputs -> reasons the forecast is degraded; missing ones (past the limits) -> MissingInput."""
-    status = operations.check_inputs(_settings(data_dir), issue_date)
+    status = operations.check_inputs(settings, issue_date)
     for reason in status.reasons:
         get_run_logger().warning("degraded: %s", reason)
     return {"latest_grid_day": str(status.latest_grid_day), "latest_catch_day": str(status.latest_catch_day),
@@ -203,8 +207,7 @@ def check_inputs_task(data_dir: str | None, issue_date: date) -> dict:
 
 
 @task(name="forecast", task_run_name="forecast-{issue_date}", cache_policy=NO_CACHE)
-def forecast_task(data_dir: str | None, issue_date: date) -> dict:
-    settings = _settings(data_dir)
+def forecast_task(settings: Settings, issue_date: date) -> dict:
     watermark = operations.inputs_watermark(settings)  # the inputs this forecast is made from
     table = models.forecast_day(settings, issue_date)
     summary = {
@@ -220,23 +223,23 @@ def forecast_task(data_dir: str | None, issue_date: date) -> dict:
 
 
 @task(name="report", task_run_name="report-{issue_date}", cache_policy=NO_CACHE)
-def report_task(data_dir: str | None, issue_date: date, lang: str) -> str:
-    return str(reports.build_report(_settings(data_dir), issue_date, lang=lang))
+def report_task(settings: Settings, issue_date: date, lang: str) -> str:
+    return str(reports.build_report(settings, issue_date, lang=lang))
 
 
 @task(name="summary", task_run_name="summary-{issue_date}", cache_policy=NO_CACHE)
-def summary_task(data_dir: str | None, issue_date: date, lang: str) -> str:
-    return reports.summary_text(_settings(data_dir), issue_date, lang, markdown=True)
+def summary_task(settings: Settings, issue_date: date, lang: str) -> str:
+    return reports.summary_text(settings, issue_date, lang, markdown=True)
 
 
 @task(name="has-models", cache_policy=NO_CACHE)
-def has_models_task(data_dir: str | None) -> bool:
-    return models.has_trained_models(_settings(data_dir))
+def has_models_task(settings: Settings) -> bool:
+    return models.has_trained_models(settings)
 
 
 @task(name="refresh-check", task_run_name="refresh-check-{issue_date}", cache_policy=NO_CACHE)
-def refresh_check_task(data_dir: str | None, issue_date: date) -> list[str]:
-    return operations.refresh_reasons(_settings(data_dir), issue_date)
+def refresh_check_task(settings: Settings, issue_date: date) -> list[str]:
+    return operations.refresh_reasons(settings, issue_date)
 
 
 # --- flows ------------------------------------------------------------------------------------------------------
@@ -251,16 +254,16 @@ def ingest_flow(data_dir: str | None = None, sites_csv: str | None = None, grid_
     Files that cannot be ingested are listed in the result (`files_rejected`, `files_failed`); with `strict`
     (the default) the flow then fails naming the first, after the other files are stored.
     """
-    settings = _settings(data_dir)
+    settings = _settings(data_dir)  # built once per flow run; the tasks take it
     with _recorded(settings, "ingest", None, {"sites_csv": sites_csv, "grid_paths": grid_paths,
                                               "catch_paths": catch_paths}) as record:
         done: dict = {}
         if sites_csv:
-            done["sites"] = ingest_sites_task(data_dir, sites_csv)
+            done["sites"] = ingest_sites_task(settings, sites_csv)
         if grid_paths:
-            done["grids"] = ingest_grids_task(data_dir, grid_paths, grid_product, grid_forecast, issue_date, force)
+            done["grids"] = ingest_grids_task(settings, grid_paths, grid_product, grid_forecast, issue_date, force)
         if catch_paths:
-            done["catches"] = ingest_catches_task(data_dir, catch_paths, force)
+            done["catches"] = ingest_catches_task(settings, catch_paths, force)
         record.message = "; ".join(str(part.get("summary", part)) if isinstance(part, dict) else f"{part} sites"
                                    for part in done.values()) or None
         failures = done.get("grids", {}).get("files_rejected", []) + done.get("catches", {}).get("files_failed", [])
@@ -272,10 +275,10 @@ def ingest_flow(data_dir: str | None = None, sites_csv: str | None = None, grid_
 @flow(name="grid-ingest", flow_run_name=_run_name("grid-ingest", operations.today), log_prints=True)
 def grid_ingest_flow(issue_date: date | None = None, data_dir: str | None = None, drop_dir: str | None = None,
                      urls: list[str] | None = None) -> dict:
-    """Download the grid URLs (`urls`, default Settings.grid_urls; '{date:%Y%m%d}' filled for the last days) into
+    """Download the grid URLs (`urls`, default Settings.operations.grid_urls; '{date:%Y%m%d}' filled for the last days) into
     the grid drop folder and ingest every new or changed NetCDF file there. A file not published yet is noted;
     a download that keeps failing fails the flow after the others are ingested."""
-    settings = _settings(data_dir)
+    settings = _settings(data_dir)  # built once per flow run; the tasks take it
     day = _day(issue_date) or operations.today(settings)
     folder = str(Path(drop_dir) if drop_dir else operations.grid_inbox(settings))
     with _recorded(settings, "grid-ingest", day, {"drop_dir": folder, "urls": urls}) as record, \
@@ -283,7 +286,7 @@ def grid_ingest_flow(issue_date: date | None = None, data_dir: str | None = None
         wanted = inbox.grid_urls_for(settings, day, urls)
         states = [fetch_task(url, folder, return_state=True) for url in wanted]
         failed = [(url, state) for url, state in zip(wanted, states, strict=True) if not state.is_completed()]
-        done = grid_inbox_task(data_dir, folder)
+        done = grid_inbox_task(settings, folder)
         fetched = sum(1 for state in states if state.is_completed() and state.result() is not None)
         record.message = f"{fetched} of {len(wanted)} URL(s) fetched; {done['summary']}"
         if failed:
@@ -297,11 +300,11 @@ def grid_ingest_flow(issue_date: date | None = None, data_dir: str | None = None
 def catch_ingest_flow(issue_date: date | None = None, data_dir: str | None = None, drop_dir: str | None = None) -> dict:
     """Ingest every new or changed catch file in the catch drop folder (after the morning auction). Late catches
     are reported with the issue dates whose forecasts they now score (view `forecast_scores`)."""
-    settings = _settings(data_dir)
+    settings = _settings(data_dir)  # built once per flow run; the tasks take it
     day = _day(issue_date) or operations.today(settings)
     folder = str(Path(drop_dir) if drop_dir else operations.catch_inbox(settings))
     with _recorded(settings, "catch-ingest", day, {"drop_dir": folder}) as record, tags("setnet", f"date:{day}"):
-        done = catch_inbox_task(data_dir, folder)
+        done = catch_inbox_task(settings, folder)
         record.message = done["summary"]
         return done
 
@@ -310,9 +313,9 @@ def catch_ingest_flow(issue_date: date | None = None, data_dir: str | None = Non
 def train_flow(data_dir: str | None = None) -> str:
     """Backtest, train and register one model per species; promote it where its backtest beats the serving
     model. Returns the model version."""
-    settings = _settings(data_dir)
+    settings = _settings(data_dir)  # built once per flow run; the tasks take it
     with _recorded(settings, "train", None, {}) as record:
-        version = train_task(data_dir)
+        version = train_task(settings)
         record.note(model_versions=[version])
         return version
 
@@ -320,24 +323,26 @@ def train_flow(data_dir: str | None = None) -> str:
 @flow(name="backtest", log_prints=True)
 def backtest_flow(data_dir: str | None = None, species: list[str] | None = None) -> list[dict]:
     """Rolling-origin backtest on all history: metrics per species and lead (stored in the warehouse too)."""
-    with _recorded(_settings(data_dir), "backtest", None, {"species": species}):
-        return backtest_task(data_dir, species)
+    settings = _settings(data_dir)  # built once per flow run; the tasks take it
+    with _recorded(settings, "backtest", None, {"species": species}):
+        return backtest_task(settings, species)
 
 
 @flow(name="tune", log_prints=True)
 def tune_flow(data_dir: str | None = None, species: list[str] | None = None, trials: int = 8) -> list[dict]:
     """Optional tuning run on the rolling-origin folds; every trial is stored in `tuning_trials`."""
-    with _recorded(_settings(data_dir), "tune", None, {"species": species, "trials": trials}):
-        return tune_task(data_dir, species, trials)
+    settings = _settings(data_dir)  # built once per flow run; the tasks take it
+    with _recorded(settings, "tune", None, {"species": species, "trials": trials}):
+        return tune_task(settings, species, trials)
 
 
 @flow(name="forecast", flow_run_name=_run_name("forecast"), log_prints=True)
 def forecast_flow(issue_date: date, data_dir: str | None = None) -> dict:
     """Forecast every site and species for leads 1..7 from issue_date."""
-    settings = _settings(data_dir)
+    settings = _settings(data_dir)  # built once per flow run; the tasks take it
     with _recorded(settings, "forecast", issue_date, {}) as record, tags("setnet", f"date:{issue_date}"):
-        status = check_inputs_task(data_dir, issue_date)
-        done = forecast_task(data_dir, issue_date)
+        status = check_inputs_task(settings, issue_date)
+        done = forecast_task(settings, issue_date)
         record.note(**done, forecasts=done["rows"], reasons=status["reasons"])
         return {**done, "degraded": record.degraded, "reasons": record.reasons}
 
@@ -345,19 +350,20 @@ def forecast_flow(issue_date: date, data_dir: str | None = None) -> dict:
 @flow(name="report", flow_run_name=_run_name("report"), log_prints=True)
 def report_flow(issue_date: date, data_dir: str | None = None, lang: str = "ja") -> str:
     """Write the morning report of issue_date; returns its path."""
-    with _recorded(_settings(data_dir), "report", issue_date, {"lang": lang}), tags("setnet", f"date:{issue_date}"):
-        return report_task(data_dir, issue_date, lang)
+    settings = _settings(data_dir)  # built once per flow run; the tasks take it
+    with _recorded(settings, "report", issue_date, {"lang": lang}), tags("setnet", f"date:{issue_date}"):
+        return report_task(settings, issue_date, lang)
 
 
-def _issue(data_dir: str | None, issue_date: date, lang: str, record: operations.RunRecord,
+def _issue(settings: Settings, issue_date: date, lang: str, record: operations.RunRecord,
            report: bool = True) -> dict:
     """Check the inputs, train if no model exists, forecast, write the report; note it all in the run record."""
-    status = check_inputs_task(data_dir, issue_date)
-    if not has_models_task(data_dir):
-        train_task(data_dir)
-    forecast = forecast_task(data_dir, issue_date)
+    status = check_inputs_task(settings, issue_date)
+    if not has_models_task(settings):
+        train_task(settings)
+    forecast = forecast_task(settings, issue_date)
     record.note(**forecast, forecasts=forecast["rows"], reasons=status["reasons"])
-    report_path = report_task(data_dir, issue_date, lang) if report else None
+    report_path = report_task(settings, issue_date, lang) if report else None
     get_run_logger().info("issued %s: %s%s; report %s", issue_date, _describe(forecast),
                           f"; DEGRADED: {'; '.join(record.reasons)}" if record.degraded else "", report_path)
     return {"issue_date": str(issue_date), "report": report_path, **forecast, "degraded": record.degraded,
@@ -365,7 +371,7 @@ def _issue(data_dir: str | None, issue_date: date, lang: str, record: operations
             "latest_catch_day": status["latest_catch_day"]}
 
 
-def _publish(kind: str, summary: dict, data_dir: str | None, lang: str) -> None:
+def _publish(kind: str, summary: dict, settings: Settings, lang: str) -> None:
     """The run's Prefect artifact: what was issued from which inputs, then the report's own short summary."""
     degraded = "".join(f"- **degraded**: {reason}\n" for reason in summary["reasons"])
     issue_date = date.fromisoformat(summary["issue_date"])
@@ -376,16 +382,16 @@ def _publish(kind: str, summary: dict, data_dir: str | None, lang: str) -> None:
             f"- sites: {summary['sites']}, species: {summary['species']}, rows: {summary['rows']}\n"
             f"- model: {', '.join(summary['model_versions'])}\n- ocean data of: {summary['ocean_date']}\n"
             f"{degraded}- report: `{summary['report']}`\n\n"
-            f"{summary_task(data_dir, issue_date, lang)}\n"
+            f"{summary_task(settings, issue_date, lang)}\n"
         ),
         description=f"setnet {kind} forecast {summary['issue_date']}",
     )
 
 
-def _sweep_inboxes(data_dir: str | None, record: operations.RunRecord) -> None:
+def _sweep_inboxes(settings: Settings, record: operations.RunRecord) -> None:
     """Ingest whatever waits in the drop folders (late files too) before forecasting; bad files only warn."""
-    grids = grid_inbox_task(data_dir)
-    catches = catch_inbox_task(data_dir)
+    grids = grid_inbox_task(settings)
+    catches = catch_inbox_task(settings)
     notes = [part["summary"] for part in (grids, catches) if not part["summary"].startswith("no ")]
     if notes:
         record.message = "; ".join(filter(None, [record.message, *notes]))
@@ -397,7 +403,7 @@ def daily_flow(issue_date: date | None = None, data_dir: str | None = None, grid
     """One issue date end to end: ingest the drop folders (and files given), train if no model exists, forecast,
     report. Today's grid late: forecasts from the latest grid within max_grid_age_days, marked degraded with the
     reason (and the report shows it); past that limit it fails naming the missing input."""
-    settings = _settings(data_dir)
+    settings = _settings(data_dir)  # built once per flow run; the tasks take it
     issue_date = _day(issue_date) or operations.today(settings)
     with _recorded(settings, "daily", issue_date, {"lang": lang, "grid_paths": grid_paths,
                                                    "catch_paths": catch_paths}) as record, \
@@ -405,9 +411,9 @@ def daily_flow(issue_date: date | None = None, data_dir: str | None = None, grid
         if grid_paths or catch_paths:
             ingest_flow(data_dir, grid_paths=grid_paths, catch_paths=catch_paths)
         if sweep_inbox:
-            _sweep_inboxes(data_dir, record)
-        summary = _issue(data_dir, issue_date, lang, record)
-        _publish("daily", summary, data_dir, lang)
+            _sweep_inboxes(settings, record)
+        summary = _issue(settings, issue_date, lang, record)
+        _publish("daily", summary, settings, lang)
         return summary
 
 
@@ -415,19 +421,19 @@ def daily_flow(issue_date: date | None = None, data_dir: str | None = None, grid
 def refresh_flow(issue_date: date | None = None, data_dir: str | None = None, lang: str = "ja") -> dict:
     """The early (02:00) refresh: ingest the drop folders, then re-issue the current forecast only if grids or
     catches arrived since it was made (or none was made); otherwise record the run as skipped."""
-    settings = _settings(data_dir)
+    settings = _settings(data_dir)  # built once per flow run; the tasks take it
     issue_date = _day(issue_date) or operations.current_issue_date(settings)
     with _recorded(settings, "refresh", issue_date, {"lang": lang}) as record, tags("setnet", f"date:{issue_date}"):
-        _sweep_inboxes(data_dir, record)
-        arrived = refresh_check_task(data_dir, issue_date)
+        _sweep_inboxes(settings, record)
+        arrived = refresh_check_task(settings, issue_date)
         if not arrived:
             record.state, record.message = "skipped", f"nothing arrived since {issue_date}'s forecasts were made"
             get_run_logger().info("refresh %s: %s", issue_date, record.message)
             return {"issue_date": str(issue_date), "reissued": False, "arrived": []}
         get_run_logger().info("refresh %s: re-issuing, %s", issue_date, "; ".join(arrived))
         record.message = "re-issued: " + "; ".join(arrived)
-        summary = _issue(data_dir, issue_date, lang, record)
-        _publish("refresh", summary, data_dir, lang)
+        summary = _issue(settings, issue_date, lang, record)
+        _publish("refresh", summary, settings, lang)
         return {**summary, "reissued": True, "arrived": arrived}
 
 
@@ -446,14 +452,14 @@ def backfill_flow(start: date | None = None, end: date | None = None, data_dir: 
     Safe over days already done: each day's forecasts are replaced in one transaction. Days whose inputs are
     missing are skipped and named; the flow then fails after doing the others.
     """
-    settings = _settings(data_dir)
+    settings = _settings(data_dir)  # built once per flow run; the tasks take it
     end = _day(end) or operations.today(settings) - timedelta(days=1)
     start = _day(start) or end - timedelta(days=6)
     if start > end:
         raise ValueError(f"backfill start {start} is after its end {end}")
     logger = get_run_logger()
     done, missing = [], []
-    with operations.holding(settings, "backfill") as notes:
+    with operations.holding(settings, "backfill", recover_stores=recover_interrupted_writes) as notes:
         for note in notes:
             logger.warning("recovered: %s", note)
         day = start
@@ -462,7 +468,7 @@ def backfill_flow(start: date | None = None, end: date | None = None, data_dir: 
                 with _recorded(settings, "backfill", day, {"start": start, "end": end, "lang": lang},
                                per_day=True) as record, \
                         tags("setnet", f"date:{day}"):
-                    done.append(_issue(data_dir, day, lang, record, report=write_reports))
+                    done.append(_issue(settings, day, lang, record, report=write_reports))
             except operations.MissingInput as error:
                 logger.error("backfill %s skipped: %s", day, error)
                 missing.append(f"{day}: {error}")
@@ -477,11 +483,11 @@ def backfill_flow(start: date | None = None, end: date | None = None, data_dir: 
 @flow(name="demo", log_prints=True)
 def demo_flow(data_dir: str | None = None, years: int = 3, sites: int = 10, seed: int = 42) -> dict:
     """Generate the sample world under <data_dir>/sample, ingest it, train, and run the daily flow for its last day."""
-    settings = _settings(data_dir)
+    settings = _settings(data_dir)  # built once per flow run; the tasks take it
     with _recorded(settings, "demo", None, {"years": years, "sites": sites, "seed": seed}):
         world = sample_world.generate_world(settings.data_dir / "sample", years=years, sites=sites, seed=seed)
         ingest_flow(data_dir, sites_csv=str(world.sites_csv), grid_paths=[str(world.grids_dir)],
                     catch_paths=[str(world.catches_dir)])
-        train_task(data_dir)
+        train_task(settings)
         return daily_flow(world.end_date, data_dir)
 

@@ -30,10 +30,10 @@ def normalise_name(text: object) -> str:
 def _table_settings(settings: Settings) -> dict[str, Path | None]:
     """The settings that may replace a shipped table, by name."""
     return {
-        "product_table": settings.product_table,
-        "species_dictionary": settings.species_dictionary,
-        "box_weight_table": settings.box_weight_table,
-        "fish_weight_table": settings.fish_weight_table,
+        "product_table": settings.ingest.product_table,
+        "species_dictionary": settings.ingest.species_dictionary,
+        "box_weight_table": settings.ingest.box_weight_table,
+        "fish_weight_table": settings.ingest.fish_weight_table,
     }
 
 
@@ -42,7 +42,7 @@ def table_path(settings: Settings | None, setting: str, default_name: str) -> Pa
     chosen = _table_settings(settings)[setting] if settings is not None else None
     path = Path(chosen) if chosen else TABLES_DIR / default_name
     if not path.exists():
-        raise IngestError(f"{path}: table file not found (setting {setting})")
+        raise IngestError(f"{path}: table file not found (setting ingest.{setting})")
     return path
 
 

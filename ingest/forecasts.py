@@ -68,8 +68,8 @@ def issue_time_of(ds: xr.Dataset, source: str, issue_date: str | None = None) ->
                       "pass --issue-date YYYY-MM-DD")
 
 
-def normalise_forecast(ds: xr.Dataset, source: str, product: Product, issue_date: str | None = None,
-                       max_lead_days: int = 10) -> xr.Dataset:
+def normalise_forecast(ds: xr.Dataset, source: str, product: Product, issue_date: str | None,
+                       max_lead_days: int) -> xr.Dataset:
     """Provider forecast file -> canonical forecast (FORECAST_AXIS[1], LEAD_AXIS, depth, lat, lon), daily means per valid day."""
     issued = issue_time_of(ds, source, issue_date)
     drop = [n for n in [*ds.coords, *ds.data_vars] if str(n).lower() in (*REFERENCE_TIME_NAMES, *LEAD_NAMES)

@@ -138,13 +138,13 @@ def read_grid_file(path: Path, *, products: ProductTable, product_name: str | No
         as_forecast = is_forecast_file(ds, product, forecast)
         try:
             if as_forecast:
-                canonical = normalise_forecast(ds, str(path), product, issue_date, settings.ocean_forecast_max_lead_days)
+                canonical = normalise_forecast(ds, str(path), product, issue_date, settings.ingest.ocean_forecast_max_lead_days)
             else:
                 canonical = normalise_grid(ds, str(path), product, daily=False)
             check_covers_sites(canonical, sites, str(path))
             grid = grids[as_forecast] if grids[as_forecast] is not None else grids[False]
             if grid is None:
-                canonical = crop_to_sites(canonical, sites, settings.grid_margin_deg)
+                canonical = crop_to_sites(canonical, sites, settings.ingest.grid_margin_deg)
                 regridded = False
             else:
                 canonical, regridded = conform_to_grid(canonical, grid, str(path))

@@ -1,8 +1,8 @@
 """Drop folders and downloads: what the scheduled ingest runs read.
 
-Providers' files land in the grid drop folder (`Settings.grid_drop_dir`, default `<data-dir>/inbox/grids`), by
-download from `Settings.grid_urls` or by whatever copies them there; cooperatives' files in the catch drop folder
-(`Settings.catch_drop_dir`, default `<data-dir>/inbox/catches`). Ingesting a drop folder again is cheap and
+Providers' files land in the grid drop folder (`Settings.operations.grid_drop_dir`, default `<data-dir>/inbox/grids`), by
+download from `Settings.operations.grid_urls` or by whatever copies them there; cooperatives' files in the catch drop folder
+(`Settings.operations.catch_drop_dir`, default `<data-dir>/inbox/catches`). Ingesting a drop folder again is cheap and
 changes nothing: files already stored unchanged are skipped by checksum. Hidden files and `.part` files (a copy or
 download in progress) are left for the next run.
 """
@@ -37,10 +37,10 @@ def inbox_files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
 
 
 def grid_urls_for(settings: Settings, day: date, templates: list[str] | None = None) -> list[str]:
-    """The grid URLs to fetch for `day`: `templates` (default Settings.grid_urls), each one with '{date...}'
+    """The grid URLs to fetch for `day`: `templates` (default Settings.operations.grid_urls), each one with '{date...}'
     (e.g. '{date:%Y%m%d}') filled for every day from max_grid_age_days before `day` to `day`."""
     urls: list[str] = []
-    for template in settings.grid_urls if templates is None else templates:
+    for template in settings.operations.grid_urls if templates is None else templates:
         if "{date" in template:
             urls += [template.format(date=day - timedelta(days=back))
                      for back in range(settings.max_grid_age_days, -1, -1)]

@@ -20,15 +20,15 @@ BACKTEST_COLUMNS = [
 
 def backtest_origins(first_target: pd.Timestamp, last_target: pd.Timestamp, settings: Settings) -> list[pd.Timestamp]:
     """Fold origins: the first after `backtest_min_train_days` of history, then every `backtest_fold_days`."""
-    origin = pd.Timestamp(first_target) + pd.Timedelta(days=settings.backtest_min_train_days)
+    origin = pd.Timestamp(first_target) + pd.Timedelta(days=settings.models.backtest_min_train_days)
     origins = []
     while origin < pd.Timestamp(last_target):
         origins.append(origin)
-        origin += pd.Timedelta(days=settings.backtest_fold_days)
+        origin += pd.Timedelta(days=settings.models.backtest_fold_days)
     if not origins:
         raise ValueError(
             f"history {pd.Timestamp(first_target).date()}..{pd.Timestamp(last_target).date()} is shorter than "
-            f"backtest_min_train_days={settings.backtest_min_train_days}: nothing to backtest"
+            f"backtest_min_train_days={settings.models.backtest_min_train_days}: nothing to backtest"
         )
     return origins
 
@@ -37,7 +37,7 @@ def fold_rows(table: pd.DataFrame, species: str, origin: pd.Timestamp,
               settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Labelled rows of one species -> (train: targets before `origin`, test: issue dates in [origin, origin + fold))."""
     labelled = table[(table.species == species) & table[LABEL_COLUMN].notna()]
-    fold_end = origin + pd.Timedelta(days=settings.backtest_fold_days)
+    fold_end = origin + pd.Timedelta(days=settings.models.backtest_fold_days)
     return (labelled[labelled.target_date < origin],
             labelled[(labelled.issue_date >= origin) & (labelled.issue_date < fold_end)])
 

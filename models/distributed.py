@@ -20,7 +20,7 @@ def train_on_cluster(params: dict, matrix: pd.DataFrame, label: np.ndarray, sett
         features = dd.from_pandas(matrix, npartitions=workers)
         target = dd.from_pandas(pd.Series(label, index=matrix.index, name="label"), npartitions=workers)
         cluster_params = {k: v for k, v in params.items() if k not in ("num_threads", "deterministic", "force_col_wise")}
-        estimator = DaskLGBMRegressor(client=client, n_estimators=settings.lightgbm_rounds, **cluster_params)
+        estimator = DaskLGBMRegressor(client=client, n_estimators=settings.models.lightgbm_rounds, **cluster_params)
         start = (None if init_score is None else
                  dd.from_pandas(pd.Series(init_score, index=matrix.index, name="init_score"), npartitions=workers))
         estimator.fit(features, target, init_score=start, categorical_feature=["site_id"])

@@ -75,7 +75,7 @@ def score_group(group: pd.DataFrame, alert_probability: float) -> pd.Series:
     return pd.Series(scores)
 
 
-def score_rows(rows: pd.DataFrame, alert_probability: float = 0.4) -> pd.DataFrame:
+def score_rows(rows: pd.DataFrame, alert_probability: float) -> pd.DataFrame:
     """Rows with actual_kg, forecasts and baseline columns -> one row of metrics per species and lead."""
     grouped = rows.groupby(["species", "lead_days"])[list(rows.columns)]
     return grouped.apply(lambda group: score_group(group, alert_probability)).reset_index()

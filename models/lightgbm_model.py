@@ -41,12 +41,12 @@ def lightgbm_params(settings: Settings) -> dict:
         "bagging_freq": 1,
         "lambda_l2": 10.0,
         "extra_trees": True,
-        "num_threads": settings.lightgbm_threads,
+        "num_threads": settings.models.lightgbm_threads,
         "seed": settings.random_seed,
         "deterministic": True,
         "force_col_wise": True,
         "verbosity": -1,
-        **settings.lightgbm_overrides,
+        **settings.models.lightgbm_overrides,
     }
 
 
@@ -208,7 +208,7 @@ def train_booster(params: dict, matrix: pd.DataFrame, label: np.ndarray, setting
 
         return train_on_cluster(params, matrix, label, settings, init_score)
     dataset = lgb.Dataset(matrix, label=label, init_score=init_score, categorical_feature=["site_id"])
-    return lgb.train(params, dataset, num_boost_round=settings.lightgbm_rounds)
+    return lgb.train(params, dataset, num_boost_round=settings.models.lightgbm_rounds)
 
 
 def out_of_fold_intervals(model: SpeciesModel, labelled: pd.DataFrame, settings: Settings
@@ -223,7 +223,7 @@ def out_of_fold_intervals(model: SpeciesModel, labelled: pd.DataFrame, settings:
     """
     dates = labelled.target_date
     first, last = dates.min(), dates.max()
-    folds = settings.calibration_folds
+    folds = settings.models.calibration_folds
     if (last - first).days < folds * 30:
         return None
     edges = pd.date_range(first, last + pd.Timedelta(days=1), periods=folds + 1)

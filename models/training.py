@@ -62,7 +62,8 @@ def _catches(settings: Settings) -> pd.DataFrame:
 
 
 def _version_of(table: pd.DataFrame, settings: Settings) -> tuple[str, str, dict]:
-    params = lightgbm_params(settings) | {"rounds": settings.lightgbm_rounds, "calibration_folds": settings.calibration_folds}
+    params = lightgbm_params(settings) | {"rounds": settings.models.lightgbm_rounds,
+                                          "calibration_folds": settings.models.calibration_folds}
     checksum = table_checksum(table)
     return model_version(checksum, params, feature_columns(table)), checksum, params
 
@@ -72,7 +73,7 @@ def run_backtest(settings: Settings, species: list[str] | None = None, table: pd
     table = training_table(settings) if table is None else table
     version, _, _ = _version_of(table, settings)
     predictions = rolling_origin_backtest(table, _catches(settings), settings, species)
-    metrics = score_rows(predictions, settings.big_catch_alert_probability)
+    metrics = score_rows(predictions, settings.models.big_catch_alert_probability)
     stored = predictions.assign(model_version=version)
     for column in ("issue_date", "target_date", "fold_origin"):
         stored[column] = pd.to_datetime(stored[column]).dt.date

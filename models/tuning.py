@@ -1,7 +1,7 @@
 """An optional tuning run: seeded random search over the booster parameters, each candidate scored on the
 rolling-origin folds (time-ordered, never shuffled) by the pinball loss of its q10/q50/q90 and the MAE of its q50.
 Every trial is kept, so anyone can see what was tried; the defaults stay until someone chooses to apply a result
-(Settings.lightgbm_overrides).
+(Settings.models.lightgbm_overrides).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def score_candidate(table: pd.DataFrame, species: str, features: list[str], over
     labelled = table[(table.species == species) & table[LABEL_COLUMN].notna()]
     origins = backtest_origins(labelled.target_date.min(), labelled.target_date.max(), settings)
     model = SpeciesModel(species, features, sorted(table.site_id.unique()))
-    params = lightgbm_params(settings.model_copy(update={"lightgbm_overrides": overrides}))
+    params = lightgbm_params(settings.updated(models={"lightgbm_overrides": overrides}))
     errors, losses = [], []
     for origin in origins:
         train, test = fold_rows(labelled, species, origin, settings)

@@ -42,26 +42,29 @@ from reports.content import (
 from reports.data import RECENT_AVERAGE_DAYS, STALE_CATCH_DAYS, ReportData
 from reports.explain import why_line
 from reports.labels import labels_for, long_day, medium_day, site_names, species_names
-from setnet.settings import Settings
+from setnet.settings import ModelSettings, ReportSettings, Settings
 
 
 @dataclass(frozen=True)
 class ReportOptions:
-    """The thresholds a report applies (from the settings)."""
+    """The thresholds a report applies; `from_settings` is their one source (the Settings)."""
 
-    big_catch_probability: float = 0.4
-    kyucho_kn: tuple[float, float] = (1.0, 1.5)  # default (advisory, warning) in knots
-    kyucho_per_net_kn: dict[str, tuple[float, float]] = field(default_factory=dict)
-    model_max_age_days: int = 30
-    temperature_alert_c: float = 2.0
+    big_catch_probability: float
+    kyucho_kn: tuple[float, float]  # default (advisory, warning) in knots
+    kyucho_per_net_kn: dict[str, tuple[float, float]]
+    model_max_age_days: int
+    temperature_alert_c: float
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ReportOptions:
-        return cls(big_catch_probability=settings.big_catch_alert_probability,
-                   kyucho_kn=(settings.kyucho_advisory_kn, settings.kyucho_warning_kn),
-                   kyucho_per_net_kn=dict(settings.kyucho_thresholds_kn),
-                   model_max_age_days=settings.model_max_age_days,
-                   temperature_alert_c=settings.temperature_anomaly_alert_c)
+    def from_settings(cls, settings: Settings | None = None) -> ReportOptions:
+        """The thresholds of `settings.reports` (and the models' big-catch probability); None: the defaults."""
+        report, model = (settings.reports, settings.models) if settings is not None else (ReportSettings(),
+                                                                                         ModelSettings())
+        return cls(big_catch_probability=model.big_catch_alert_probability,
+                   kyucho_kn=(report.kyucho_advisory_kn, report.kyucho_warning_kn),
+                   kyucho_per_net_kn=dict(report.kyucho_thresholds_kn),
+                   model_max_age_days=report.model_max_age_days,
+                   temperature_alert_c=report.temperature_anomaly_alert_c)
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ class ReportView:
 
 def report_view(data: ReportData, lang: str = "ja", options: ReportOptions | None = None) -> ReportView:
     """Every sentence and number of the report of data.issue_date, grouped by cooperative (west to east)."""
-    options = options or ReportOptions()
+    options = options or ReportOptions.from_settings()
     text = labels_for(lang)
     species_by_code = species_names(data.species, lang)
     species = species_order(data.forecasts.species)

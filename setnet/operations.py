@@ -1,9 +1,10 @@
 """Operations: what makes a run safe to schedule, rerun and overlap, and honest about late data.
 
 - `run_lock`: one writing run per data folder at a time (an `fcntl.flock` on `<data-dir>/.setnet.lock`); a second
-  run waits up to `Settings.run_lock_wait_seconds`, then refuses naming the run that holds the folder.
-- `recorded_run`: the lock, recovery of what a killed run left (a half-written grid store, a run still marked
-  running), and the run's row in `flow_runs` (what it handled, degraded or not and why, how it ended).
+  run waits up to `Settings.operations.run_lock_wait_seconds`, then refuses naming the run that holds the folder.
+- `recorded_run`: the lock, recovery of what a killed run left (a half-written grid store, by the `recover_stores`
+  callable the flows pass in from ingest; a run still marked running), and the run's row in `flow_runs` (what it
+  handled, degraded or not and why, how it ended).
 - `check_inputs` / `degradation`: whether an issue date's inputs are late (degraded, with reasons) or missing
   (`MissingInput`, naming the input and the latest day there is).
 - `refresh_reasons`: what arrived since an issue date's forecasts were made (the 02:00 refresh re-issues only then).
@@ -11,7 +12,8 @@
   (the `forecast_scores` view joins forecasts with the catches stored so far).
 - the drop folders' paths (`grid_inbox`, `catch_inbox`; reading them and downloading: `ingest.inbox`).
 
-Nothing here knows Prefect: the flows pass plain values (paths, dates, run ids) in.
+Nothing here knows Prefect or imports a stage: the flows pass plain values (paths, dates, run ids) and ingest's
+store recovery in.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -96,7 +98,7 @@ def run_lock(settings: Settings, flow: str, issue_date: date | None = None,
              wait_seconds: float | None = None) -> Iterator[bool]:
     """Hold the data folder for one writing run; yields True in the outermost holder of this process.
 
-    Non-blocking `flock` polled until `wait_seconds` (default Settings.run_lock_wait_seconds) have passed, then
+    Non-blocking `flock` polled until `wait_seconds` (default Settings.operations.run_lock_wait_seconds) have passed, then
     SetnetBusy. Re-entrant within a process (a flow that calls subflows takes it once). The kernel releases the
     lock when the holding process ends, however it ends, so a killed run never leaves a stale lock.
     """
@@ -115,7 +117,7 @@ def run_lock(settings: Settings, flow: str, issue_date: date | None = None,
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    wait = settings.run_lock_wait_seconds if wait_seconds is None else wait_seconds
+    wait = settings.operations.run_lock_wait_seconds if wait_seconds is None else wait_seconds
     deadline = time.monotonic() + wait
     waited = False
     try:
@@ -205,24 +207,20 @@ def _save(settings: Settings, record: RunRecord) -> None:
         upsert(con, "flow_runs", record.row())
 
 
-def recover_interrupted(settings: Settings) -> list[str]:
+StoreRecovery = Callable[[Settings], list[str]]  # settings -> notes of the half-done store writes it undid
+
+
+def recover_interrupted(settings: Settings, recover_stores: StoreRecovery) -> list[str]:
     """Undo what a killed run left half-done; call holding the lock, before writing. Returns what it did.
 
-    A grid write whose warehouse transaction never committed is undone from its journal (the next ingest of the
-    same file stores it again); runs still marked running in `flow_runs` become `crashed`.
+    `recover_stores` (the flows pass `ingest.recovery.recover_interrupted_writes`) undoes a grid write whose
+    warehouse transaction never committed (the next ingest of the same file stores it again); then runs still
+    marked running in `flow_runs` become `crashed`.
     """
     if not settings.warehouse_path.exists():
         return []
-    from ingest.store import recover_store  # the stage that owns the journal
-
-    notes = []
+    notes = list(recover_stores(settings))
     with connect(settings.warehouse_path) as con:
-        def committed(write_id: str) -> bool:
-            return con.execute("SELECT 1 FROM ingested_files WHERE write_id = ?", [write_id]).fetchall() != []
-
-        for store in (settings.grid_store_path, settings.forecast_store_path):
-            if recover_store(store, committed):
-                notes.append(f"{store.name}: undid a write a killed run left half-done")
         crashed = con.execute(
             "UPDATE flow_runs SET state = 'crashed', finished_at = ?, message = coalesce(message, "
             "'the run ended without finishing (killed or lost its machine)') WHERE state = 'running' "
@@ -235,23 +233,24 @@ def recover_interrupted(settings: Settings) -> list[str]:
 
 
 @contextmanager
-def holding(settings: Settings, flow: str, issue_date: date | None = None,
-            wait_seconds: float | None = None) -> Iterator[list[str]]:
+def holding(settings: Settings, flow: str, issue_date: date | None = None, wait_seconds: float | None = None, *,
+            recover_stores: StoreRecovery) -> Iterator[list[str]]:
     """Hold the run lock; the outermost holder first recovers what a killed run left (yields what it recovered)."""
     with run_lock(settings, flow, issue_date, wait_seconds) as outermost:
-        yield recover_interrupted(settings) if outermost else []
+        yield recover_interrupted(settings, recover_stores) if outermost else []
 
 
 @contextmanager
 def recorded_run(settings: Settings, flow: str, issue_date: date | None = None, run_id: str | None = None,
-                 parameters: dict[str, Any] | None = None, wait_seconds: float | None = None) -> Iterator[RunRecord]:
+                 parameters: dict[str, Any] | None = None, wait_seconds: float | None = None, *,
+                 recover_stores: StoreRecovery) -> Iterator[RunRecord]:
     """Hold the run lock, recover what a killed run left, and keep this run's row of `flow_runs` up to date.
 
     The row is written `running` at the start and `completed` (or the state the flow set, e.g. `skipped`) or
     `failed` with the error's first line at the end. A run killed outright stays `running` until the next run on
-    the folder marks it `crashed`.
+    the folder marks it `crashed`. `recover_stores`: see `recover_interrupted`.
     """
-    with holding(settings, flow, issue_date, wait_seconds) as notes:
+    with holding(settings, flow, issue_date, wait_seconds, recover_stores=recover_stores) as notes:
         record = RunRecord(run_id or uuid.uuid4().hex, flow, issue_date, _now(), parameters=parameters or {},
                            message="; ".join(notes) or None)
         _save(settings, record)
@@ -328,9 +327,9 @@ def check_inputs(settings: Settings, issue_date: date) -> InputStatus:
         raise MissingInput(f"catches missing: none on or before {issue_date} in {settings.warehouse_path}; put the "
                            f"cooperative files in {catch_inbox(settings)} or run `setnet ingest catches PATH`")
     catch_age = (issue_date - catch_day).days
-    if catch_age > settings.max_catch_age_days:
+    if catch_age > settings.operations.max_catch_age_days:
         reasons.append(f"catches after {catch_day} have not arrived ({catch_age} days before {issue_date}, limit "
-                       f"{settings.max_catch_age_days}): recent catch history is stale")
+                       f"{settings.operations.max_catch_age_days}): recent catch history is stale")
     return InputStatus(issue_date, grid_day, catch_day, reasons)
 
 
@@ -444,8 +443,8 @@ def track_record(settings: Settings, issue_dates: list[date] | None = None) -> p
 # --- drop folders ---------------------------------------------------------------------------------
 
 def grid_inbox(settings: Settings) -> Path:
-    return settings.grid_drop_dir or settings.data_dir / "inbox" / "grids"
+    return settings.operations.grid_drop_dir or settings.data_dir / "inbox" / "grids"
 
 
 def catch_inbox(settings: Settings) -> Path:
-    return settings.catch_drop_dir or settings.data_dir / "inbox" / "catches"
+    return settings.operations.catch_drop_dir or settings.data_dir / "inbox" / "catches"

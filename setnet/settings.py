@@ -1,17 +1,31 @@
-"""One typed settings object, from defaults, an optional TOML file and SETNET_* environment variables."""
+"""One typed settings object, from defaults, an optional TOML file and SETNET_* environment variables.
+
+Precedence (highest first): keyword arguments > SETNET_* environment variables > the `[setnet]` table of the TOML
+file named by `config_file` or SETNET_CONFIG > the defaults here. Each stage's settings are a section:
+`settings.ingest`, `settings.features`, `settings.models`, `settings.reports`, `settings.operations`; what every
+stage shares (`data_dir`, `timezone`, `random_seed`, `max_lead_days`, `max_grid_age_days`,
+`dask_scheduler_address`) is top-level. In TOML a section is a table (`[setnet.features]`), in the environment a
+double underscore (`SETNET_FEATURES__OCEAN_RADIUS_KM=5`), in code a dict (`Settings(features={...})`).
+"""
 
 from __future__ import annotations
 
 import os
-import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 
 @dataclass(frozen=True)
@@ -32,91 +46,168 @@ SPECIES: tuple[Species, ...] = (
     Species("common_squid", "スルメイカ", "Japanese common squid", ("スルメ", "するめいか", "鯣烏賊")),
 )
 
+_SECTION = ConfigDict(extra="forbid", frozen=False)
 
-class Settings(BaseSettings):
-    """Everything a run needs to know; paths derive from `data_dir` unless set."""
 
-    model_config = SettingsConfigDict(env_prefix="SETNET_", extra="ignore")
+class IngestSettings(BaseModel):
+    """Reading the sources into the stores (ingest/, docs/data-sources.md)."""
 
-    data_dir: Path = Field(default=Path("data"), description="Folder that holds everything a run writes")
-    max_lead_days: int = Field(default=7, ge=1, le=14, description="Forecast leads 1..max_lead_days")
-    quantiles: tuple[float, float, float] = (0.1, 0.5, 0.9)
-    holdout_days: int = Field(default=180, ge=14, description="Last days of history held out for evaluation")
-    calibration_folds: int = Field(default=3, ge=2, le=10, description="Blocks of the training history held out in turn to calibrate the intervals")
-    backtest_min_train_days: int = Field(default=365, ge=28, description="History before the first backtest origin")
-    backtest_fold_days: int = Field(default=365, ge=14, description="Days forecast from each backtest origin")
-    big_catch_alert_probability: float = Field(default=0.4, gt=0, lt=1, description="p_big_catch that counts as a big-catch alert")
-    random_seed: int = 42
-    lightgbm_rounds: int = Field(default=150, ge=10)
-    lightgbm_threads: int = Field(default=2, ge=1)
-    lightgbm_overrides: dict[str, float | int | bool] = Field(
-        default_factory=dict, description="Booster parameters replacing the defaults, e.g. a tuning run's best (JSON in SETNET_LIGHTGBM_OVERRIDES)")
-    max_grid_age_days: int = Field(default=3, ge=0, description="Oldest ocean day a forecast may start from")
-    site_search_radius_km: float = Field(default=15.0, gt=0, description="Farthest sea cell a net may use")
-    dask_scheduler_address: str | None = Field(default=None, description="tcp://host:port of a Dask cluster")
-    timezone: str = "Asia/Tokyo"
+    model_config = _SECTION
+
     product_table: Path | None = Field(default=None, description="TOML product table replacing ingest/tables/products.toml")
     species_dictionary: Path | None = Field(default=None, description="CSV replacing ingest/tables/species.csv")
     box_weight_table: Path | None = Field(default=None, description="CSV replacing ingest/tables/box_weights.csv")
     fish_weight_table: Path | None = Field(default=None, description="CSV replacing ingest/tables/fish_weights.csv")
     grid_margin_deg: float = Field(default=1.0, ge=0, description="A new grid store keeps the sites' box plus this")
     ocean_forecast_max_lead_days: int = Field(default=10, ge=1, le=30, description="Longest ocean forecast lead stored")
+
+
+class FeatureSettings(BaseModel):
+    """The ocean at each net and the feature table (features/, docs/features.md)."""
+
+    model_config = _SECTION
+
+    site_search_radius_km: float = Field(default=15.0, gt=0, description="Farthest sea cell a net may use")
     ocean_radius_km: float = Field(default=10.0, ge=0, description="Radius (km) of the sea area averaged around a net")
     climatology_start: date | None = Field(default=None, description="First day of the ocean reference period (default: the grid store's first day)")
     climatology_end: date | None = Field(default=None, description="Last day of the ocean reference period, e.g. the training cutoff (default: none)")
     swift_current_percentile: float = Field(default=90.0, gt=0, lt=100, description="Percentile of a net's current speed above which the current counts as swift")
     catch_neighbour_count: int = Field(default=3, ge=0, description="Nearest other nets whose catches form the neighbour features")
     feature_cache_dir: Path | None = Field(default=None, description="Cache of ocean references (default: <data-dir>/features)")
+
+
+class ModelSettings(BaseModel):
+    """Training, calibration and the backtest (models/, docs/architecture.md)."""
+
+    model_config = _SECTION
+
+    calibration_folds: int = Field(default=3, ge=2, le=10, description="Blocks of the training history held out in turn to calibrate the intervals")
+    backtest_min_train_days: int = Field(default=365, ge=28, description="History before the first backtest origin")
+    backtest_fold_days: int = Field(default=365, ge=14, description="Days forecast from each backtest origin")
+    big_catch_alert_probability: float = Field(default=0.4, gt=0, lt=1, description="p_big_catch that counts as a big-catch alert")
+    lightgbm_rounds: int = Field(default=150, ge=10)
+    lightgbm_threads: int = Field(default=2, ge=1)
+    lightgbm_overrides: dict[str, float | int | bool] = Field(
+        default_factory=dict, description="Booster parameters replacing the defaults, e.g. a tuning run's best (JSON in SETNET_MODELS__LIGHTGBM_OVERRIDES)")
+
+
+class ReportSettings(BaseModel):
+    """The thresholds the morning report applies (reports/, docs/report.md)."""
+
+    model_config = _SECTION
+
     kyucho_advisory_kn: float = Field(default=1.0, gt=0, description="Current (knots) at a net that raises a swift-current advisory (急潮注意報)")
     kyucho_warning_kn: float = Field(default=1.5, gt=0, description="Current (knots) at a net that raises a swift-current warning (急潮警報)")
     kyucho_thresholds_kn: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description="Per-net (advisory, warning) knots by site_id, replacing the two defaults")
     model_max_age_days: int = Field(default=30, ge=1, description="A model trained longer ago than this marks the report degraded")
     temperature_anomaly_alert_c: float = Field(default=2.0, gt=0, description="|temperature - day-of-year normal| at a net that the report flags")
-    # operations (setnet/operations.py, docs/operations.md)
+
+
+class OperationsSettings(BaseModel):
+    """Scheduling, locking and late data (setnet/operations.py, ingest/inbox.py, docs/operations.md)."""
+
+    model_config = _SECTION
+
     run_lock_wait_seconds: float = Field(default=60.0, ge=0, description="How long a run waits for another run on the same data folder before it refuses")
     grid_drop_dir: Path | None = Field(default=None, description="Drop folder of provider NetCDF files (default: <data-dir>/inbox/grids)")
     catch_drop_dir: Path | None = Field(default=None, description="Drop folder of cooperative catch files (default: <data-dir>/inbox/catches)")
     grid_urls: list[str] = Field(default_factory=list, description="Grid file URLs to download into the grid drop folder; '{date:%Y%m%d}' is filled with each day from max_grid_age_days before the run date to the run date")
     max_catch_age_days: int = Field(default=2, ge=0, description="A forecast whose latest catch day is older than this is marked degraded")
 
-    @cached_property
+
+# The TOML file the next Settings() reads (set by load_settings; else SETNET_CONFIG).
+_config_file: ContextVar[Path | None] = ContextVar("setnet_config_file", default=None)
+
+
+class Settings(BaseSettings):
+    """Everything a run needs to know; paths derive from `data_dir`."""
+
+    model_config = SettingsConfigDict(env_prefix="SETNET_", env_nested_delimiter="__", extra="forbid",
+                                      toml_table_header=("setnet",))
+
+    data_dir: Path = Field(default=Path("data"), description="Folder that holds everything a run writes")
+    timezone: str = Field(default="Asia/Tokyo", description="Where the nets are: today's date, issue times")
+    random_seed: int = 42
+    max_lead_days: int = Field(default=7, ge=1, le=14, description="Forecast leads 1..max_lead_days")
+    max_grid_age_days: int = Field(default=3, ge=0, description="Oldest ocean day a forecast may start from")
+    dask_scheduler_address: str | None = Field(default=None, description="tcp://host:port of a Dask cluster")
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    features: FeatureSettings = Field(default_factory=FeatureSettings)
+    models: ModelSettings = Field(default_factory=ModelSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
+    operations: OperationsSettings = Field(default_factory=OperationsSettings)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """init > SETNET_* env > the TOML file's [setnet] table > defaults."""
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_path())
+
+    @property
     def warehouse_path(self) -> Path:
         return self.data_dir / "setnet.duckdb"
 
-    @cached_property
+    @property
     def grid_store_path(self) -> Path:
         return self.data_dir / "grids.zarr"
 
-    @cached_property
+    @property
     def forecast_store_path(self) -> Path:
         return self.data_dir / "ocean_forecasts.zarr"
 
-    @cached_property
+    @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
 
-    @cached_property
+    @property
     def reports_dir(self) -> Path:
         return self.data_dir / "reports"
 
-    @cached_property
+    @property
     def lead_days(self) -> list[int]:
         return list(range(1, self.max_lead_days + 1))
 
+    def updated(self, **changes: Any) -> Settings:
+        """A copy with `changes`: top-level values, or per section a dict of fields merged into it (validated).
+
+        `settings.updated(data_dir=path, models={"lightgbm_rounds": 30})`.
+        """
+        update = {}
+        for name, value in changes.items():
+            current = getattr(self, name)
+            if isinstance(current, BaseModel) and isinstance(value, dict):
+                value = type(current).model_validate({**current.model_dump(), **value})
+            update[name] = value
+        return self.model_copy(update=update)
+
+
+def config_path() -> Path | None:
+    """The TOML file settings are read from: load_settings' `config_file`, else SETNET_CONFIG, else none."""
+    chosen = _config_file.get()
+    if chosen is None and os.environ.get("SETNET_CONFIG"):
+        chosen = Path(os.environ["SETNET_CONFIG"])
+    if chosen is not None and not chosen.exists():
+        raise FileNotFoundError(f"settings file not found: {chosen}")
+    return chosen
+
+
+@contextmanager
+def _reading(config_file: Path | None) -> Iterator[None]:
+    token = _config_file.set(config_file)
+    try:
+        yield
+    finally:
+        _config_file.reset(token)
+
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Settings from defaults < TOML file (`SETNET_CONFIG` or `config_file`) < SETNET_* env < overrides."""
-    path = config_file or (Path(os.environ["SETNET_CONFIG"]) if os.environ.get("SETNET_CONFIG") else None)
-    from_file: dict[str, Any] = {}
-    if path is not None:
-        if not path.exists():
-            raise FileNotFoundError(f"settings file not found: {path}")
-        from_file = tomllib.loads(path.read_text(encoding="utf-8")).get("setnet", {})
-    env_set = {name for name in Settings.model_fields if f"SETNET_{name.upper()}" in os.environ}
-    values = {k: v for k, v in from_file.items() if k not in env_set}
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**values)
+    """Settings from defaults < TOML file (`config_file` or SETNET_CONFIG) < SETNET_* env < overrides (None: unset)."""
+    with _reading(config_file):
+        return Settings(**{name: value for name, value in overrides.items() if value is not None})
 
 
 def species_lookup() -> dict[str, str]:

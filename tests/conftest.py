@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from setnet.settings import Settings
+from setnet.settings import FeatureSettings, Settings
 from tests.fixtures import TINY_SITES, write_sites_csv
 
 # Prefect in tests: its own home in a temporary folder, no telemetry, a patient server start on a busy CI machine.
@@ -21,6 +21,9 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
+# build_feature_table's settings as the Settings defaults give them (no restated numbers)
+FEATURE_OPTIONS = {"swift_percentile": FeatureSettings().swift_current_percentile,
+                   "neighbour_count": FeatureSettings().catch_neighbour_count}
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 
 
@@ -78,7 +81,7 @@ def write_daily_files(ds: xr.Dataset, folder: Path) -> list[Path]:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings whose data folder is a fresh temporary folder."""
-    return Settings(data_dir=tmp_path / "data", lightgbm_rounds=30, holdout_days=30)
+    return Settings(data_dir=tmp_path / "data", models={"lightgbm_rounds": 30})
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pandas as pd
 
 from features import build_feature_table
 from features.ocean import OCEAN_COLUMNS
-from tests.conftest import synthetic_catches
+from tests.conftest import FEATURE_OPTIONS, synthetic_catches
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "features.md"
 
@@ -18,7 +18,7 @@ def test_every_column_of_the_table_is_documented() -> None:
     ocean = pd.MultiIndex.from_product([days, ["a", "b"]], names=["date", "site_id"]).to_frame(index=False)
     ocean = ocean.assign(**dict.fromkeys(OCEAN_COLUMNS, 1.0))
     table = build_feature_table(ocean, synthetic_catches("2024-01-01", 40, ["a", "b"]), sites, ["sardine"], days[-3:],
-                                [1], 2)
+                                [1], 2, **FEATURE_OPTIONS)
     text = DOC.read_text(encoding="utf-8")
     named = set(re.findall(r"`([a-z0-9_]+)`", text))
     families = set(re.findall(r"`<signal>_(\w+)_\{([\d,]+)\}d`", text))

@@ -63,7 +63,7 @@ def test_the_daily_rows_equal_the_rows_of_the_full_build(world: Settings, issue_
 
 def test_a_cold_daily_run_builds_the_same_reference_as_the_full_build(world: Settings, tmp_path: Path) -> None:
     full = build_features(world, ALL_DAYS)
-    cold = Settings(data_dir=world.data_dir, feature_cache_dir=tmp_path / "cold-cache")
+    cold = Settings(data_dir=world.data_dir, features={"feature_cache_dir": tmp_path / "cold-cache"})
     daily = build_features(cold, pd.DatetimeIndex(["2024-04-01"]))
     expected = full[full.issue_date == pd.Timestamp("2024-04-01")].reset_index(drop=True)
     pd.testing.assert_frame_equal(daily, expected, check_dtype=False, rtol=1e-6)

@@ -9,7 +9,7 @@ from features.ocean import OCEAN_COLUMNS
 from features.ocean_forecast import POINT_COLUMNS
 from features.table import INFO_COLUMNS, LABEL_COLUMN
 from setnet.settings import Settings
-from tests.conftest import synthetic_catches
+from tests.conftest import FEATURE_OPTIONS, synthetic_catches
 
 SITES = pd.DataFrame({"site_id": ["a", "b"], "bearing_deg": [0.0, 90.0]})
 SPECIES = ["yellowtail", "sardine", "firefly_squid", "common_squid"]
@@ -36,7 +36,8 @@ def forecasts(issue_dates: pd.DatetimeIndex, leads: list[int], sites: list[str],
 
 
 def build(ocean: pd.DataFrame, catches: pd.DataFrame, issue_dates: pd.DatetimeIndex) -> pd.DataFrame:
-    return build_feature_table(ocean, catches, SITES, SPECIES, issue_dates, [1, 3, 7], max_ocean_age_days=2)
+    return build_feature_table(ocean, catches, SITES, SPECIES, issue_dates, [1, 3, 7], max_ocean_age_days=2,
+                               **FEATURE_OPTIONS)
 
 
 def test_features_of_day_d_do_not_change_when_everything_after_d_changes() -> None:
@@ -70,7 +71,8 @@ def test_no_signal_of_any_kind_sees_past_its_issue_date() -> None:
         future_fc = fc.assign(**{c: fc[c].where(fc.issue_date <= cutoff, -50.0) for c in POINT_COLUMNS})
 
         def build_all(o, c, f):
-            return build_feature_table(o, c, PLACED_SITES, SPECIES, issues, [1, 3, 7], 2, site_forecasts=f)
+            return build_feature_table(o, c, PLACED_SITES, SPECIES, issues, [1, 3, 7], 2, site_forecasts=f,
+                                       **FEATURE_OPTIONS)
 
         original, changed = build_all(ocean, catches, fc), build_all(future_ocean, future_catches, future_fc)
         features = [c for c in original.columns if c != LABEL_COLUMN]
@@ -86,7 +88,8 @@ def test_the_table_has_every_signal_family_and_feature_columns_are_numeric() -> 
     site_ids = PLACED_SITES.site_id.tolist()
     table = build_feature_table(site_ocean(days, columns=OCEAN_COLUMNS, sites=site_ids),
                                 synthetic_catches("2022-01-01", len(days), site_ids), PLACED_SITES, SPECIES,
-                                days[-30:], [1, 7], 2, site_forecasts=forecasts(days[-30:], [1, 7], site_ids))
+                                days[-30:], [1, 7], 2, site_forecasts=forecasts(days[-30:], [1, 7], site_ids),
+                                **FEATURE_OPTIONS)
     for column in ("temp_surface_c", "temp_50m_radius_c", "salinity_psu", "front_surface_c_per_km",
                    "stratification_100m_c", "temp_surface_anom_c", "current_along_ms", "current_across_50m_ms",
                    "swift_current", "current_speed_jump_ms", "temp_surface_c_mean_30d", "temp_50m_c_trend_7d",
@@ -110,7 +113,7 @@ def test_forecast_time_values_come_from_the_forecast_issued_on_d_else_the_value_
     issues = days[-10:]
     fc = forecasts(issues[::2], [1, 3], ["a", "b"])
     table = build_feature_table(ocean, pd.DataFrame(columns=["date", "site_id", "species", "catch_kg"]), SITES,
-                                SPECIES, issues, [1, 3], 2, site_forecasts=fc)
+                                SPECIES, issues, [1, 3], 2, site_forecasts=fc, **FEATURE_OPTIONS)
     with_forecast = table.issue_date.isin(issues[::2])
     assert (table.ocean_source[with_forecast] == "forecast").all()
     assert (table.ocean_source[~with_forecast] == "persisted analysis").all()
@@ -132,7 +135,7 @@ def test_catch_lags_windows_and_neighbours_use_operated_days_only() -> None:
         "catch_kg": [5.0, 10.0, 30.0, 50.0, 70.0, 1000.0],
     })
     table = build_feature_table(site_ocean(days, sites=PLACED_SITES.site_id), catches, PLACED_SITES, SPECIES, days,
-                                [1], 2, neighbour_count=2)
+                                [1], 2, swift_percentile=FEATURE_OPTIONS["swift_percentile"], neighbour_count=2)
     row = table[(table.issue_date == days[14]) & (table.site_id == "a") & (table.species == "sardine")].iloc[0]
     assert np.isnan(row.catch_lag_0d_kg) and np.isnan(row.catch_lag_1d_kg)  # a did not operate on days 13 and 14
     assert row.catch_lag_2d_kg == 10.0 and np.isnan(row.catch_lag_7d_kg)

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from setnet.local_prefect import LocalPrefect, local_prefect
+from flows.local_prefect import LocalPrefect, local_prefect
 from setnet.settings import Settings
 from setnet.warehouse import connect
 from tests.fixtures import HANG_GUARD_S
@@ -50,7 +50,7 @@ def world_template(tmp_path_factory: pytest.TempPathFactory) -> World:
     root = tmp_path_factory.mktemp("world")
     files = sample_world.generate_world(root / "sample", years=2, sites=3, seed=42)
     assert files.end_date == LAST_DAY
-    settings = Settings(data_dir=root / "template", lightgbm_rounds=40)
+    settings = Settings(data_dir=root / "template", models={"lightgbm_rounds": 40})
     ingest.ingest_sites(settings, files.sites_csv)
     ingest.ingest_grids(settings, [files.grids_dir])
     ingest.ingest_catches(settings, [files.catches_dir])
@@ -230,5 +230,5 @@ def flow_runs(data_dir: Path) -> pd.DataFrame:
 
 @pytest.fixture
 def no_lock_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SETNET_RUN_LOCK_WAIT_SECONDS", "0")
+    monkeypatch.setenv("SETNET_OPERATIONS__RUN_LOCK_WAIT_SECONDS", "0")
 

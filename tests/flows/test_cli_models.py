@@ -20,7 +20,7 @@ def short_backtests(small_world: Settings, monkeypatch: pytest.MonkeyPatch) -> S
     """The small world's 60 days with folds short enough to backtest, as the CLI reads them from the environment."""
     for name, value in {"LIGHTGBM_ROUNDS": "20", "BACKTEST_MIN_TRAIN_DAYS": "30", "BACKTEST_FOLD_DAYS": "20",
                         "CALIBRATION_FOLDS": "2"}.items():
-        monkeypatch.setenv(f"SETNET_{name}", value)
+        monkeypatch.setenv(f"SETNET_MODELS__{name}", value)
     return small_world
 
 

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
+from ingest.recovery import recover_interrupted_writes
 from setnet import operations
 from setnet.settings import Settings
 from tests.flows.conftest import LAST_DAY, World, flow_runs
@@ -17,7 +18,8 @@ from tests.flows.conftest import LAST_DAY, World, flow_runs
 def test_runs_lists_each_run_with_what_it_handled_and_why_it_was_degraded(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     assert CliRunner().invoke(app, ["--data-dir", str(tmp_path), "runs"]).output == "no runs recorded\n"
-    with operations.recorded_run(settings, "daily", date(2025, 12, 2)) as record:
+    with operations.recorded_run(settings, "daily", date(2025, 12, 2),
+                                 recover_stores=recover_interrupted_writes) as record:
         record.note(sites=3, forecasts=84, model_versions=["m1"], reasons=["ocean grid of 2025-12-02 has not arrived"])
 
     result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "runs"])

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from flows import pipeline
-from setnet.local_prefect import POOL, LocalPrefect, create_pool, deploy_all, prefect, start_worker, stop
+from flows.local_prefect import POOL, LocalPrefect, create_pool, deploy_all, prefect, start_worker, stop
 from setnet.warehouse import connect
 from tests.flows.conftest import HANG_GUARD_S, LAST_DAY, PROJECT_DIR, World
 
@@ -123,7 +123,7 @@ def test_serve_prefect_deploys_everything_prints_the_ui_and_stops_all_it_started
     import subprocess
     import sys
 
-    from setnet.local_prefect import free_port
+    from flows.local_prefect import free_port
 
     port, home = free_port(), tmp_path / "prefect-home"
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false"}

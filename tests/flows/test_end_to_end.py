@@ -16,7 +16,7 @@ from setnet.warehouse import connect
 def test_the_demo_forecasts_and_reports_every_site_and_species(
     tmp_path: Path, prefect_harness: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SETNET_LIGHTGBM_ROUNDS", "40")  # a tiny world needs few boosting rounds
+    monkeypatch.setenv("SETNET_MODELS__LIGHTGBM_ROUNDS", "40")  # a tiny world needs few boosting rounds
     data_dir = tmp_path / "data"
     result = CliRunner().invoke(app, ["--data-dir", str(data_dir), "demo", "--years", "2", "--sites", "3"])
     assert result.exit_code == 0, result.output  # how long it takes: `make bench-pipeline`, not a test

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from flows.local_prefect import LocalPrefect
 from flows.pipeline import backfill_flow, daily_flow, forecast_flow
 from setnet import operations
-from setnet.local_prefect import LocalPrefect
 from setnet.warehouse import connect
 from tests.flows.conftest import (
     HANG_GUARD_S,
@@ -117,7 +117,7 @@ def test_a_second_run_on_the_same_folder_refuses_naming_the_first(
         world: World, prefect_harness: None, monkeypatch: pytest.MonkeyPatch) -> None:
     holder = hold_lock(world.data_dir, "daily")
     try:
-        monkeypatch.setenv("SETNET_RUN_LOCK_WAIT_SECONDS", "0")
+        monkeypatch.setenv("SETNET_OPERATIONS__RUN_LOCK_WAIT_SECONDS", "0")
         with pytest.raises(operations.SetnetBusy) as refused:
             forecast_flow(LAST_DAY, str(world.data_dir))
     finally:
@@ -147,7 +147,7 @@ def test_a_second_run_waits_for_the_first_when_allowed(
     holder = hold_lock(world.data_dir, "train")
     heard = _Heard("waiting up to ")
     operations.log.addHandler(heard)
-    monkeypatch.setenv("SETNET_RUN_LOCK_WAIT_SECONDS", str(HANG_GUARD_S))
+    monkeypatch.setenv("SETNET_OPERATIONS__RUN_LOCK_WAIT_SECONDS", str(HANG_GUARD_S))
     try:
         with ThreadPoolExecutor(1) as pool:
             waiter = pool.submit(forecast_flow, LAST_DAY, str(world.data_dir))
@@ -172,7 +172,7 @@ def test_a_second_run_waits_for_the_first_when_allowed(
 
 def test_two_daily_runs_started_together_end_as_one_clean_run(
         clean_run: World, world: World, live_prefect: LocalPrefect) -> None:
-    processes = [start_flow_process(live_prefect, "daily_flow", env={"SETNET_RUN_LOCK_WAIT_SECONDS": str(HANG_GUARD_S)},
+    processes = [start_flow_process(live_prefect, "daily_flow", env={"SETNET_OPERATIONS__RUN_LOCK_WAIT_SECONDS": str(HANG_GUARD_S)},
                                     issue_date=LAST_DAY, data_dir=world.data_dir) for _ in range(2)]
     for process in processes:
         _, stderr = process.communicate(timeout=2 * HANG_GUARD_S)

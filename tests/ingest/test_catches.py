@@ -124,7 +124,7 @@ def test_bad_rows_are_quarantined_with_a_reason_a_person_can_act_on(row: list[st
 def test_a_count_without_a_mean_weight_is_quarantined_and_its_species_not_half_stored(tmp_path: Path) -> None:
     weights = tmp_path / "fish.csv"
     weights.write_text("species,size_class,kg_per_fish\nyellowtail,フクラギ,1.5\n", encoding="utf-8")
-    tables = load_catch_tables(Settings(data_dir=tmp_path, fish_weight_table=weights))
+    tables = load_catch_tables(Settings(data_dir=tmp_path, ingest={"fish_weight_table": weights}))
     parsed = parse_catch_table(table([["2024-11-28", "氷見", "10", "3"]], ["日付", "網名", "フクラギ(本)", "ガンド(本)"]),
                                SITES, "f.csv", tables)
     assert parsed.catches.empty  # フクラギ alone would understate the yellowtail catch
@@ -292,7 +292,7 @@ def test_catches_need_the_site_registry_first(settings: Settings, tmp_path: Path
 def test_a_user_species_dictionary_adds_local_names(registered: Settings, tmp_path: Path) -> None:
     dictionary = tmp_path / "species.csv"
     dictionary.write_text("name,species,size_class\nツバイソ,yellowtail,コズクラ\n", encoding="utf-8")
-    custom = Settings(data_dir=registered.data_dir, species_dictionary=dictionary)
+    custom = Settings(data_dir=registered.data_dir, ingest={"species_dictionary": dictionary})
     path = tmp_path / "c.csv"
     path.write_text("日付,網名,魚種,漁獲量,単位\n2024-11-28,氷見,ツバイソ,10,本\n", encoding="utf-8")
     ingest_catches(custom, [path])

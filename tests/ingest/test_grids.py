@@ -269,7 +269,7 @@ def test_a_user_product_table_maps_new_names(settings: Settings, tmp_path: Path)
                      'units = { temp_c = "degC" }\n', encoding="utf-8")
     source = pf.truth(days=1).temp_c.rename("TEMP_X").to_dataset()
     source.to_netcdf(tmp_path / "bay_20240101.nc")
-    custom = Settings(data_dir=settings.data_dir, product_table=table)
+    custom = Settings(data_dir=settings.data_dir, ingest={"product_table": table})
     ingest_grids(custom, [tmp_path / "bay_20240101.nc"])
     assert set(sources(custom)["product"]) == {"bay_model"}
 
@@ -387,7 +387,7 @@ def test_forecast_files_go_to_their_own_store_keyed_by_issue_date_and_lead(setti
     forecasts = open_forecast_store(settings.forecast_store_path).load()
     assert forecasts.temp_c.dims == ("issue_time", "lead_days", "depth", "lat", "lon")
     assert pd.DatetimeIndex(forecasts.issue_time.values).strftime("%Y-%m-%d").tolist() == ["2024-03-01", "2024-03-02"]
-    assert forecasts.lead_days.values.tolist() == list(range(settings.ocean_forecast_max_lead_days + 1))
+    assert forecasts.lead_days.values.tolist() == list(range(settings.ingest.ocean_forecast_max_lead_days + 1))
     np.testing.assert_allclose(forecasts.temp_c.sel(issue_time="2024-03-02", lead_days=1),
                                truth.temp_c.sel(time="2024-03-03") + 1.0, atol=1e-5)
     assert bool(forecasts.temp_c.sel(issue_time="2024-03-01", lead_days=8).isnull().all())

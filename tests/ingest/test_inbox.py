@@ -24,7 +24,7 @@ def test_a_drop_folder_lists_its_files_but_not_hidden_or_partial_ones(tmp_path: 
 
 
 def test_url_templates_are_filled_for_each_day_back_to_the_grid_age_limit() -> None:
-    settings = Settings(grid_urls=["https://x/{date:%Y%m%d}.nc", "https://x/fixed.nc"], max_grid_age_days=2)
+    settings = Settings(max_grid_age_days=2, operations={"grid_urls": ["https://x/{date:%Y%m%d}.nc", "https://x/fixed.nc"]})
     assert inbox.grid_urls_for(settings, date(2025, 12, 1)) == [
         "https://x/20251129.nc", "https://x/20251130.nc", "https://x/20251201.nc", "https://x/fixed.nc"]
     assert inbox.grid_urls_for(settings, date(2025, 12, 1), ["file:///g/{date:%d}.nc"]) == [

@@ -82,11 +82,11 @@ def test_every_training_row_gets_one_held_out_interval_and_short_histories_get_n
     rows["signal"] = rng.normal(size=len(rows))
     rows["catch_kg"] = np.where(rng.random(len(rows)) < 0.3, 0.0, np.exp(3 + rows.signal + rng.normal(size=len(rows))))
     model = SpeciesModel("sardine", ["site_id", "signal"], list("abcde"))
-    settings = Settings(lightgbm_rounds=10, calibration_folds=3)
+    settings = Settings(models={"lightgbm_rounds": 10, "calibration_folds": 3})
 
     q10, q90, p_zero, actual_kg = out_of_fold_intervals(model, rows, settings)
     assert len(actual_kg) == len(rows) and sorted(actual_kg) == sorted(rows.catch_kg)
     assert (q10 <= q90).all() and ((p_zero > 0) & (p_zero < 1)).all()
     short = rows[rows.target_date < days[80]]
     assert out_of_fold_intervals(model, short, settings) is None  # three blocks would be under 30 days each
-    assert out_of_fold_intervals(model, short, settings.model_copy(update={"calibration_folds": 2})) is not None
+    assert out_of_fold_intervals(model, short, settings.updated(models={"calibration_folds": 2})) is not None

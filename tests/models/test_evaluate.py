@@ -46,7 +46,7 @@ def test_climatology_is_a_smoothed_mean_by_day_of_year_across_the_new_year() -> 
 
 
 def test_backtest_origins_leave_a_year_of_history_then_step_by_the_fold() -> None:
-    settings = Settings(backtest_min_train_days=365, backtest_fold_days=365)
+    settings = Settings(models={"backtest_min_train_days": 365, "backtest_fold_days": 365})
     origins = backtest_origins(pd.Timestamp("2022-12-01"), pd.Timestamp("2025-11-30"), settings)
     assert origins == [pd.Timestamp("2023-12-01"), pd.Timestamp("2024-11-30")]
     with pytest.raises(ValueError, match="nothing to backtest"):
@@ -77,5 +77,5 @@ def test_tuning_candidates_start_from_the_current_parameters_and_are_distinct_an
 def test_overrides_replace_the_default_booster_parameters() -> None:
     from models.lightgbm_model import lightgbm_params
 
-    assert lightgbm_params(Settings(lightgbm_overrides={"num_leaves": 31}))["num_leaves"] == 31
+    assert lightgbm_params(Settings(models={"lightgbm_overrides": {"num_leaves": 31}}))["num_leaves"] == 31
     assert lightgbm_params(Settings())["num_leaves"] == 15

@@ -14,8 +14,7 @@ from setnet.warehouse import connect
 @pytest.fixture
 def trainable(small_world: Settings) -> Settings:
     """The small world with a backtest short enough for its 60 days."""
-    return small_world.model_copy(update={"backtest_min_train_days": 60, "backtest_fold_days": 20,
-                                          "calibration_folds": 2})
+    return small_world.updated(models={"backtest_min_train_days": 60, "backtest_fold_days": 20, "calibration_folds": 2})
 
 
 def test_forecasting_without_a_model_says_what_to_do(small_world: Settings) -> None:
@@ -25,7 +24,7 @@ def test_forecasting_without_a_model_says_what_to_do(small_world: Settings) -> N
 
 @pytest.mark.slow
 def test_a_backtest_stores_every_forecast_and_its_metrics(trainable: Settings) -> None:
-    result = run_backtest(trainable.model_copy(update={"backtest_min_train_days": 30}), species=["sardine"])
+    result = run_backtest(trainable.updated(models={"backtest_min_train_days": 30}), species=["sardine"])
     assert set(result.predictions.species) == {"sardine"}
     assert (result.predictions.issue_date >= result.predictions.fold_origin).all()
     with connect(trainable.warehouse_path, read_only=True) as con:
@@ -38,7 +37,7 @@ def test_a_backtest_stores_every_forecast_and_its_metrics(trainable: Settings) -
 
 @pytest.mark.slow
 def test_training_registers_promotes_and_forecasts_reproducibly(trainable: Settings) -> None:
-    settings = trainable.model_copy(update={"backtest_min_train_days": 30})
+    settings = trainable.updated(models={"backtest_min_train_days": 30})
     assert not has_trained_models(settings)
     first = train_models(settings)
     assert first.promoted_species == ["common_squid", "firefly_squid", "sardine", "yellowtail"]

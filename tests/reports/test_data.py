@@ -144,8 +144,8 @@ def test_the_reports_net_cell_and_normal_are_the_features(tmp_path: Path) -> Non
     write_warm_year(settings)
     frame = load_report_data(settings, ISSUE_DATE).net_ocean
     features = build_features(settings, pd.DatetimeIndex([ISSUE_DATE])).drop_duplicates("site_id").set_index("site_id")
-    lookup = site_footprints(open_grid_store(settings.grid_store_path), SITES, settings.site_search_radius_km,
-                             settings.ocean_radius_km).lookup.set_index("site_id")
+    lookup = site_footprints(open_grid_store(settings.grid_store_path), SITES, settings.features.site_search_radius_km,
+                             settings.features.ocean_radius_km).lookup.set_index("site_id")
     for level, temp, anomaly in (("surface", "temp_surface_c", "temp_surface_anom_c"),
                                  ("50m", "temp_50m_c", "temp_50m_anom_c")):
         rows = frame[(frame.source == "analysis") & (frame.level == level)].set_index("site_id").reindex(features.index)
@@ -167,5 +167,5 @@ def test_box_weights_come_from_the_ingest_table_and_the_issue_time_from_the_fore
 def test_an_unreadable_box_table_leaves_kilograms_only(tmp_path: Path) -> None:
     table = tmp_path / "boxes.csv"
     table.write_text("species,size_class,kg_per_box\nyellowtail,,heavy\n", encoding="utf-8")
-    assert load_box_weights(Settings(data_dir=tmp_path, box_weight_table=table)) == {}
+    assert load_box_weights(Settings(data_dir=tmp_path, ingest={"box_weight_table": table})) == {}
 

@@ -87,12 +87,13 @@ def test_every_model_input_of_the_feature_table_has_words() -> None:
 
     from features import build_feature_table, feature_columns
     from features.ocean import OCEAN_COLUMNS
-    from tests.conftest import synthetic_catches
+    from tests.conftest import FEATURE_OPTIONS, synthetic_catches
 
     days = pd.date_range("2024-01-01", periods=40, freq="D")
     sites = pd.DataFrame({"site_id": ["a", "b"], "bearing_deg": [0.0, 90.0], "lat": [36.8, 36.9], "lon": [137.0, 137.1]})
     ocean = pd.MultiIndex.from_product([days, ["a", "b"]], names=["date", "site_id"]).to_frame(index=False)
     table = build_feature_table(ocean.assign(**dict.fromkeys(OCEAN_COLUMNS, 1.0)),
-                                synthetic_catches("2024-01-01", 40, ["a", "b"]), sites, ["sardine"], days[-3:], [1], 2)
+                                synthetic_catches("2024-01-01", 40, ["a", "b"]), sites, ["sardine"], days[-3:], [1], 2,
+                                **FEATURE_OPTIONS)
     unnamed = [f for f in feature_columns(table) if feature_phrase(f).unit == "raw"]
     assert not unnamed, f"add words for these in reports/explain.py: {unnamed}"

@@ -136,7 +136,8 @@ def test_species_expected_at_zero_get_one_line_not_a_block() -> None:
 
 
 def test_options_come_from_the_settings() -> None:
-    options = ReportOptions.from_settings(Settings(kyucho_advisory_kn=0.8, kyucho_warning_kn=1.2,
-                                                   kyucho_thresholds_kn={"n1": (0.5, 0.9)}, model_max_age_days=10))
+    options = ReportOptions.from_settings(Settings(reports={"kyucho_advisory_kn": 0.8, "kyucho_warning_kn": 1.2,
+                                                            "kyucho_thresholds_kn": {"n1": (0.5, 0.9)},
+                                                            "model_max_age_days": 10}))
     assert options.kyucho_kn == (0.8, 1.2) and options.kyucho_per_net_kn == {"n1": (0.5, 0.9)}
     assert options.model_max_age_days == 10 and options.big_catch_probability == 0.4

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ingest.recovery import recover_interrupted_writes
 from setnet import operations
 from setnet.settings import Settings
 from setnet.warehouse import connect, upsert
@@ -63,13 +64,15 @@ def test_the_lock_is_reentrant_in_a_process_and_released_after_an_error(tmp_path
 
 def test_a_recorded_run_is_written_running_then_with_how_it_ended(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
-    with operations.recorded_run(settings, "daily", date(2025, 11, 30), run_id="r1") as record:
+    with operations.recorded_run(settings, "daily", date(2025, 11, 30), run_id="r1",
+                                 recover_stores=recover_interrupted_writes) as record:
         with connect(settings.warehouse_path, read_only=True) as con:
             assert con.execute("SELECT state FROM flow_runs WHERE run_id = 'r1'").fetchone() == ("running",)
         record.note(sites=3, forecasts=84, model_versions=["m1"], ocean_date="2025-11-29",
                     reasons=["ocean grid late"], unknown="ignored")
     with pytest.raises(ValueError, match="bad input"), \
-            operations.recorded_run(settings, "forecast", date(2025, 12, 1), run_id="r2"):
+            operations.recorded_run(settings, "forecast", date(2025, 12, 1), run_id="r2",
+                                    recover_stores=recover_interrupted_writes):
         raise ValueError("bad input\nsecond line")
     runs = operations.list_runs(settings).set_index("run_id")
     assert runs.loc["r1", "state"] == "completed" and runs.loc["r1", "degraded"]
@@ -84,10 +87,27 @@ def test_a_run_a_killed_process_left_running_is_marked_crashed_by_the_next(tmp_p
     with connect(settings.warehouse_path) as con:
         upsert(con, "flow_runs", pd.DataFrame([{"run_id": "dead", "flow": "daily", "state": "running",
                                                 "started_at": datetime(2025, 11, 30, 10), "degraded": False}]))
-    with operations.recorded_run(settings, "daily", run_id="next") as record:
+    with operations.recorded_run(settings, "daily", run_id="next",
+                                 recover_stores=recover_interrupted_writes) as record:
         assert "run daily started 2025-11-30 10:00 UTC had crashed" in record.message
     runs = operations.list_runs(settings).set_index("run_id")
     assert runs.loc["dead", "state"] == "crashed"
+
+
+def test_the_store_recovery_passed_in_runs_first_under_the_lock_and_its_notes_are_recorded(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    with connect(settings.warehouse_path):
+        pass  # an existing warehouse: there may be something to recover
+    calls = []
+
+    def recover(given: Settings) -> list[str]:
+        calls.append(operations.lock_holder(given).get("flow"))  # the lock is already held by this run
+        return ["grids.zarr: undid a write a killed run left half-done"]
+
+    with operations.recorded_run(settings, "daily", run_id="r1", recover_stores=recover) as record, \
+            operations.recorded_run(settings, "ingest", run_id="r2", recover_stores=recover):
+        assert record.message == "grids.zarr: undid a write a killed run left half-done"
+    assert calls == ["daily"]  # the nested run shares the lock and does not recover again
 
 
 def test_inputs_are_fresh_late_or_missing(small_world: Settings) -> None:
@@ -120,7 +140,7 @@ def test_degradation_reads_the_run_record_or_else_the_forecasts_ocean_day(tmp_pa
         upsert(con, "forecasts", _forecasts(day, date(2025, 11, 29)))
     assert operations.degradation(settings, day) == [
         "ocean grid of 2025-11-30 had not arrived: forecast from the grid of 2025-11-29 (1 day old)"]
-    with operations.recorded_run(settings, "daily", day) as record:
+    with operations.recorded_run(settings, "daily", day, recover_stores=recover_interrupted_writes) as record:
         record.note(forecasts=1, reasons=["recorded reason"])
     assert operations.degradation(settings, day) == ["recorded reason"]
 
@@ -139,7 +159,7 @@ def test_the_refresh_reissues_only_after_new_files(tmp_path: Path) -> None:
     store_file("a.csv")
     with connect(settings.warehouse_path) as con:
         upsert(con, "forecasts", _forecasts(day, day))
-    with operations.recorded_run(settings, "daily", day) as record:
+    with operations.recorded_run(settings, "daily", day, recover_stores=recover_interrupted_writes) as record:
         record.note(forecasts=1, inputs_watermark=operations.inputs_watermark(settings))
     assert operations.refresh_reasons(settings, day) == []
     store_file("b.csv")

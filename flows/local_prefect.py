@@ -1,6 +1,6 @@
 """A local Prefect server and process worker running setnet's deployments (`make serve-prefect`).
 
-`python -m setnet.local_prefect [--port 4200] [--data-dir data]` starts `prefect server start` on 127.0.0.1 (its
+`python -m flows.local_prefect [--port 4200] [--data-dir data]` starts `prefect server start` on 127.0.0.1 (its
 SQLite database under PREFECT_HOME), creates the `setnet-local` process work pool, deploys everything in
 prefect.yaml, starts a process worker, prints the UI address, and stops both on Ctrl-C. The integration test uses
 the same pieces with a one-shot worker. Every process is started in its own session and stopped by process group.
@@ -186,7 +186,7 @@ def local_prefect(home: Path, port: int | None = None, *, deploy: bool = True, w
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m setnet.local_prefect", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m flows.local_prefect", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=4200, help="port on 127.0.0.1 [4200]")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="data folder of the deployments' runs [SETNET_DATA_DIR or ./data]")
