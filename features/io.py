@@ -153,7 +153,7 @@ class ReferenceCache:
 
     def save(self, reference: OceanReference) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        for i, year in enumerate(reference.years):
+        for year in reference.years:
             part = reference.select(np.array([year]))
             path = self._path(int(year))
             temporary = path.with_name(path.name + ".writing.npz")

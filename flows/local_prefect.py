@@ -9,6 +9,7 @@ the same pieces with a one-shot worker. Every process is started in its own sess
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import socket
@@ -131,10 +132,8 @@ def stop(process: subprocess.Popen | None, timeout_s: float = 10.0) -> None:
             process.wait(timeout=timeout_s / 2 if sig == signal.SIGINT else timeout_s)
         except subprocess.TimeoutExpired:
             continue
-    try:  # children the leader left behind in its group
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # children the leader left behind in its group
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     process.wait()
 
 

@@ -186,7 +186,7 @@ def _size_classes(records: pd.DataFrame, species: pd.Series, tables: CatchTables
     def size_of(raw: str, sp: str) -> str:
         name = tables.species_name(raw)
         return name.size_class if name is not None and name.species == sp and name.size_class else normalise_name(raw)
-    from_column = pd.Series([size_of(r, s) if r else "" for r, s in zip(records.size_raw, species.fillna(""))],
+    from_column = pd.Series([size_of(r, s) if r else "" for r, s in zip(records.size_raw, species.fillna(""), strict=True)],
                             index=records.index, dtype=object)
     return from_column.where(records.size_raw != "", from_name)
 
@@ -211,7 +211,7 @@ def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tab
     records["line"] = lines.to_numpy()[records.row.to_numpy()] if len(records) else pd.Series(dtype="int64")
 
     site_lookup = {normalise_name(v): sid for col in ("name_en", "name_ja", "site_id") if col in sites
-                   for v, sid in zip(sites[col], sites.site_id) if isinstance(v, str)}
+                   for v, sid in zip(sites[col], sites.site_id, strict=True) if isinstance(v, str)}
     records["date"] = parse_dates(records.date_raw)
     records["site_id"] = records.site_raw.map(lambda raw: site_lookup.get(normalise_name(raw)))
     species = records.species_raw.map(lambda raw: (tables.species_name(raw) or _NO_NAME).species or None)
@@ -229,11 +229,11 @@ def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tab
     blank = (quantity == "") & ~marker
 
     weights = {}
-    for sp, size, u in zip(records.species, records.size_class, unit):
+    for sp, size, u in zip(records.species, records.size_class, unit, strict=True):
         if u is not None and u[0] != "kg" and isinstance(sp, str):
             weights[(u[0], sp, size)] = tables.weight_kg(u[0], sp, size)
     per_unit = [u[1] if u is not None and u[0] == "kg" else weights.get((u[0], sp, size)) if u is not None else None
-                for sp, size, u in zip(records.species, records.size_class, unit)]
+                for sp, size, u in zip(records.species, records.size_class, unit, strict=True)]
     records["catch_kg"] = number * pd.to_numeric(pd.Series(per_unit, index=records.index, dtype=object))
 
     def column_prefix(text: pd.Series) -> pd.Series:

@@ -104,7 +104,7 @@ def read_weight_table(path: Path, value_column: str) -> dict[tuple[str, str], fl
     known = {s.code for s in SPECIES}
     table = _read_csv_table(path, ("species", "size_class", value_column))
     weights: dict[tuple[str, str], float] = {}
-    for index, row in table.iterrows():
+    for _, row in table.iterrows():
         value = pd.to_numeric(row[value_column], errors="coerce")
         if row.species not in known:
             raise IngestError(f"{path}: species {row.species!r} is not one of {', '.join(sorted(known))}")

@@ -81,8 +81,8 @@ def warning_days(net_ocean: pd.DataFrame | None) -> pd.DataFrame:
 def _speeds(rows: pd.DataFrame) -> pd.DataFrame:
     """Rows with a current, with speed in knots and the bearing it flows toward."""
     rows = rows.dropna(subset=["east_ms", "north_ms"])
-    return rows.assign(speed_kn=[knots(np.hypot(e, n)) for e, n in zip(rows.east_ms, rows.north_ms)],
-                       bearing_deg=[flow_bearing_deg(e, n) for e, n in zip(rows.east_ms, rows.north_ms)])
+    return rows.assign(speed_kn=[knots(np.hypot(e, n)) for e, n in zip(rows.east_ms, rows.north_ms, strict=True)],
+                       bearing_deg=[flow_bearing_deg(e, n) for e, n in zip(rows.east_ms, rows.north_ms, strict=True)])
 
 
 def kyucho_alerts(net_ocean: pd.DataFrame | None, default: tuple[float, float],

@@ -131,7 +131,7 @@ def outlook_chart(outlook: pd.DataFrame, recent_average_kg: dict[str, float], sp
     with _style():
         figure = _new_figure(WIDTH_IN, 1.2 + 2.0 * len(species))
         axes = figure.subplots(len(species), 1, sharex=True, squeeze=False)[:, 0]
-        for axis, code in zip(axes, species):
+        for axis, code in zip(axes, species, strict=True):
             rows = outlook[outlook.species == code].sort_values("target_date")
             x = rows.target_date.to_numpy()
             axis.fill_between(x, rows.q10_kg, rows.q90_kg, color=colors[code], alpha=0.22, linewidth=0,
@@ -158,7 +158,7 @@ def _legend_below(figure: Figure, axes: np.ndarray) -> None:
     seen: dict[str, object] = {}
     colours: set[str] = set()
     for axis in axes:
-        for handle, label in zip(*axis.get_legend_handles_labels()):
+        for handle, label in zip(*axis.get_legend_handles_labels(), strict=True):
             seen.setdefault(label, handle)
             if isinstance(handle, PolyCollection):
                 colours.add(matplotlib.colors.to_hex(handle.get_facecolor()[0], keep_alpha=False))
@@ -191,7 +191,7 @@ def track_record_chart(lead1: pd.DataFrame, catches: pd.DataFrame, site_ids: lis
     with _style():
         figure = _new_figure(WIDTH_IN, 0.9 + 2.0 * len(site_ids))
         axes = figure.subplots(len(site_ids), 1, sharex=True, squeeze=False)[:, 0]
-        for axis, site_id in zip(axes, site_ids):
+        for axis, site_id in zip(axes, site_ids, strict=True):
             daily = (lead1[lead1.site_id == site_id].set_index("target_date")[["q10_kg", "q50_kg", "q90_kg"]]
                      .reindex(calendar))
             actual = catches[catches.site_id == site_id]
@@ -225,7 +225,7 @@ def net_track_chart(lead1: pd.DataFrame, catches: pd.DataFrame, species: list[st
     with _style():
         figure = _new_figure(WIDTH_IN, 0.9 + 1.9 * len(species))
         axes = figure.subplots(len(species), 1, sharex=True, squeeze=False)[:, 0]
-        for axis, code in zip(axes, species):
+        for axis, code in zip(axes, species, strict=True):
             daily = (lead1[lead1.species == code].set_index("target_date")[["q10_kg", "q50_kg", "q90_kg"]]
                      .reindex(calendar))
             actual = catches[catches.species == code]

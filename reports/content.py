@@ -113,7 +113,7 @@ def ocean_date_of(forecasts: pd.DataFrame) -> date | None:
 def stale_sites(last_catch_dates: pd.DataFrame, site_ids: list[str], issue_date: date,
                 days: int) -> list[tuple[str, date | None]]:
     """Nets with no catch in the `days` up to issue_date, with their last catch day (None if never)."""
-    last = dict(zip(last_catch_dates.site_id, pd.to_datetime(last_catch_dates.last_date)))
+    last = dict(zip(last_catch_dates.site_id, pd.to_datetime(last_catch_dates.last_date), strict=True))
     first_recent = pd.Timestamp(issue_date - timedelta(days=days - 1))
     stale = []
     for site_id in site_ids:

@@ -181,7 +181,7 @@ def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFr
     for net in coop.nets:
         page.space(0.04)
         page.text(net.name, size=13)
-        page.row(list(zip(columns, header)), size=8.5, color=MUTED)
+        page.row(list(zip(columns, header, strict=True)), size=8.5, color=MUTED)
         for line in net.lines:
             median = f"{line.median} kg" + (f"（{line.boxes}）" if line.boxes and view.lang == "ja"
                                              else f" ({line.boxes})" if line.boxes else "")

@@ -93,7 +93,7 @@ def outlook_images(data: ReportData, view: ReportView) -> dict[str, dict[str, st
         for net in coop.nets:
             outlook = data.forecasts[data.forecasts.site_id == net.site_id]
             site_average = average[average.site_id == net.site_id]
-            average_kg = dict(zip(site_average.species, site_average.average_kg))
+            average_kg = dict(zip(site_average.species, site_average.average_kg, strict=True))
             codes = net.codes
             quiet = [c for c in codes if nothing_expected(outlook, c, average_kg)]
             drawn = [c for c in codes if c not in quiet]

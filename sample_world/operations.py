@@ -45,7 +45,7 @@ def damaged_days(rng: np.random.Generator, site_speed_ms: np.ndarray, kyucho_ms:
     damaged = np.zeros((n_days, n_sites), dtype=bool)
     active = kyucho_ms > 0
     edges = np.diff(np.r_[0, active.astype(int), 0])
-    for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):  # each episode
+    for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=False):  # each episode
         peak_ms = site_speed_ms[start:stop].max(axis=0)
         p_damage = np.clip((peak_ms - DAMAGE_SPEED_MS) * DAMAGE_PROBABILITY_PER_MS, 0.0, 0.7)
         torn = rng.random(n_sites) < p_damage

@@ -96,7 +96,7 @@ def test_zero_is_a_haul_that_caught_nothing_and_休漁_or_blank_a_day_without_op
                    ["日付", "網名", "ブリ", "備考"])
     assert parsed.rejects.empty
     assert parsed.catches[["site_id", "catch_kg"]].values.tolist() == [["himi", 0.0], ["iwase", 5.0]]
-    no_op = {str(d): marker for d, marker in zip(parsed.no_operation.date, parsed.no_operation.marker)}
+    no_op = {str(d): marker for d, marker in zip(parsed.no_operation.date, parsed.no_operation.marker, strict=True)}
     assert no_op == {"2024-11-29": "休漁", "2024-11-30": "blank", "2024-12-01": "休"}
 
 

@@ -108,7 +108,7 @@ def test_track_record_chart_returns_png_with_gaps(glyph_problems) -> None:
 
 def test_sst_map_returns_png_in_both_languages(glyph_problems) -> None:
     sites = SITES.assign(name_ja=SITES.name_ja)
-    names = dict(zip(SITES.site_id, SITES.name_ja))
+    names = dict(zip(SITES.site_id, SITES.name_ja, strict=True))
     for lang in ("ja", "en"):
         assert_png(charts.sst_map_chart(surface_field(), sites, names, LABELS[lang]))
     assert glyph_problems() == []
@@ -153,7 +153,7 @@ def test_a_deeper_level_map_keeps_the_coastline_and_marks_warned_nets(glyph_prob
     deep_temp[3, :] = np.nan  # shallower than the level: no value there, but not land
     deep = SurfaceField(surface.day, 47.4, surface.lat, surface.lon, deep_temp, surface.eastward_ms,
                         surface.northward_ms)
-    names = dict(zip(SITES.site_id, SITES.name_ja))
+    names = dict(zip(SITES.site_id, SITES.name_ja, strict=True))
     png = charts.sst_map_chart(deep, SITES, names, LABELS["ja"], title="50m層の水温と流れ", highlight={"himi"},
                                coast=surface)
     assert_png(png)

@@ -174,7 +174,7 @@ def test_deeper_water_is_colder_in_summer_and_varies_less(tiny: WorldFiles) -> N
     levels = np.array(monthly)  # (week, depth)
     ranges = levels.max(axis=0) - levels.min(axis=0)
     assert ranges[0] > ranges[1] > ranges[2]
-    assert 8.5 < levels[:, 2].min() and levels[:, 2].max() < 19.0
+    assert levels[:, 2].min() > 8.5 and levels[:, 2].max() < 19.0
     summer = levels[[i for i, d in enumerate(pd.date_range(tiny.start_date, tiny.end_date, freq="7D"))
                      if d.month == 8]]
     assert (summer[:, 0] > summer[:, 1]).all() and (summer[:, 1] > summer[:, 2]).all()
