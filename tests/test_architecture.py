@@ -38,3 +38,11 @@ def test_a_stage_import_in_setnet_breaks_the_layers(tmp_path: Path) -> None:
     done = lint_imports(copy)
     assert done.returncode != 0
     assert "setnet is not allowed to import ingest" in done.stdout
+
+
+def test_ruff_with_the_selected_rule_sets_is_clean() -> None:
+    script = Path(sys.executable).with_name("ruff")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "ruff"]
+    done = subprocess.run([*command, "check", "--no-cache", "."], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, f"ruff check failed:\n{done.stdout}\n{done.stderr}"
