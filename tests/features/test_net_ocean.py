@@ -28,8 +28,8 @@ def analysis(frame: pd.DataFrame, level: str) -> pd.DataFrame:
 def test_the_analysis_at_each_net_is_the_feature_tables_cell_day_and_anomaly(world: Settings, issue_date: str) -> None:
     frame = ocean_at_nets(world, SITES, issue_date)
     features = feature_row_per_net(world, issue_date)
-    lookup = site_footprints(open_grid_store(world.grid_store_path), SITES, world.site_search_radius_km,
-                             world.ocean_radius_km).lookup.set_index("site_id")
+    lookup = site_footprints(open_grid_store(world.grid_store_path), SITES, world.features.site_search_radius_km,
+                             world.features.ocean_radius_km).lookup.set_index("site_id")
     assert list(frame.columns) == NET_OCEAN_COLUMNS
     for level, temp, anomaly in (("surface", "temp_surface_c", "temp_surface_anom_c"),
                                  ("50m", "temp_50m_c", "temp_50m_anom_c")):
