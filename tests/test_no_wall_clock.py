@@ -1,4 +1,4 @@
-"""No test asserts how long something took: timings belong in `bench/` (`make bench-pipeline`), never in `tests/`.
+"""No test bounds a duration: timings belong in `bench/` (`make bench-pipeline`), never in `tests/`.
 
 CI runs on a shared two-core machine, so a test that bounds a duration fails when the machine is busy although every
 functional check holds. This test reads every Python file under `tests/` as a syntax tree and fails naming
@@ -179,7 +179,7 @@ def wall_clock_assertions(source: str, path: str = "<snippet>") -> list[Finding]
     return sorted(found.values(), key=lambda f: f.line)
 
 
-def test_no_test_asserts_how_long_something_took() -> None:
+def test_no_test_bounds_a_duration() -> None:
     findings = [finding for path in sorted(TESTS_DIR.rglob("*.py"))
                 for finding in wall_clock_assertions(path.read_text(encoding="utf-8"),
                                                      str(path.relative_to(TESTS_DIR.parent)))]
