@@ -12,9 +12,8 @@ from setnet.settings import Settings
 
 BACKTEST_COLUMNS = [
     "site_id", "species", "issue_date", "target_date", "lead_days", "mean_kg", "q10_kg", "q50_kg", "q90_kg",
-    "p_zero", "p_big_catch", "big_catch_threshold_kg", "actual_kg", "climatology_kg", "climatology_median_kg",
-    "persistence_kg",
-    "seasonal_naive_kg", "fold_origin",
+    "p_zero", "p_big_catch", "big_catch_threshold_kg", "positive_log_mean", "positive_log_sd", "actual_kg",
+    "climatology_kg", "climatology_median_kg", "persistence_kg", "seasonal_naive_kg", "fold_origin",
 ]
 
 
@@ -43,24 +42,28 @@ def fold_rows(table: pd.DataFrame, species: str, origin: pd.Timestamp,
 
 
 def backtest_fold(table: pd.DataFrame, catches: pd.DataFrame, origin: pd.Timestamp, species: str,
-                  settings: Settings, features: list[str] | None = None) -> pd.DataFrame:
+                  settings: Settings, features: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """One fold of one species: fit on targets before `origin`, forecast issue dates in [origin, origin + fold)
-    (inputs: `features`, default every feature column of the table)."""
+    (inputs: `features`, default every feature column of the table) -> (forecast rows, the fit's tuning trials)."""
     train, test = fold_rows(table, species, origin, settings)
     if test.empty:
-        return pd.DataFrame(columns=BACKTEST_COLUMNS)
+        return pd.DataFrame(columns=BACKTEST_COLUMNS), None
     model: SpeciesModel = fit_species_model(train, species, features or feature_columns(table),
                                             sorted(table.site_id.unique()), settings)
     scored = test.assign(actual_kg=test[LABEL_COLUMN]).join(model.predict(test))
     scored = baseline_columns(catches[pd.to_datetime(catches.date) < origin], scored)
-    return scored.assign(fold_origin=origin)[BACKTEST_COLUMNS]
+    trials = None if model.trials is None else model.trials.assign(fold_origin=origin)
+    return scored.assign(fold_origin=origin)[BACKTEST_COLUMNS], trials
 
 
 def rolling_origin_backtest(table: pd.DataFrame, catches: pd.DataFrame, settings: Settings,
-                            species: list[str] | None = None) -> pd.DataFrame:
-    """Feature table + catches -> every backtest forecast with its actual and baseline forecasts (kg)."""
+                            species: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Feature table + catches -> (every backtest forecast with its actual and baseline forecasts in kg, every
+    tuning trial of every fold's fit with its fold_origin)."""
     labelled = table[table[LABEL_COLUMN].notna()]
     origins = backtest_origins(labelled.target_date.min(), labelled.target_date.max(), settings)
     chosen = species or sorted(labelled.species.unique())
     folds = [backtest_fold(table, catches, origin, name, settings) for name in chosen for origin in origins]
-    return pd.concat([f for f in folds if not f.empty], ignore_index=True)
+    predictions = pd.concat([rows for rows, _ in folds if not rows.empty], ignore_index=True)
+    trials = [tried for _, tried in folds if tried is not None]
+    return predictions, (pd.concat(trials, ignore_index=True) if trials else pd.DataFrame())

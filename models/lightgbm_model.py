@@ -1,13 +1,16 @@
-"""One LightGBM model set per species, global over sites (site as a categorical, lead as a feature).
+"""One hurdle model per species, global over nets (net as a categorical, lead as a feature), two LightGBM boosters:
 
-Boosters: a Tweedie mean, averaged over one booster on top of the net's seasonal normal (climatology as an
-offset) and one from scratch; q10/q50/q90 quantiles whose range is calibrated on held-out blocks of the training
-history; the probability of a zero catch; the probability of a big catch (above the site's 90th percentile).
+- "catch": a classifier of P(catch > 0 | the net operates);
+- "positive": a regression of ln(catch_kg) on the days the net caught something, whose spread (the sd of ln catch
+  around it) is measured on held-out blocks of the training history, per bin of the predicted scale.
+
+Together they are one predictive distribution per forecast (models.distribution.HurdleLogNormal); every number the
+forecast shows is read off it. Each fit chooses its booster parameters by a small seeded search (models.tuning)
+scored by the CRPS of that distribution on its held-out blocks, and keeps every trial.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,49 +18,44 @@ from pathlib import Path
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from features.table import LABEL_COLUMN
-from models.baselines import climatology_forecast, climatology_table
-from models.calibration import calibrated_widening, interval_bounds
+from models.distribution import HurdleLogNormal
+from models.tuning import candidate_params
 from setnet.settings import Settings
 
+BOOSTER_NAMES = ("catch", "positive")
 QUANTILES = {"q10": 0.1, "q50": 0.5, "q90": 0.9}
-BOOSTER_NAMES = ("mean", "mean_plain", "q10", "q50", "q90", "zero", "big")
-# The mean forecast averages two Tweedie boosters: one from the net's seasonal normal, one from scratch.
-MEAN_BOOSTERS = ("mean", "mean_plain")
 BIG_CATCH_PERCENTILE = 0.9
-PREDICTION_COLUMNS = ["mean_kg", "q10_kg", "q50_kg", "q90_kg", "p_zero", "p_big_catch", "big_catch_threshold_kg"]
+PREDICTION_COLUMNS = ["mean_kg", "q10_kg", "q50_kg", "q90_kg", "p_zero", "p_big_catch", "big_catch_threshold_kg",
+                      "positive_log_mean", "positive_log_sd"]
+VALIDATION_BLOCK_DAYS = 28  # the training history is cut into four-week blocks ...
+VALIDATION_EVERY = 4  # ... and every fourth one (the latest included) is held out
+MIN_ROWS_PER_SPREAD_BIN = 30
+DATASET_PARAMS = {"max_bin": 63, "feature_pre_filter": False, "verbosity": -1}
+OBJECTIVES = {"catch": {"objective": "binary", "metric": "binary_logloss"},
+              "positive": {"objective": "regression", "metric": "l2"}}
 
 
 def lightgbm_params(settings: Settings) -> dict:
-    """The shared booster parameters (deterministic for a fixed seed)."""
+    """The booster parameters a search starts from (trial 0; deterministic for a fixed seed)."""
     return {
         "learning_rate": 0.05,
         "num_leaves": 15,
-        "max_bin": 63,
-        "min_data_in_leaf": 300,
-        "feature_fraction": 0.5,
-        "bagging_fraction": 0.7,
+        "min_data_in_leaf": 100,
+        "feature_fraction": 0.7,
+        "bagging_fraction": 0.8,
         "bagging_freq": 1,
-        "lambda_l2": 10.0,
-        "extra_trees": True,
+        "lambda_l2": 1.0,
+        "extra_trees": False,
         "num_threads": settings.models.lightgbm_threads,
         "seed": settings.random_seed,
         "deterministic": True,
         "force_col_wise": True,
-        "verbosity": -1,
+        **DATASET_PARAMS,
         **settings.models.lightgbm_overrides,
     }
-
-
-OBJECTIVES: dict[str, dict] = {
-    # the mean starts from the net's seasonal normal (an offset) and learns half as fast: shrunk towards the normal
-    "mean": {"objective": "tweedie", "tweedie_variance_power": 1.3, "learning_rate": 0.025},
-    "mean_plain": {"objective": "tweedie", "tweedie_variance_power": 1.3},
-    **{name: {"objective": "quantile", "alpha": alpha} for name, alpha in QUANTILES.items()},
-    "zero": {"objective": "binary"},
-    "big": {"objective": "binary"},
-}
 
 
 def big_catch_thresholds(rows: pd.DataFrame) -> dict[str, float]:
@@ -66,117 +64,115 @@ def big_catch_thresholds(rows: pd.DataFrame) -> dict[str, float]:
     return labelled.groupby("site_id")[LABEL_COLUMN].quantile(BIG_CATCH_PERCENTILE).astype(float).to_dict()
 
 
-def interval_quantiles(raw: dict[str, np.ndarray], widening: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Raw booster outputs (q10, q50, q90 in kg; zero = p_zero) -> q10, q50, q90 (kg): >= 0, ordered, widened,
-    and coherent with the zero classifier: the q10 is 0 wherever an empty net has at least a 10 % chance."""
-    q10, q50, q90 = np.sort(np.column_stack([raw["q10"], raw["q50"], raw["q90"]]).clip(min=0.0), axis=1).T
-    q10 = np.where(raw["zero"] >= QUANTILES["q10"], 0.0, q10)
-    q10, q90 = interval_bounds(q10, q90, widening)
-    return q10, np.clip(q50, q10, q90), q90
+@dataclass(frozen=True)
+class LogSpread:
+    """The sd of ln(catch_kg) around the positive booster's prediction, per bin of that prediction."""
+
+    edges: tuple[float, ...]  # inner bin edges on the predicted ln(kg)
+    sd: tuple[float, ...]  # one per bin
+
+    @classmethod
+    def measure(cls, predicted_log_kg: np.ndarray, actual_log_kg: np.ndarray, bins: int) -> LogSpread:
+        """Held-out predictions and actuals (ln kg, positive catches) -> root-mean-square residual per quantile bin
+        of the prediction (fewer bins when there are under MIN_ROWS_PER_SPREAD_BIN residuals a bin)."""
+        bins = int(max(1, min(bins, len(predicted_log_kg) // MIN_ROWS_PER_SPREAD_BIN)))
+        if len(predicted_log_kg) == 0:
+            return cls((), (1.0,))
+        edges = np.unique(np.quantile(predicted_log_kg, np.linspace(0, 1, bins + 1)[1:-1]))
+        index = np.searchsorted(edges, predicted_log_kg)
+        squares = np.bincount(index, (actual_log_kg - predicted_log_kg) ** 2, minlength=len(edges) + 1)
+        counts = np.bincount(index, minlength=len(edges) + 1)
+        return cls(tuple(map(float, edges)), tuple(map(float, np.sqrt(squares / np.maximum(counts, 1)))))
+
+    def at(self, predicted_log_kg: np.ndarray) -> np.ndarray:
+        """The sd of ln(catch_kg) for each predicted ln(kg)."""
+        return np.asarray(self.sd)[np.searchsorted(np.asarray(self.edges), predicted_log_kg)]
 
 
 @dataclass
 class SpeciesModel:
-    """The fitted boosters of one species and what they need to predict and explain."""
+    """The fitted hurdle of one species and what it needs to predict and explain."""
 
     species: str
     features: list[str]
     site_categories: list[str]
     boosters: dict[str, lgb.Booster] = field(default_factory=dict)
+    spread: LogSpread = field(default_factory=lambda: LogSpread((), (1.0,)))
     thresholds_kg: dict[str, float] = field(default_factory=dict)
-    interval_widening: float = 0.0
-    climatology: pd.DataFrame | None = None  # site_id, species, day_of_year, climatology_kg of the training catches
-
-    def seasonal_offset(self, rows: pd.DataFrame) -> np.ndarray:
-        """Feature rows -> log(1 + the net's seasonal mean catch in kg): where the mean booster starts from."""
-        if self.climatology is None:
-            return np.zeros(len(rows))
-        return np.log1p(climatology_forecast(self.climatology, rows).to_numpy())
-
-    def log_offset(self, booster_name: str, rows: pd.DataFrame) -> np.ndarray | None:
-        """Where a booster starts on its log scale: the seasonal offset for "mean", nothing for the others."""
-        return self.seasonal_offset(rows) if booster_name == "mean" else None
-
-    def mean_kg(self, matrix: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
-        """The mean catch (kg): the average of the mean boosters' forecasts."""
-        forecasts = []
-        for name in (n for n in MEAN_BOOSTERS if n in self.boosters):
-            offset = self.log_offset(name, rows)
-            score = self.boosters[name].predict(matrix, raw_score=True)
-            forecasts.append(np.exp(score if offset is None else score + offset))
-        return np.mean(forecasts, axis=0)
+    params: dict = field(default_factory=dict)  # the chosen trial's changes from the defaults
+    trials: pd.DataFrame | None = None  # every trial of the search that chose them (not saved)
 
     def design_matrix(self, rows: pd.DataFrame) -> pd.DataFrame:
-        """Feature rows -> the model's input columns, site_id as a categorical with fixed categories."""
-        matrix = rows[self.features].copy()
-        matrix["site_id"] = pd.Categorical(matrix["site_id"], categories=self.site_categories)
-        return matrix
+        """Feature rows -> the model's input columns as float32, site_id a categorical with fixed categories."""
+        matrix = rows[[c for c in self.features if c != "site_id"]].astype("float32")
+        matrix.insert(0, "site_id", pd.Categorical(rows["site_id"], categories=self.site_categories))
+        return matrix[self.features]
+
+    def distribution(self, rows: pd.DataFrame) -> HurdleLogNormal:
+        """Feature rows -> each row's predictive distribution of the catch."""
+        matrix = self.design_matrix(rows)
+        log_mean = self.boosters["positive"].predict(matrix)
+        return HurdleLogNormal.of(1.0 - self.boosters["catch"].predict(matrix), log_mean, self.spread.at(log_mean))
 
     def predict(self, rows: pd.DataFrame) -> pd.DataFrame:
-        """Feature rows -> mean_kg, q10/q50/q90_kg (calibrated, ordered, >= 0), p_zero, p_big_catch, threshold."""
-        matrix = self.design_matrix(rows)
-        raw = {name: booster.predict(matrix) for name, booster in self.boosters.items() if name not in MEAN_BOOSTERS}
-        raw["mean"] = self.mean_kg(matrix, rows)
-        q10, q50, q90 = interval_quantiles(raw, self.interval_widening)
-        return pd.DataFrame(
-            {
-                "mean_kg": raw["mean"].clip(min=0.0),
-                "q10_kg": q10,
-                "q50_kg": q50,
-                "q90_kg": q90,
-                "p_zero": raw["zero"],
-                "p_big_catch": raw["big"],
-                "big_catch_threshold_kg": rows.site_id.map(self.thresholds_kg).astype(float).to_numpy(),
-            },
-            index=rows.index,
-        )
+        """Feature rows -> PREDICTION_COLUMNS, every one read off the same distribution (kg; probabilities 0..1)."""
+        return prediction_frame(self.distribution(rows), rows.site_id.map(self.thresholds_kg).astype(float), rows.index)
 
     def explain(self, rows: pd.DataFrame, top: int = 3) -> list[str]:
-        """Feature rows -> per row a JSON list of the top features moving the mean forecast, in signed kg.
+        """Feature rows -> per row a JSON list of the `top` features moving the expected catch (mean_kg), in signed kg.
 
-        LightGBM's own contributions (pred_contrib) are additive on the log scale of each Tweedie mean booster;
-        a feature's kg effect on one booster is how much its forecast would change without it:
-        mean * (1 - exp(-contribution)); the effect on the forecast is the average over the mean boosters.
+        LightGBM's own contributions (pred_contrib) are additive on the classifier's log-odds of a catch and on the
+        positive booster's ln(kg). A feature's effect in kg is how much the expected catch would change without it:
+        mean - p(logit - c_catch) * exp(ln_kg - c_positive + sd^2 / 2), with the row's spread sd held fixed.
         """
-        matrix, effects = self.design_matrix(rows), []
-        for name in (n for n in MEAN_BOOSTERS if n in self.boosters):
-            with_bias = self.boosters[name].predict(matrix, pred_contrib=True)
-            offset = self.log_offset(name, rows)
-            booster_mean_kg = np.exp(with_bias.sum(axis=1) + (0.0 if offset is None else offset))
-            effects.append(booster_mean_kg[:, None] * (1.0 - np.exp(-with_bias[:, :-1])))
-        effect_kg = np.mean(effects, axis=0)
+        matrix = self.design_matrix(rows)
+        catch_contrib = self.boosters["catch"].predict(matrix, pred_contrib=True)
+        positive_contrib = self.boosters["positive"].predict(matrix, pred_contrib=True)
+        logit, log_kg = catch_contrib.sum(axis=1, keepdims=True), positive_contrib.sum(axis=1, keepdims=True)
+        half_variance = 0.5 * self.spread.at(log_kg[:, 0])[:, None] ** 2
+        mean_kg = expit(logit) * np.exp(log_kg + half_variance)
+        without_kg = expit(logit - catch_contrib[:, :-1]) * np.exp(log_kg - positive_contrib[:, :-1] + half_variance)
+        effect_kg = mean_kg - without_kg
         order = np.argsort(-np.abs(effect_kg), axis=1)[:, :top]
         values = rows[self.features].to_numpy()
-        explanations = []
-        for row_index, feature_indices in enumerate(order):
-            explanations.append(json.dumps([
-                {"feature": self.features[i], "value": _plain(values[row_index, i]),
-                 "effect_kg": round(float(effect_kg[row_index, i]), 1)}
-                for i in feature_indices
-            ], ensure_ascii=False))
-        return explanations
+        return [json.dumps([{"feature": self.features[i], "value": _plain(values[row, i]),
+                             "effect_kg": round(float(effect_kg[row, i]), 1)} for i in indices], ensure_ascii=False)
+                for row, indices in enumerate(order)]
 
     def save(self, folder: Path) -> None:
         """Write the boosters (LightGBM text format) and their metadata under `folder`."""
         folder.mkdir(parents=True, exist_ok=True)
         for name, booster in self.boosters.items():
             booster.save_model(str(folder / f"{name}.txt"))
-        if self.climatology is not None:
-            self.climatology.to_csv(folder / "climatology.csv", index=False, float_format="%.6g")
         meta = {"species": self.species, "features": self.features, "site_categories": self.site_categories,
-                "thresholds_kg": self.thresholds_kg, "interval_widening": self.interval_widening}
+                "thresholds_kg": self.thresholds_kg, "params": self.params,
+                "spread": {"edges": list(self.spread.edges), "sd": list(self.spread.sd)}}
         (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> SpeciesModel:
         """Read a model written by `save`."""
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        boosters = {name: lgb.Booster(model_file=str(folder / f"{name}.txt")) for name in BOOSTER_NAMES
-                    if name != "mean_plain" or (folder / f"{name}.txt").exists()}  # older models have one mean
-        climatology_csv = folder / "climatology.csv"
-        climatology = pd.read_csv(climatology_csv) if climatology_csv.exists() else None
-        return cls(meta["species"], meta["features"], meta["site_categories"], boosters,
-                   meta["thresholds_kg"], meta["interval_widening"], climatology)
+        if "spread" not in meta:
+            raise ValueError(f"{folder} holds a model of an older format (before the hurdle model): run `setnet train`")
+        boosters = {name: lgb.Booster(model_file=str(folder / f"{name}.txt")) for name in BOOSTER_NAMES}
+        spread = LogSpread(tuple(meta["spread"]["edges"]), tuple(meta["spread"]["sd"]))
+        return cls(meta["species"], meta["features"], meta["site_categories"], boosters, spread,
+                   meta["thresholds_kg"], meta.get("params", {}))
+
+
+def prediction_frame(distribution: HurdleLogNormal, threshold_kg: pd.Series, index: pd.Index) -> pd.DataFrame:
+    """A distribution per row and each row's big-catch threshold (kg) -> PREDICTION_COLUMNS."""
+    threshold = threshold_kg.to_numpy(dtype=float)
+    return pd.DataFrame({
+        "mean_kg": distribution.mean_kg(),
+        **{f"{name}_kg": distribution.quantile_kg(level) for name, level in QUANTILES.items()},
+        "p_zero": distribution.p_zero,
+        "p_big_catch": distribution.p_above(threshold),
+        "big_catch_threshold_kg": threshold,
+        "positive_log_mean": distribution.positive_log_mean,
+        "positive_log_sd": distribution.positive_log_sd,
+    }, index=index)
 
 
 def _plain(value: object) -> object:
@@ -188,77 +184,134 @@ def _plain(value: object) -> object:
     return str(value)
 
 
-def _fit_boosters(model: SpeciesModel, labelled: pd.DataFrame, settings: Settings, names: tuple[str, ...]) -> dict:
-    """Fit the named boosters on labelled rows; the big-catch label uses the model's thresholds."""
-    matrix = model.design_matrix(labelled)
-    catch_kg = labelled[LABEL_COLUMN].to_numpy()
-    threshold = labelled.site_id.map(model.thresholds_kg).astype(float).fillna(np.inf).to_numpy()
-    labels = {"zero": (catch_kg <= 0).astype(float), "big": (catch_kg > threshold).astype(float)}
-    base = lightgbm_params(settings)
-    return {name: train_booster({**base, **OBJECTIVES[name]}, matrix, labels.get(name, catch_kg), settings,
-                                model.log_offset(name, labelled)) for name in names}
+def validation_mask(target_dates: pd.Series, gap_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Target dates -> (fit, held_out) row masks: every VALIDATION_EVERY-th four-week block, counted back from the
+    latest, is held out; rows within `gap_days` of a held-out block are in neither (their lagged inputs overlap it).
+
+    Blocks across the whole history, not only its end, so a seasonal species is caught in the held-out rows too."""
+    days_back = (target_dates.max() - target_dates).dt.days.to_numpy()
+    held_out = (days_back // VALIDATION_BLOCK_DAYS) % VALIDATION_EVERY == 0
+    day_index = days_back.max() - days_back  # 0 = the earliest day
+    held_days = np.zeros(day_index.max() + 1, dtype=bool)
+    held_days[day_index[held_out]] = True
+    near = np.convolve(held_days, np.ones(2 * gap_days + 1), mode="same") > 0
+    return ~near[day_index], held_out
 
 
-def train_booster(params: dict, matrix: pd.DataFrame, label: np.ndarray, settings: Settings,
-                  init_score: np.ndarray | None = None) -> lgb.Booster:
-    """One booster (from `init_score` on its raw scale, if given): trained here, or on the configured Dask
-    cluster with lightgbm.dask (same parameters)."""
-    if settings.dask_scheduler_address:
-        from models.distributed import train_on_cluster
+@dataclass(frozen=True)
+class _Part:
+    """One side (fit or held out) of a fit's rows, as LightGBM datasets for both boosters."""
 
-        return train_on_cluster(params, matrix, label, settings, init_score)
-    dataset = lgb.Dataset(matrix, label=label, init_score=init_score, categorical_feature=["site_id"])
-    return lgb.train(params, dataset, num_boost_round=settings.models.lightgbm_rounds)
+    catch: lgb.Dataset
+    positive: lgb.Dataset
+    matrix: pd.DataFrame
+    catch_kg: np.ndarray
 
 
-def out_of_fold_intervals(model: SpeciesModel, labelled: pd.DataFrame, settings: Settings
-                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """Labelled rows -> (q10_kg, q90_kg, p_zero, actual_kg) of every row, each predicted by boosters that never saw
-    its block: the target dates are cut into `calibration_folds` contiguous blocks and each block is predicted by
-    boosters fitted on the others, minus `max_lead_days` either side (blocked cross-validation, never shuffled, all
-    inside the training window). None when a block would span fewer than 30 days.
+def _datasets(model: SpeciesModel, rows: pd.DataFrame, params: dict, reference: _Part | None = None) -> _Part:
+    """Rows -> binned datasets for the classifier (all rows) and the positive booster (rows with a catch), built once
+    and shared by every trial (free_raw_data=False); held-out parts are binned like their `reference`."""
+    matrix, catch_kg = model.design_matrix(rows), rows[LABEL_COLUMN].to_numpy(dtype=float)
+    caught = catch_kg > 0
+    dataset_params = {k: v for k, v in params.items() if k in DATASET_PARAMS}
+    catch = lgb.Dataset(matrix, label=caught.astype(float), categorical_feature=["site_id"], free_raw_data=False,
+                        params=dataset_params, reference=None if reference is None else reference.catch)
+    positive = lgb.Dataset(matrix[caught], label=np.log(catch_kg[caught]), categorical_feature=["site_id"],
+                           free_raw_data=False, params=dataset_params,
+                           reference=None if reference is None else reference.positive)
+    return _Part(catch, positive, matrix, catch_kg)
 
-    Boosters fitted on all but one block are close to the final ones, so the widening measured on them carries
-    over; a single time-ordered split fits on half the history and over-corrects.
-    """
-    dates = labelled.target_date
-    first, last = dates.min(), dates.max()
-    folds = settings.models.calibration_folds
-    if (last - first).days < folds * 30:
+
+def _train(params: dict, dataset: lgb.Dataset, settings: Settings, held_out: lgb.Dataset | None = None,
+           rounds: int | None = None) -> lgb.Booster:
+    """One booster: up to lightgbm_rounds with early stopping on `held_out`, or exactly `rounds` without it."""
+    if held_out is None:
+        return lgb.train(params, dataset, num_boost_round=rounds or settings.models.lightgbm_rounds)
+    stop = lgb.early_stopping(settings.models.early_stopping_rounds, first_metric_only=True, verbose=False)
+    return lgb.train(params, dataset, num_boost_round=settings.models.lightgbm_rounds, valid_sets=[held_out],
+                     callbacks=[stop])
+
+
+def _trial_scores(booster_catch: lgb.Booster, booster_positive: lgb.Booster, held: _Part, bins: int
+                  ) -> tuple[dict, LogSpread]:
+    """Two boosters of one trial and the held-out rows -> their scores (CRPS of the hurdle in kg, Brier of an empty
+    net, RMSE of ln kg, MAE of the median, mean pinball loss of q10/q50/q90) and the spread they imply."""
+    p_catch, log_kg = booster_catch.predict(held.matrix), booster_positive.predict(held.matrix)
+    caught = held.catch_kg > 0
+    spread = LogSpread.measure(log_kg[caught], np.log(held.catch_kg[caught]), bins)
+    distribution = HurdleLogNormal.of(1.0 - p_catch, log_kg, spread.at(log_kg))
+    actual = held.catch_kg
+    pinball = [np.mean(np.maximum(level * (actual - q), (level - 1) * (actual - q)))
+               for level in QUANTILES.values() for q in [distribution.quantile_kg(level)]]
+    return {
+        "crps_kg": float(np.mean(distribution.crps_kg(actual))),
+        "brier_zero": float(np.mean((distribution.p_zero - ~caught) ** 2)),
+        "rmse_log_kg": float(np.sqrt(np.mean((log_kg[caught] - np.log(actual[caught])) ** 2))) if caught.any() else np.nan,
+        "mae_kg": float(np.mean(np.abs(distribution.quantile_kg(0.5) - actual))),
+        "pinball_kg": float(np.mean(pinball)),
+        "rounds_catch": int(booster_catch.current_iteration()),
+        "rounds_positive": int(booster_positive.current_iteration()),
+    }, spread
+
+
+def search_parameters(model: SpeciesModel, labelled: pd.DataFrame, settings: Settings
+                      ) -> tuple[dict, LogSpread, pd.DataFrame] | None:
+    """Labelled rows -> (the best trial's parameter changes, its held-out spread, every trial's scores), each trial
+    fitted on the rows outside the held-out blocks with early stopping on them; None when too little is held out."""
+    fit_rows, held_rows = validation_mask(labelled.target_date, settings.max_lead_days)
+    fit, held = labelled[fit_rows], labelled[held_rows]
+    if min(len(fit), len(held)) < 50 or (fit[LABEL_COLUMN] > 0).sum() < 10 or (held[LABEL_COLUMN] > 0).sum() < 10:
         return None
-    edges = pd.date_range(first, last + pd.Timedelta(days=1), periods=folds + 1)
-    gap = pd.Timedelta(days=settings.max_lead_days)
-    parts = []
-    for start, end in itertools.pairwise(edges):
-        block = labelled[(dates >= start) & (dates < end)]
-        others = labelled[(dates < start - gap) | (dates >= end + gap)]
-        if block.empty or len(others) < 50:
-            return None
-        matrix = model.design_matrix(block)
-        raw = {name: booster.predict(matrix)
-               for name, booster in _fit_boosters(model, others, settings, ("q10", "q50", "q90", "zero")).items()}
-        q10, _, q90 = interval_quantiles(raw, 0.0)
-        parts.append(np.column_stack([q10, q90, raw["zero"], block[LABEL_COLUMN].to_numpy()]))
-    q10, q90, p_zero, actual_kg = np.concatenate(parts).T
-    return q10, q90, p_zero, actual_kg
+    base = lightgbm_params(settings)
+    fit_part = _datasets(model, fit, base)
+    held_part = _datasets(model, held, base, reference=fit_part)
+    rows, spreads = [], []
+    for trial, changes in enumerate(candidate_params(settings.models.tuning_trials, settings.random_seed)):
+        params = {**base, **changes}
+        boosters = {name: _train({**params, **OBJECTIVES[name]}, getattr(fit_part, name), settings,
+                                 getattr(held_part, name)) for name in BOOSTER_NAMES}
+        scores, spread = _trial_scores(boosters["catch"], boosters["positive"], held_part,
+                                       settings.models.spread_bins)
+        rows.append({"trial": trial, "species": model.species, "params": json.dumps(changes, sort_keys=True), **scores})
+        spreads.append(spread)
+    trials = pd.DataFrame(rows)
+    best = int(trials.crps_kg.idxmin())
+    trials["chosen"] = trials.index == best
+    return json.loads(trials.params[best]), spreads[best], trials
 
 
 def fit_species_model(rows: pd.DataFrame, species: str, features: list[str], site_categories: list[str],
                       settings: Settings) -> SpeciesModel:
-    """Labelled feature rows of one species -> fitted boosters, big-catch thresholds and interval widening.
-
-    The widening makes the held-out intervals of `out_of_fold_intervals` cover 80 % by `pit_coverage` (no
-    widening when the history is too short to hold blocks out); the final boosters are then fitted on all rows.
-    """
+    """Labelled feature rows of one species -> the fitted hurdle: parameters searched on held-out blocks, spread
+    measured there, then both boosters refitted on every row with the chosen parameters and rounds."""
     labelled = rows[rows[LABEL_COLUMN].notna()]
-    if len(labelled) < 50:
-        raise ValueError(f"only {len(labelled)} labelled rows for {species}: too little history to train")
-    operated = labelled.drop_duplicates(["target_date", "site_id"]).rename(columns={"target_date": "date"})
-    model = SpeciesModel(species, features, site_categories, thresholds_kg=big_catch_thresholds(labelled),
-                         climatology=climatology_table(operated[["date", "site_id", "species", LABEL_COLUMN]]))
-    held_out = out_of_fold_intervals(model, labelled, settings)
-    if held_out is not None:
-        q10, q90, p_zero, actual_kg = held_out
-        model.interval_widening = calibrated_widening(q10, q90, p_zero, actual_kg)
-    model.boosters = _fit_boosters(model, labelled, settings, BOOSTER_NAMES)
+    if len(labelled) < 50 or (labelled[LABEL_COLUMN] > 0).sum() < 10:
+        raise ValueError(f"only {len(labelled)} labelled rows ({(labelled[LABEL_COLUMN] > 0).sum()} with a catch) "
+                         f"for {species}: too little history to train")
+    model = SpeciesModel(species, features, site_categories, thresholds_kg=big_catch_thresholds(labelled))
+    searched = search_parameters(model, labelled, settings)
+    rounds = {name: settings.models.lightgbm_rounds for name in BOOSTER_NAMES}
+    if searched is not None:
+        model.params, model.spread, model.trials = searched
+        chosen = model.trials[model.trials.chosen].iloc[0]
+        # more rows than the search's fit part: proportionally more rounds (at least 10)
+        grow = len(labelled) / max(1, len(labelled) - len(labelled) // VALIDATION_EVERY)
+        rounds = {name: max(10, round(int(chosen[f"rounds_{name}"]) * grow)) for name in BOOSTER_NAMES}
+    params = {**lightgbm_params(settings), **model.params}
+    everything = _datasets(model, labelled, params)
+    model.boosters = {name: train_booster({**params, **OBJECTIVES[name]}, getattr(everything, name), settings,
+                                          rounds[name]) for name in BOOSTER_NAMES}
+    if searched is None:  # no held-out blocks: the spread of the refit's own residuals, an optimistic fallback
+        caught = everything.catch_kg > 0
+        log_kg = model.boosters["positive"].predict(everything.matrix[caught])
+        model.spread = LogSpread.measure(log_kg, np.log(everything.catch_kg[caught]), settings.models.spread_bins)
     return model
+
+
+def train_booster(params: dict, dataset: lgb.Dataset, settings: Settings, rounds: int) -> lgb.Booster:
+    """One booster of `rounds` rounds: trained here, or on the configured Dask cluster with lightgbm.dask."""
+    if settings.dask_scheduler_address:
+        from models.distributed import train_on_cluster
+
+        return train_on_cluster(params, dataset.data, dataset.label, settings, rounds)
+    return _train(params, dataset, settings, rounds=rounds)

@@ -13,7 +13,7 @@ from features import build_features, feature_columns
 from features.table import LABEL_COLUMN
 from models.backtest import rolling_origin_backtest
 from models.evaluate import score_rows
-from models.lightgbm_model import PREDICTION_COLUMNS, fit_species_model, lightgbm_params
+from models.lightgbm_model import PREDICTION_COLUMNS, SpeciesModel, fit_species_model, lightgbm_params, search_parameters
 from models.model_card import render_model_card, target_checks, truth_scores
 from models.registry import (
     artifact_dir,
@@ -22,7 +22,6 @@ from models.registry import (
     promoted_models,
     table_checksum,
 )
-from models.tuning import tuning_trials
 from setnet.settings import Settings
 from setnet.warehouse import connect, replace_where, upsert
 
@@ -62,8 +61,9 @@ def _catches(settings: Settings) -> pd.DataFrame:
 
 
 def _version_of(table: pd.DataFrame, settings: Settings) -> tuple[str, str, dict]:
-    params = lightgbm_params(settings) | {"rounds": settings.models.lightgbm_rounds,
-                                          "calibration_folds": settings.models.calibration_folds}
+    search = settings.models
+    params = lightgbm_params(settings) | {"rounds": search.lightgbm_rounds, "early_stopping": search.early_stopping_rounds,
+                                          "tuning_trials": search.tuning_trials, "spread_bins": search.spread_bins}
     checksum = table_checksum(table)
     return model_version(checksum, params, feature_columns(table)), checksum, params
 
@@ -72,7 +72,7 @@ def run_backtest(settings: Settings, species: list[str] | None = None, table: pd
     """Rolling-origin backtest on all history; stores every forecast in `backtest_predictions` and metrics in `model_evaluations`."""
     table = training_table(settings) if table is None else table
     version, _, _ = _version_of(table, settings)
-    predictions = rolling_origin_backtest(table, _catches(settings), settings, species)
+    predictions, trials = rolling_origin_backtest(table, _catches(settings), settings, species)
     metrics = score_rows(predictions, settings.models.big_catch_alert_probability)
     stored = predictions.assign(model_version=version)
     for column in ("issue_date", "target_date", "fold_origin"):
@@ -86,19 +86,30 @@ def run_backtest(settings: Settings, species: list[str] | None = None, table: pd
             replace_where(con, "backtest_predictions", stored[stored.species == name],
                           "model_version = ? AND species = ?", [version, name])
         upsert(con, "model_evaluations", evaluations)
+        if not trials.empty:  # each fold's search, under "<version>@<fold origin>"
+            tuning_ids = version + "@" + pd.to_datetime(trials.pop("fold_origin")).dt.strftime("%Y-%m-%d")
+            upsert(con, "tuning_trials", trials.assign(tuning_id=tuning_ids))
     return BacktestResult(version, predictions, metrics)
 
 
 def run_tuning(settings: Settings, species: list[str] | None = None, trials: int = 8) -> pd.DataFrame:
-    """Optional tuning run: `trials` parameter sets per species on the rolling-origin folds, every trial stored in
-    `tuning_trials` under one tuning_id; returns them (params = the changes from the defaults, errors in kg)."""
+    """A bigger search than every fit runs: `trials` parameter sets per species on the held-out blocks of all history,
+    every trial stored in `tuning_trials` under one tuning_id; returns them (params = the changes from the defaults)."""
     table = training_table(settings)
-    chosen = species or sorted(table.species.unique())
-    tried = tuning_trials(table, chosen, feature_columns(table), trials, settings)
-    tried.insert(0, "tuning_id", f"t{datetime.now(UTC):%Y%m%dT%H%M%S}")
+    labelled = table[table[LABEL_COLUMN].notna()]
+    wider = settings.updated(models={"tuning_trials": trials})
+    tried = []
+    for name in species or sorted(labelled.species.unique()):
+        model = SpeciesModel(name, feature_columns(table), sorted(table.site_id.unique()))
+        searched = search_parameters(model, labelled[labelled.species == name], wider)
+        if searched is None:
+            raise ValueError(f"too little history of {name} to hold blocks out for a search")
+        tried.append(searched[2])
+    result = pd.concat(tried, ignore_index=True)
+    result.insert(0, "tuning_id", f"t{datetime.now(UTC):%Y%m%dT%H%M%S}")
     with connect(settings.warehouse_path) as con:
-        upsert(con, "tuning_trials", tried)
-    return tried
+        upsert(con, "tuning_trials", result)
+    return result
 
 
 def train_models(settings: Settings) -> TrainResult:
@@ -110,21 +121,25 @@ def train_models(settings: Settings) -> TrainResult:
     sites = sorted(table.site_id.unique())
     labelled = table[table[LABEL_COLUMN].notna()]
     trained_at = datetime.now(UTC).replace(tzinfo=None)
-    runs = []
+    runs, searches = [], []
     for species, rows in labelled.groupby("species"):
         model = fit_species_model(rows, str(species), features, sites, settings)
         folder = artifact_dir(settings.models_dir, version, str(species))
         model.save(folder)
+        if model.trials is not None:
+            searches.append(model.trials.assign(tuning_id=version))
         runs.append(
             {
                 "model_version": version, "species": species, "trained_at": trained_at,
                 "train_start": rows.target_date.min().date(), "train_end": rows.target_date.max().date(),
-                "n_rows": len(rows), "features": json.dumps(features), "params": json.dumps(params),
+                "n_rows": len(rows), "features": json.dumps(features), "params": json.dumps(params | model.params),
                 "data_checksum": checksum, "artifact_dir": str(folder.resolve()),
             }
         )
     with connect(settings.warehouse_path) as con:
         upsert(con, "model_runs", pd.DataFrame(runs))
+        if searches:  # the final fit's search, under the version itself
+            upsert(con, "tuning_trials", pd.concat(searches, ignore_index=True))
         promoted = auto_promote(con, version)
     return TrainResult(version, labelled.target_date.min().date(), labelled.target_date.max().date(),
                        backtest.metrics, promoted)

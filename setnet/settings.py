@@ -81,11 +81,13 @@ class ModelSettings(BaseModel):
 
     model_config = _SECTION
 
-    calibration_folds: int = Field(default=3, ge=2, le=10, description="Blocks of the training history held out in turn to calibrate the intervals")
     backtest_min_train_days: int = Field(default=365, ge=28, description="History before the first backtest origin")
     backtest_fold_days: int = Field(default=365, ge=14, description="Days forecast from each backtest origin")
     big_catch_alert_probability: float = Field(default=0.4, gt=0, lt=1, description="p_big_catch that counts as a big-catch alert")
-    lightgbm_rounds: int = Field(default=150, ge=10)
+    lightgbm_rounds: int = Field(default=400, ge=10, description="Most boosting rounds a booster may take (the search stops each trial early on its held-out blocks)")
+    early_stopping_rounds: int = Field(default=20, ge=5, description="Rounds without a better held-out score after which a trial stops")
+    tuning_trials: int = Field(default=4, ge=1, le=50, description="Parameter sets every fit tries on its held-out blocks (the first: the defaults)")
+    spread_bins: int = Field(default=4, ge=1, le=20, description="Bins of the predicted catch size with their own spread of ln(catch)")
     lightgbm_threads: int = Field(default=2, ge=1)
     lightgbm_overrides: dict[str, float | int | bool] = Field(
         default_factory=dict, description="Booster parameters replacing the defaults, e.g. a tuning run's best (JSON in SETNET_MODELS__LIGHTGBM_OVERRIDES)")
