@@ -56,7 +56,7 @@ def main() -> None:
     for species in sorted(labelled.species.unique()):
         for name, features in variants.items():
             started = time.perf_counter()
-            scored = backtest_fold(labelled, catches, origin, species, settings, features)
+            scored, _ = backtest_fold(labelled, catches, origin, species, settings, features)
             overall = truth_scores(scored, truth).iloc[0]
             lead1 = truth_scores(scored[scored.lead_days == 1], truth).iloc[0]
             lines.append({"species": species, "variant": name, "attainable_all_leads": overall.attainable_skill,

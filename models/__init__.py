@@ -1,10 +1,12 @@
-"""Models: LightGBM per species with calibrated intervals, rolling-origin backtests against baselines,
+"""Models: one hurdle predictive distribution per species (LightGBM), rolling-origin backtests against baselines,
 the registry with guarded promotion, and daily forecasts with explanations.
 
-Public functions: `run_backtest`, `run_tuning`, `train_models`, `forecast_day`, `has_trained_models`; the registry's
-`list_models` and `promote`; pure pieces in `models.lightgbm_model`, `models.baselines`, `models.evaluate`.
+Public functions: `run_backtest`, `run_tuning`, `train_models`, `forecast_day`, `has_trained_models`,
+`forecast_quantiles`; the registry's `list_models` and `promote`; pure pieces in `models.distribution`,
+`models.lightgbm_model`, `models.baselines`, `models.evaluate`.
 """
 
+from models.distribution import HurdleLogNormal, forecast_quantiles
 from models.registry import list_models, promote
 from models.training import (
     BacktestResult,
@@ -20,9 +22,11 @@ from models.tuning import best_overrides
 
 __all__ = [
     "BacktestResult",
+    "HurdleLogNormal",
     "TrainResult",
     "best_overrides",
     "forecast_day",
+    "forecast_quantiles",
     "has_trained_models",
     "list_models",
     "promote",

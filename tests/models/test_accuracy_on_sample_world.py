@@ -34,7 +34,7 @@ def last_fold(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     table, catches = training_table(settings), _catches(settings)
     labelled = table[table.catch_kg.notna()]
     origin = backtest_origins(labelled.target_date.min(), labelled.target_date.max(), settings)[-1]
-    predictions = pd.concat([backtest_fold(table, catches, origin, species, settings)
+    predictions = pd.concat([backtest_fold(table, catches, origin, species, settings)[0]
                              for species in sorted(table.species.unique())])
     return truth_scores(predictions, pd.read_csv(world.truth_csv)).set_index("species")
 

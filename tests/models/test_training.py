@@ -3,9 +3,11 @@
 import json
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from models.distribution import HurdleLogNormal, forecast_quantiles
 from models import forecast_day, has_trained_models, list_models, promote, run_backtest, train_models
 from setnet.settings import Settings
 from setnet.warehouse import connect
@@ -14,7 +16,7 @@ from setnet.warehouse import connect
 @pytest.fixture
 def trainable(small_world: Settings) -> Settings:
     """The small world with a backtest short enough for its 60 days."""
-    return small_world.updated(models={"backtest_min_train_days": 60, "backtest_fold_days": 20, "calibration_folds": 2})
+    return small_world.updated(models={"backtest_min_train_days": 60, "backtest_fold_days": 20, "tuning_trials": 2})
 
 
 def test_forecasting_without_a_model_says_what_to_do(small_world: Settings) -> None:
@@ -49,12 +51,21 @@ def test_training_registers_promotes_and_forecasts_reproducibly(trainable: Setti
     assert len(table) == 3 * 4 * 7
     assert (table.q10_kg <= table.q50_kg).all() and (table.q50_kg <= table.q90_kg).all()
     assert table[["p_zero", "p_big_catch"]].apply(lambda p: p.between(0, 1)).all().all()
+    stored = HurdleLogNormal.from_frame(table)  # every number of every row: the stored distribution's
+    assert ((table.q50_kg == 0) == (table.p_zero >= 0.5)).all()
+    np.testing.assert_allclose(table.mean_kg, stored.mean_kg())
+    np.testing.assert_allclose(table.p_big_catch, stored.p_above(table.big_catch_threshold_kg))
+    np.testing.assert_allclose(table[["q10_kg", "q50_kg", "q90_kg"]],
+                               forecast_quantiles(table, [0.1, 0.5, 0.9]).to_numpy())
     reasons = json.loads(table.explanation.iloc[0])
     assert len(reasons) == 3 and {"feature", "value", "effect_kg"} <= set(reasons[0])
     pd.testing.assert_frame_equal(table, forecast_day(settings, issue_date))
     with connect(settings.warehouse_path) as con:
         assert con.execute("SELECT count(*) FROM forecasts").fetchone()[0] == 3 * 4 * 7
         listed = list_models(con)
+        searches = con.execute("SELECT species, count(*) AS trials, sum(chosen::INTEGER) AS chosen FROM tuning_trials "
+                               "WHERE tuning_id = ? GROUP BY species", [first.model_version]).df()
         assert listed.serving.all() and set(listed.species) == {"common_squid", "firefly_squid", "sardine", "yellowtail"}
         with pytest.raises(ValueError, match="no model m0000 in the registry"):
             promote(con, "m0000")
+    assert len(searches) == 4 and (searches.trials == 2).all() and (searches.chosen == 1).all()  # every trial kept

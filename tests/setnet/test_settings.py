@@ -88,10 +88,10 @@ def test_missing_settings_file_is_a_clear_error(tmp_path: Path, monkeypatch: pyt
 
 def test_updated_validates_the_section_it_changes() -> None:
     settings = Settings()
-    assert settings.updated(models={"calibration_folds": 2}).models.calibration_folds == 2
-    assert settings.updated(models={"calibration_folds": 2}).models.lightgbm_rounds == settings.models.lightgbm_rounds
+    assert settings.updated(models={"tuning_trials": 2}).models.tuning_trials == 2
+    assert settings.updated(models={"tuning_trials": 2}).models.lightgbm_rounds == settings.models.lightgbm_rounds
     with pytest.raises(ValidationError):
-        settings.updated(models={"calibration_folds": 1})
+        settings.updated(models={"tuning_trials": 0})
 
 
 def test_species_are_known_by_code_japanese_and_english_names() -> None:

@@ -1,0 +1,116 @@
+"""The hurdle model: held-out blocks that never touch the fit, a spread measured on them, a search that keeps every
+trial, and forecasts whose every number is read off one distribution."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.distribution import HurdleLogNormal
+from models.lightgbm_model import (
+    VALIDATION_BLOCK_DAYS,
+    LogSpread,
+    SpeciesModel,
+    fit_species_model,
+    validation_mask,
+)
+from setnet.settings import Settings
+
+SITES = list("abcde")
+
+
+def hurdle_rows(days: int, seed: int, start: str = "2023-01-01") -> pd.DataFrame:
+    """Rows whose catch follows a known hurdle: P(catch) and ln(kg) both rise with `signal`."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range(start, periods=days, freq="D")
+    rows = pd.DataFrame({"target_date": np.repeat(dates, len(SITES)), "site_id": np.tile(SITES, days)})
+    rows["signal"] = rng.normal(size=len(rows))
+    rows["noise"] = rng.normal(size=len(rows))
+    p_catch = 1 / (1 + np.exp(-(0.3 + 1.2 * rows.signal)))
+    caught = rng.random(len(rows)) < p_catch
+    rows["catch_kg"] = np.where(caught, np.exp(3 + 0.8 * rows.signal + 0.6 * rng.standard_normal(len(rows))), 0.0)
+    rows["true_p_zero"], rows["true_log_mean"] = 1 - p_catch, 3 + 0.8 * rows.signal
+    return rows
+
+
+@pytest.fixture(scope="module")
+def fitted() -> SpeciesModel:
+    settings = Settings(models={"lightgbm_rounds": 200, "tuning_trials": 3})
+    return fit_species_model(hurdle_rows(400, seed=1), "sardine", ["site_id", "signal", "noise"], SITES, settings)
+
+
+def test_held_out_blocks_run_through_the_whole_history_and_never_touch_the_fit() -> None:
+    dates = pd.Series(pd.date_range("2023-01-01", periods=730, freq="D"))
+    fit, held_out = validation_mask(dates, gap_days=7)
+    assert held_out[-1] and not (fit & held_out).any()
+    assert 0.2 < held_out.mean() < 0.3 and 0.6 < fit.mean() < 0.7  # a quarter held out, a gap either side
+    assert set(dates[held_out].dt.quarter) == {1, 2, 3, 4}  # every season is in the held-out rows
+    held_days, fit_days = dates[held_out].to_numpy(), dates[fit].to_numpy()
+    nearest_days = np.min(np.abs(fit_days[:, None] - held_days[None, :]), axis=1) / np.timedelta64(1, "D")
+    assert nearest_days.min() == 8  # no fitted target within 7 days of a held-out one
+    assert np.diff(np.flatnonzero(np.diff(held_out.astype(int)) == 1)).tolist() == [4 * VALIDATION_BLOCK_DAYS] * 5
+
+
+def test_the_spread_is_measured_per_bin_of_the_predicted_size() -> None:
+    rng = np.random.default_rng(5)
+    predicted = rng.uniform(0, 8, 40_000)
+    actual = predicted + rng.standard_normal(predicted.size) * np.where(predicted < 4, 0.3, 1.2)
+    spread = LogSpread.measure(predicted, actual, bins=2)
+    assert spread.edges == pytest.approx((4.0,), abs=0.1)
+    assert spread.sd == pytest.approx((0.3, 1.2), rel=0.05)
+    np.testing.assert_allclose(spread.at(np.array([1.0, 7.0])), spread.sd)
+    assert len(LogSpread.measure(predicted[:50], actual[:50], bins=4).sd) == 1  # too few residuals for four bins
+
+
+def test_every_forecast_number_is_read_off_one_distribution(fitted: SpeciesModel) -> None:
+    rows = hurdle_rows(30, seed=9, start="2024-06-01")
+    fitted.thresholds_kg = {site: 60.0 for site in SITES}
+    table = fitted.predict(rows)
+    distribution = HurdleLogNormal.from_frame(table)
+    assert (table.q10_kg <= table.q50_kg).all() and (table.q50_kg <= table.q90_kg).all()
+    np.testing.assert_array_equal(table.q50_kg == 0, table.p_zero >= 0.5)
+    np.testing.assert_allclose(table.p_big_catch, distribution.p_above(table.big_catch_threshold_kg))
+    np.testing.assert_allclose(table.mean_kg, distribution.mean_kg())
+    np.testing.assert_allclose(table.q90_kg, distribution.quantile_kg(0.9))
+
+
+def test_the_fit_recovers_the_hidden_hurdle_and_its_intervals_cover_honestly(fitted: SpeciesModel) -> None:
+    fresh = hurdle_rows(300, seed=2, start="2024-03-01")
+    distribution = fitted.distribution(fresh)
+    assert np.corrcoef(distribution.p_zero, fresh.true_p_zero)[0, 1] > 0.9
+    caught = fresh.catch_kg > 0
+    assert np.corrcoef(distribution.positive_log_mean[caught], fresh.true_log_mean[caught])[0, 1] > 0.9
+    pit = distribution.randomised_pit(fresh.catch_kg.to_numpy(), np.random.default_rng(0))
+    assert 0.76 < np.mean((pit >= 0.1) & (pit <= 0.9)) < 0.84
+    assert 0.45 < np.median(distribution.positive_log_sd) < 0.8  # the true spread is 0.6
+
+
+def test_each_fit_searches_its_parameters_and_keeps_every_trial(fitted: SpeciesModel) -> None:
+    trials = fitted.trials
+    assert list(trials.trial) == [0, 1, 2] and trials.params.iloc[0] == "{}" and trials.params.nunique() == 3
+    assert trials.chosen.sum() == 1 and trials.crps_kg[trials.chosen].iloc[0] == trials.crps_kg.min()
+    assert json.loads(trials.params[trials.chosen].iloc[0]) == fitted.params
+    assert (trials[["crps_kg", "brier_zero", "rmse_log_kg", "mae_kg", "pinball_kg"]] > 0).all().all()
+    assert (trials.rounds_catch >= 1).all() and (trials.rounds_catch < 200).all()  # stopped early on held-out rows
+
+
+def test_reasons_explain_the_expected_catch_in_kg(fitted: SpeciesModel) -> None:
+    rows = hurdle_rows(20, seed=4, start="2024-07-01")
+    rows.loc[rows.index[0], "signal"], rows.loc[rows.index[1], "signal"] = 2.5, -2.5
+    reasons = [json.loads(line) for line in fitted.explain(rows.iloc[:2])]
+    assert [reason[0]["feature"] for reason in reasons] == ["signal", "signal"]  # the feature that moves the catch
+    assert reasons[0][0]["effect_kg"] > 0 > reasons[1][0]["effect_kg"]
+    mean_kg = fitted.predict(rows.iloc[:2]).mean_kg.to_numpy()
+    assert reasons[0][0]["effect_kg"] < mean_kg[0]  # an effect of the shown expected catch, not of another number
+
+
+def test_a_saved_model_predicts_what_it_predicted_before(fitted: SpeciesModel, tmp_path) -> None:
+    rows = hurdle_rows(10, seed=6, start="2024-08-01")
+    fitted.save(tmp_path / "sardine")
+    pd.testing.assert_frame_equal(SpeciesModel.load(tmp_path / "sardine").predict(rows), fitted.predict(rows))
+
+
+def test_too_little_history_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="too little history to train"):
+        fit_species_model(hurdle_rows(5, seed=1), "sardine", ["site_id", "signal"], SITES, Settings())
