@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -88,12 +88,15 @@ def sample(
     years: Annotated[int, typer.Option(min=1, max=30)] = 3,
     sites: Annotated[int, typer.Option(min=1, max=10)] = 10,
     seed: int = 42,
+    response: Annotated[Literal["default", "ocean"], typer.Option(
+        help="Hidden ocean-to-catch function: ocean = an ocean-dominated bay, school abundance of little weight")
+    ] = "default",
 ) -> None:
     """Generate the sample Toyama Bay world: daily NetCDF grids, site registry, catches and the truth file."""
     import sample_world
 
-    world = sample_world.generate_world(out, years=years, sites=sites, seed=seed)
-    typer.echo(f"sample world {world.start_date}..{world.end_date} written to {world.root}")
+    world = sample_world.generate_world(out, years=years, sites=sites, seed=seed, response=response)
+    typer.echo(f"sample world {world.start_date}..{world.end_date} ({world.response} response) written to {world.root}")
     typer.echo(f"  sites: {world.sites_csv}\n  grids: {world.grids_dir}\n  catches: {world.catches_dir}\n"
                f"  truth (never read by the pipeline): {world.truth_csv}")
 

@@ -5,12 +5,15 @@ expected_kg = scale_kg[species] x site_factor[site, species] x season(doy) x moo
 catch_kg    = 0 with probability p_zero, else lognormal with log-sd `catch_sigma` and mean expected_kg / (1 - p_zero)
 p_zero      = zero_base + (1 - zero_base) x exp(-expected_kg / zero_scale_kg)
 
-so the mean of catch_kg is expected_kg. docs/sample-world.md writes it out with every parameter.
+so the mean of catch_kg is expected_kg. Two responses (CatchResponse) give expected_kg: "default", and "ocean", an
+ocean-dominated bay whose school abundance has little weight. The empty-net model and the catch noise (zero_base,
+zero_scale_kg, catch_sigma) are the same in both. docs/sample-world.md writes it out with every parameter.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -50,6 +53,35 @@ SPECIES_MODELS: tuple[SpeciesModel, ...] = (
     SpeciesModel("sardine", 0, 2000.0, 180.0, 0.8, 0.10, 19.0, 6.0, 0.0, 0.0, 0.10, 80.0, 0.8, 0.9),
     SpeciesModel("common_squid", 1, 380.0, 115.0, 2.5, 0.05, 12.0, 3.0, 0.0, 0.0, 0.20, 30.0, 0.8, 0.6),
 )
+
+ResponseName = Literal["default", "ocean"]  # which hidden ocean-to-catch function a world is generated with
+
+
+@dataclass(frozen=True)
+class CatchResponse:
+    """One hidden ocean-to-catch function: every species' parameters and the current speed that halves the catch."""
+
+    name: ResponseName
+    species: tuple[SpeciesModel, ...]  # in SPECIES_MODELS order
+    current_half_catch_ms: float  # surface current speed at which the catch halves
+
+
+DEFAULT_RESPONSE = CatchResponse("default", SPECIES_MODELS, CURRENT_HALF_CATCH_MS)
+
+# The ocean-dominated bay (`--response ocean`): the latent school abundance keeps a quarter of its default log-sd,
+# the temperature preferences are narrower and shifted, warm intrusions move three species (common squid away from
+# the warm tongue), and swift currents cut the catch sooner. The catch noise and the empty-net model are the default's.
+OCEAN_RESPONSE = CatchResponse("ocean", (
+    replace(SPECIES_MODELS[0], scale_kg=575.0, temp_opt_c=14.0, temp_sd_c=2.0, warm_gain_per_c=0.6,
+            school_sigma=0.175),
+    replace(SPECIES_MODELS[1], scale_kg=1480.0, temp_opt_c=12.0, temp_sd_c=1.5, school_sigma=0.15),
+    replace(SPECIES_MODELS[2], scale_kg=3700.0, temp_opt_c=18.0, temp_sd_c=3.5, warm_gain_per_c=0.3,
+            school_sigma=0.225),
+    replace(SPECIES_MODELS[3], scale_kg=480.0, temp_opt_c=13.0, temp_sd_c=2.0, warm_gain_per_c=-0.3,
+            school_sigma=0.15),
+), current_half_catch_ms=0.4)
+RESPONSES: dict[ResponseName, CatchResponse] = {"default": DEFAULT_RESPONSE, "ocean": OCEAN_RESPONSE}
+
 
 # How good each net is for each species (columns in SPECIES_MODELS order): Himi's nets are the yellowtail nets,
 # the nets at the head of the bay (Iwase .. Namerikawa, Uozu) the firefly-squid nets.
@@ -118,26 +150,28 @@ def warm_effect(warm_change_c: np.ndarray, model: SpeciesModel) -> np.ndarray:
     return np.exp(model.warm_gain_per_c * np.clip(warm_change_c, -1.5, 3.0))
 
 
-def current_penalty(speed_ms: np.ndarray) -> np.ndarray:
-    """1 / (1 + (speed / 0.5 m/s)^4): swift currents deform the net and the catch drops."""
-    return 1.0 / (1.0 + (speed_ms / CURRENT_HALF_CATCH_MS) ** 4)
+def current_penalty(speed_ms: np.ndarray, half_catch_ms: float = CURRENT_HALF_CATCH_MS) -> np.ndarray:
+    """1 / (1 + (speed / half_catch_ms)^4), 0.5 m/s by default: swift currents deform the net and the catch drops."""
+    return 1.0 / (1.0 + (speed_ms / half_catch_ms) ** 4)
 
 
-def school_abundance(rng: np.random.Generator, n_days: int, n_sites: int) -> np.ndarray:
+def school_abundance(rng: np.random.Generator, n_days: int, n_sites: int,
+                     response: CatchResponse = DEFAULT_RESPONSE) -> np.ndarray:
     """(day, site, species) latent abundance, mean 1, log AR(1) with a week's memory, half of it bay-wide."""
     bay = ar1_filter(rng.standard_normal((n_days, 1, len(SPECIES_MODELS))), SCHOOL_MEMORY_DAYS)
     local = ar1_filter(rng.standard_normal((n_days, n_sites, len(SPECIES_MODELS))), SCHOOL_MEMORY_DAYS)
     log_school = np.sqrt(SCHOOL_BAY_SHARE) * bay + np.sqrt(1 - SCHOOL_BAY_SHARE) * local
-    sigma = np.array([m.school_sigma for m in SPECIES_MODELS])
+    sigma = np.array([m.school_sigma for m in response.species])
     return np.exp(sigma * log_school - 0.5 * sigma**2)
 
 
 def expected_catch_kg(doy: np.ndarray, lunar_age_days: np.ndarray, ocean: NetOcean,
-                      site_ids: list[str], school: np.ndarray) -> np.ndarray:
-    """(day, site, species) mean catch in kg under the hidden function."""
-    penalty = current_penalty(ocean.speed_ms)
+                      site_ids: list[str], school: np.ndarray,
+                      response: CatchResponse = DEFAULT_RESPONSE) -> np.ndarray:
+    """(day, site, species) mean catch in kg under the hidden function `response`."""
+    penalty = current_penalty(ocean.speed_ms, response.current_half_catch_ms)
     columns = []
-    for k, model in enumerate(SPECIES_MODELS):  # four species, each vectorised over day x site
+    for k, model in enumerate(response.species):  # four species, each vectorised over day x site
         site_factor = np.array([SITE_SPECIES_FACTOR[s][k] for s in site_ids])
         columns.append(
             model.scale_kg * site_factor[None, :]
@@ -151,7 +185,7 @@ def expected_catch_kg(doy: np.ndarray, lunar_age_days: np.ndarray, ocean: NetOce
 
 
 def zero_probability(expected_kg: np.ndarray) -> np.ndarray:
-    """(day, site, species) chance of an empty net: zero_base in season, towards 1 as expected_kg -> 0."""
+    """(day, site, species) chance of an empty net: zero_base in season, towards 1 as expected_kg -> 0 (any response)."""
     base = np.array([m.zero_base for m in SPECIES_MODELS])
     scale_kg = np.array([m.zero_scale_kg for m in SPECIES_MODELS])
     return base + (1 - base) * np.exp(-expected_kg / scale_kg)

@@ -26,8 +26,10 @@ class WorldFiles:
     grids_dir: Path  # root/grids (root/grids/YYYY/toyama_phy_YYYYMMDD.nc, one file per day)
     catches_dir: Path  # root/catches (root/catches/catches_YYYY.csv)
     truth_csv: Path  # root/truth/truth.csv (the oracle; the pipeline never reads it)
+    world_json: Path  # root/truth/world.json (the arguments the world was generated with, response included)
     start_date: date
     end_date: date
+    response: catch_model.ResponseName  # the hidden ocean-to-catch function behind catches and truth
 
 
 def world_dates(years: int, end_date: date) -> pd.DatetimeIndex:
@@ -55,8 +57,13 @@ def event_table(ocean_events: pd.DataFrame, dates: pd.DatetimeIndex, storms: np.
 
 
 def generate_world(out_dir: Path, years: int = 3, sites: int = 10, seed: int = 42,
-                   end_date: date = date(2025, 11, 30)) -> WorldFiles:
-    """Write a sample Toyama Bay (grids, sites, catches, truth) under out_dir; same seed -> identical files."""
+                   end_date: date = date(2025, 11, 30),
+                   response: catch_model.ResponseName = "default") -> WorldFiles:
+    """Write a sample Toyama Bay (grids, sites, catches, truth) under out_dir; same seed and response -> identical
+    files. `response` picks the hidden ocean-to-catch function ("ocean": the school abundance has little weight)."""
+    if response not in catch_model.RESPONSES:
+        raise ValueError(f"response must be one of {sorted(catch_model.RESPONSES)}, got {response!r}")
+    hidden = catch_model.RESPONSES[response]
     root = Path(out_dir)
     rng = np.random.default_rng(seed)
     dates = world_dates(years, end_date)
@@ -81,8 +88,8 @@ def generate_world(out_dir: Path, years: int = 3, sites: int = 10, seed: int = 4
 
     # The hidden function and one draw from it.
     lunar_age = operations.lunar_age_days(dates)
-    school = catch_model.school_abundance(rng, len(dates), len(site_ids))
-    expected_kg = catch_model.expected_catch_kg(doy, lunar_age, at_nets, site_ids, school)
+    school = catch_model.school_abundance(rng, len(dates), len(site_ids), hidden)
+    expected_kg = catch_model.expected_catch_kg(doy, lunar_age, at_nets, site_ids, school, hidden)
     p_zero = catch_model.zero_probability(expected_kg)
     median_kg = catch_model.median_catch_kg(expected_kg, p_zero)
     catch_kg = catch_model.draw_catch_kg(rng, expected_kg, p_zero)
@@ -110,5 +117,9 @@ def generate_world(out_dir: Path, years: int = 3, sites: int = 10, seed: int = 4
     truth_csv = writers.write_truth(truth, root / "truth" / "truth.csv")
     writers.write_events(events, root / "truth" / "events.csv")
     writers.write_net_cells(cells, root / "truth" / "net_cells.csv")
+    world_json = writers.write_world_json({"years": years, "sites": sites, "seed": seed,
+                                           "end_date": end_date.isoformat(), "response": response},
+                                          root / "truth" / "world.json")
     return WorldFiles(root=root, sites_csv=sites_csv, grids_dir=grids_dir, catches_dir=catches_dir,
-                      truth_csv=truth_csv, start_date=dates[0].date(), end_date=dates[-1].date())
+                      truth_csv=truth_csv, world_json=world_json, start_date=dates[0].date(),
+                      end_date=dates[-1].date(), response=response)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +109,13 @@ def write_net_cells(cells: pd.DataFrame, path: Path) -> Path:
     """truth/net_cells.csv: the sea cell each net's catches were driven by (row, col, lat, lon, distance_km)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     cells.to_csv(path, index=False, encoding="utf-8", float_format="%.4f", lineterminator="\n")
+    return path
+
+
+def write_world_json(arguments: dict, path: Path) -> Path:
+    """truth/world.json: the arguments the world was generated with (years, sites, seed, end_date, response)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(arguments, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return path
 
 

@@ -30,12 +30,6 @@ JA_TO_CODE = {s.name_ja: s.code for s in SPECIES}
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> WorldFiles:
-    """One year, three nets, seed 42."""
-    return generate_world(tmp_path_factory.mktemp("tiny"), years=1, sites=3, seed=42)
-
-
-@pytest.fixture(scope="module")
 def catches(tiny: WorldFiles) -> pd.DataFrame:
     """Every catch file of the tiny world, read as text columns plus catch_kg."""
     files = sorted(tiny.catches_dir.glob("catches_*.csv"))
