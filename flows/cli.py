@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -162,11 +163,17 @@ def train() -> None:
 
 
 BACKTEST_JSON_KEYS = {
-    "species": "species", "lead_days": "lead_days", "mae": "mae_kg", "rmse": "rmse_kg", "pinball": "pinball_kg",
-    "coverage_80": "coverage_80", "mae_climatology": "mae_climatology_kg", "mae_persistence": "mae_persistence_kg",
-    "skill_vs_climatology": "skill_vs_climatology", "skill_vs_persistence": "skill_vs_persistence",
-    "coverage_80_pit": "coverage_80_pit", "skill_vs_seasonal_naive": "skill_vs_seasonal_naive",
+    "site_id": "site_id", "species": "species", "lead_days": "lead_days", "mae": "mae_kg", "rmse": "rmse_kg",
+    "pinball": "pinball_kg", "coverage_80": "coverage_80", "mae_climatology": "mae_climatology_kg",
+    "mae_persistence": "mae_persistence_kg", "skill_vs_climatology": "skill_vs_climatology",
+    "skill_vs_persistence": "skill_vs_persistence", "coverage_80_pit": "coverage_80_pit",
+    "coverage_80_caught": "coverage_80_caught", "skill_vs_seasonal_naive": "skill_vs_seasonal_naive",
+    "crps_kg": "crps_kg", "crps_climatology_kg": "crps_climatology_kg", "crps_persistence_kg": "crps_persistence_kg",
+    "crpss_climatology": "crpss_climatology", "crpss_persistence": "crpss_persistence", "brier_zero": "brier_zero",
 }
+def _json_value(value: Any) -> Any:
+    """A metric as JSON: NaN (a metric that has no rows to judge, such as a hit rate without big catches) as null."""
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 @app.command()
@@ -174,23 +181,32 @@ BACKTEST_JSON_KEYS = {
 def backtest(
     species: Annotated[list[str] | None, typer.Option("--species", help="Species code (repeatable); default all")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list, one object per species and lead")] = False,
+    per_site: Annotated[bool, typer.Option("--per-site", help="With --json, also one object per net, species and "
+                                                              "lead (site_id 'all' is the pooled record)")] = False,
 ) -> None:
     """Rolling-origin backtest against climatology and persistence; stores every forecast and the metrics."""
     import json
 
     from flows.pipeline import backtest_flow
+    from setnet.warehouse import POOLED_SITE_ID
 
     metrics = backtest_flow(_data_dir(), species=species or None)
+    overall = [row for row in metrics if row.get("site_id", POOLED_SITE_ID) == POOLED_SITE_ID]
     if as_json:
-        records = [{key: row[column] for key, column in BACKTEST_JSON_KEYS.items()} for row in metrics]
+        nets = [row for row in metrics if row.get("site_id", POOLED_SITE_ID) != POOLED_SITE_ID]
+        chosen = overall + (nets if per_site else [])
+        records = [{key: _json_value(row.get(column)) for key, column in BACKTEST_JSON_KEYS.items()} for row in chosen]
         typer.echo(json.dumps(records, indent=1))
         return
-    typer.echo(f"backtest of model {metrics[0]['model_version']} (MAE in kg; skill = 1 - MAE/MAE_baseline)")
-    typer.echo(f"{'species':<14}{'lead':>5}{'MAE':>9}{'clim':>9}{'pers':>9}{'skill_c':>9}{'skill_p':>9}{'cov80':>7}")
-    for row in metrics:
+    typer.echo(f"backtest of model {metrics[0]['model_version']} (MAE and CRPS in kg; skill = 1 - MAE/MAE_baseline, "
+               "CRPSS = 1 - CRPS/CRPS_climatology; pooled over the nets)")
+    typer.echo(f"{'species':<14}{'lead':>5}{'MAE':>9}{'clim':>9}{'pers':>9}{'skill_c':>9}{'skill_p':>9}{'CRPS':>9}"
+               f"{'CRPSS_c':>9}{'cov80':>7}")
+    for row in overall:
+        crps, crpss = row.get("crps_kg", float("nan")), row.get("crpss_climatology", float("nan"))
         typer.echo(f"{row['species']:<14}{row['lead_days']:>5}{row['mae_kg']:>9.1f}{row['mae_climatology_kg']:>9.1f}"
                    f"{row['mae_persistence_kg']:>9.1f}{row['skill_vs_climatology']:>+9.2f}"
-                   f"{row['skill_vs_persistence']:>+9.2f}{row['coverage_80']:>7.2f}")
+                   f"{row['skill_vs_persistence']:>+9.2f}{crps:>9.1f}{crpss:>+9.2f}{row['coverage_80']:>7.2f}")
 
 
 @app.command()
@@ -264,12 +280,21 @@ def models_promote(
 def model_card(
     out: Annotated[Path, typer.Option("--out", help="Markdown file to write")] = Path("docs/model-card.md"),
     truth: Annotated[Path | None, typer.Option("--truth", help="Sample world truth.csv to score against")] = None,
+    ceiling: Annotated[Path | None, typer.Option(
+        "--ceiling", help="The model ceiling table (docs/model-ceiling.md) whose CRPSS the targets are judged "
+                          "against (with --truth)")] = None,
 ) -> None:
-    """Write the model card from the newest backtest (and the sample world's truth, when given)."""
+    """Write the model card from the newest backtest (and the sample world's truth and model ceiling, when given)."""
     import models
 
     command = "setnet " + " ".join(sys.argv[1:]) if sys.argv[1:] else "setnet model-card"
-    text = models.write_model_card(_settings(), truth, command)
+    if ceiling is None:
+        text = models.write_model_card(_settings(), truth, command)
+    else:
+        from models.model_card import ceiling_crpss_from_markdown
+
+        ceilings = ceiling_crpss_from_markdown(ceiling.read_text(encoding="utf-8"))
+        text = models.write_model_card(_settings(), truth, command, ceiling_crpss=ceilings)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     typer.echo(f"model card: {out}")

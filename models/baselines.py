@@ -25,14 +25,23 @@ def climatology_table(catches: pd.DataFrame) -> pd.DataFrame:
     return long
 
 
-def climatology_median_table(catches: pd.DataFrame) -> pd.DataFrame:
-    """Catches (operated days) -> median catch_kg per (site_id, species, day of year) over days within +-15 days."""
+def climatology_members(catches: pd.DataFrame) -> pd.DataFrame:
+    """Catches (operated days, empty nets included) -> climatology's ensemble: each catch_kg listed once under every
+    day of year (1..366, circular) within +-15 days of its own, with site_id and species.
+
+    The members of (net, species, day of year) are the climatology's predictive distribution: their mean is
+    `climatology_table`'s, their median `climatology_median_table`'s."""
     frame = catches.assign(day_of_year=pd.to_datetime(catches.date).dt.day_of_year)[
         ["site_id", "species", "day_of_year", "catch_kg"]]
     offsets = np.arange(-CLIMATOLOGY_HALF_WINDOW_DAYS, CLIMATOLOGY_HALF_WINDOW_DAYS + 1)
-    spread = frame.loc[frame.index.repeat(len(offsets))].assign(offset=np.tile(offsets, len(frame)))
-    spread["day_of_year"] = (spread.day_of_year - 1 + spread.offset) % 366 + 1
-    return (spread.groupby(["site_id", "species", "day_of_year"]).catch_kg.median()
+    spread = frame.iloc[np.repeat(np.arange(len(frame)), len(offsets))].reset_index(drop=True)
+    spread["day_of_year"] = (spread.day_of_year.to_numpy() - 1 + np.tile(offsets, len(frame))) % 366 + 1
+    return spread
+
+
+def climatology_median_table(catches: pd.DataFrame) -> pd.DataFrame:
+    """Catches (operated days) -> median catch_kg per (site_id, species, day of year) over days within +-15 days."""
+    return (climatology_members(catches).groupby(["site_id", "species", "day_of_year"]).catch_kg.median()
             .rename("climatology_median_kg").reset_index())
 
 

@@ -23,11 +23,17 @@ def pit_coverage(actual_kg: np.ndarray, q10_kg: np.ndarray, q90_kg: np.ndarray, 
     by the chance (min(p_zero, upper) - lower) / p_zero that the draw lands in [lower, upper] (0 when q10 > 0).
     A calibrated forecast scores `upper - lower` in expectation.
     """
+    return float(np.mean(pit_inside_share(actual_kg, q10_kg, q90_kg, p_zero, lower, upper)))
+
+
+def pit_inside_share(actual_kg: np.ndarray, q10_kg: np.ndarray, q90_kg: np.ndarray, p_zero: np.ndarray,
+                     lower: float = 0.1, upper: float = 0.9) -> np.ndarray:
+    """Per row, the chance its randomised PIT falls in [lower, upper] (0 or 1 for a catch; see `pit_coverage`)."""
     actual, q10, q90 = (np.asarray(v, dtype=float) for v in (actual_kg, q10_kg, q90_kg))
     p_zero = np.clip(np.asarray(p_zero, dtype=float), 1e-9, 1.0)
     inside = (actual >= q10) & (actual <= q90)
     zero_share = np.where(q10 > 0, 0.0, np.clip((np.minimum(p_zero, upper) - lower) / p_zero, 0.0, 1.0))
-    return float(np.mean(np.where(actual > 0, inside, zero_share)))
+    return np.where(actual > 0, inside, zero_share)
 
 
 def interval_bounds(q10_kg: np.ndarray, q90_kg: np.ndarray, widening: float) -> tuple[np.ndarray, np.ndarray]:

@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from models.lightgbm_model import SpeciesModel
+from setnet.warehouse import POOLED_SITE_ID, table_columns
 
 
 def table_checksum(table: pd.DataFrame) -> str:
@@ -33,18 +34,28 @@ def artifact_dir(models_dir: Path, version: str, species: str) -> Path:
     return models_dir / version / species
 
 
+def _pooled(con: duckdb.DuckDBPyConnection) -> str:
+    """The SQL condition selecting model_evaluations' pooled rows (every row of a warehouse not yet migrated to
+    per-net evaluations, opened read-only)."""
+    return f"site_id = '{POOLED_SITE_ID}'" if "site_id" in table_columns(con, "model_evaluations") else "true"
+
+
 def list_models(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Registered models, newest first, with their backtest skill (lead 1 and mean over leads) and promotion."""
+    """Registered models, newest first, with their pooled backtest skill (lead 1 and mean over leads) and promotion;
+    crpss_climatology (mean over leads) is NaN for models scored before CRPS was."""
+    crpss = ("avg(crpss_climatology)" if "crpss_climatology" in table_columns(con, "model_evaluations")
+             else "NULL::DOUBLE")
     return con.execute(
-        """
+        f"""
         WITH skill AS (
             SELECT model_version, species, avg(skill_vs_climatology) AS skill_vs_climatology,
+                   {crpss} AS crpss_climatology,
                    avg(coverage_80) AS coverage_80, avg(mae_kg) FILTER (WHERE lead_days = 1) AS mae_lead1_kg
-            FROM model_evaluations GROUP BY ALL
+            FROM model_evaluations WHERE {_pooled(con)} GROUP BY ALL
         )
         SELECT r.model_version, r.species, r.trained_at, r.train_start, r.train_end, r.n_rows, r.promoted_at,
                coalesce(r.promoted_at = max(r.promoted_at) OVER (PARTITION BY r.species), false) AS serving,
-               s.skill_vs_climatology, s.coverage_80, s.mae_lead1_kg
+               s.skill_vs_climatology, s.crpss_climatology, s.coverage_80, s.mae_lead1_kg
         FROM model_runs r LEFT JOIN skill s USING (model_version, species)
         ORDER BY r.trained_at DESC, r.species
         """
@@ -53,7 +64,8 @@ def list_models(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def _mean_skill(con: duckdb.DuckDBPyConnection, version: str, species: str) -> float | None:
     row = con.execute(
-        "SELECT avg(skill_vs_climatology) FROM model_evaluations WHERE model_version = ? AND species = ?",
+        "SELECT avg(skill_vs_climatology) FROM model_evaluations WHERE model_version = ? AND species = ? "
+        f"AND {_pooled(con)}",
         [version, species],
     ).fetchone()
     return None if row is None or row[0] is None else float(row[0])

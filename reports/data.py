@@ -22,7 +22,7 @@ from features.ocean import DEPTH_TOLERANCE_M, level_indices
 from ingest.dictionaries import read_weight_table, table_path
 from ingest.store import GRID_AXIS, has_store, open_grid_store
 from setnet.settings import SPECIES, Settings
-from setnet.warehouse import connect
+from setnet.warehouse import POOLED_SITE_ID, connect, table_columns
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,8 @@ OPTIONAL_FORECAST_COLUMNS = ["p_zero", "p_big_catch", "big_catch_threshold_kg", 
 EVALUATION_COLUMNS = ["model_version", "species", "lead_days", "holdout_start", "holdout_end", "n_rows", "mae_kg",
                       "rmse_kg", "coverage_80", "mae_climatology_kg", "mae_persistence_kg", "skill_vs_climatology",
                       "skill_vs_persistence"]
+OPTIONAL_EVALUATION_COLUMNS = ["coverage_80_pit", "coverage_80_caught", "crps_kg", "crpss_climatology",
+                               "crpss_persistence", "brier_zero"]  # read when the schema has them
 
 SITES_SQL = f"SELECT {', '.join(SITE_COLUMNS)} FROM sites ORDER BY site_id"
 SPECIES_SQL = "SELECT species, name_ja, name_en FROM species"
@@ -139,11 +141,14 @@ def read_forecasts(con: duckdb.DuckDBPyConnection, issue_date: date) -> pd.DataF
 
 
 def read_evaluations(con: duckdb.DuckDBPyConnection, issue_date: date) -> pd.DataFrame:
-    """Lead-1 holdout scores of the model versions that made issue_date's forecasts."""
-    columns = ", ".join(f"e.{c}" for c in EVALUATION_COLUMNS)
+    """Lead-1 holdout scores, pooled over the nets, of the model versions that made issue_date's forecasts
+    (EVALUATION_COLUMNS, and those of OPTIONAL_EVALUATION_COLUMNS the schema has)."""
+    present = table_columns(con, "model_evaluations")
+    columns = ", ".join(f"e.{c}" for c in EVALUATION_COLUMNS + [c for c in OPTIONAL_EVALUATION_COLUMNS if c in present])
+    pooled = f"AND e.site_id = '{POOLED_SITE_ID}' " if "site_id" in present else ""
     return _frame(con, f"SELECT {columns} FROM model_evaluations e JOIN (SELECT DISTINCT model_version, species "
                        "FROM forecasts WHERE issue_date = ?) f ON e.model_version = f.model_version "
-                       "AND e.species = f.species WHERE e.lead_days = 1 ORDER BY e.species", [issue_date])
+                       f"AND e.species = f.species WHERE e.lead_days = 1 {pooled}ORDER BY e.species", [issue_date])
 
 
 def merge_species_registry(registry: pd.DataFrame) -> pd.DataFrame:

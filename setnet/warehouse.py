@@ -227,7 +227,76 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE model_evaluations ADD COLUMN coverage_80_pit DOUBLE;
     """,
+    # 6: one predictive distribution per forecast (models.distribution), judged by CRPS; evaluations per net as
+    # well as pooled (site_id 'all': every row written before this migration, and the default); tuning trials of
+    # the hurdle's two boosters
+    """
+    CREATE TABLE model_evaluations_6 (
+        model_version VARCHAR NOT NULL,
+        site_id VARCHAR NOT NULL DEFAULT 'all',
+        species VARCHAR NOT NULL,
+        lead_days INTEGER NOT NULL,
+        holdout_start DATE NOT NULL,
+        holdout_end DATE NOT NULL,
+        n_rows INTEGER NOT NULL,
+        folds INTEGER,
+        mae_kg DOUBLE,
+        rmse_kg DOUBLE,
+        pinball_q10_kg DOUBLE,
+        pinball_q50_kg DOUBLE,
+        pinball_q90_kg DOUBLE,
+        pinball_kg DOUBLE,
+        coverage_80 DOUBLE,
+        coverage_80_pit DOUBLE,
+        coverage_80_caught DOUBLE,
+        coverage_80_caught_expected DOUBLE,
+        mae_climatology_kg DOUBLE,
+        mae_persistence_kg DOUBLE,
+        mae_seasonal_naive_kg DOUBLE,
+        skill_vs_climatology DOUBLE,
+        skill_vs_persistence DOUBLE,
+        skill_vs_seasonal_naive DOUBLE,
+        crps_kg DOUBLE,
+        crps_climatology_kg DOUBLE,
+        crps_persistence_kg DOUBLE,
+        crpss_climatology DOUBLE,
+        crpss_persistence DOUBLE,
+        brier_zero DOUBLE,
+        big_catch_hit_rate DOUBLE,
+        big_catch_false_alarm_rate DOUBLE,
+        PRIMARY KEY (model_version, site_id, species, lead_days)
+    );
+    INSERT INTO model_evaluations_6 (
+        model_version, site_id, species, lead_days, holdout_start, holdout_end, n_rows, folds, mae_kg, rmse_kg,
+        pinball_q10_kg, pinball_q50_kg, pinball_q90_kg, pinball_kg, coverage_80, coverage_80_pit, mae_climatology_kg,
+        mae_persistence_kg, mae_seasonal_naive_kg, skill_vs_climatology, skill_vs_persistence, skill_vs_seasonal_naive,
+        big_catch_hit_rate, big_catch_false_alarm_rate)
+    SELECT model_version, 'all', species, lead_days, holdout_start, holdout_end, n_rows, folds, mae_kg, rmse_kg,
+        pinball_q10_kg, pinball_q50_kg, pinball_q90_kg, pinball_kg, coverage_80, coverage_80_pit, mae_climatology_kg,
+        mae_persistence_kg, mae_seasonal_naive_kg, skill_vs_climatology, skill_vs_persistence, skill_vs_seasonal_naive,
+        big_catch_hit_rate, big_catch_false_alarm_rate
+    FROM model_evaluations;
+    DROP TABLE model_evaluations;
+    ALTER TABLE model_evaluations_6 RENAME TO model_evaluations;
+    ALTER TABLE forecasts ADD COLUMN positive_log_mean DOUBLE;
+    ALTER TABLE forecasts ADD COLUMN positive_log_sd DOUBLE;
+    ALTER TABLE backtest_predictions ADD COLUMN positive_log_mean DOUBLE;
+    ALTER TABLE backtest_predictions ADD COLUMN positive_log_sd DOUBLE;
+    ALTER TABLE backtest_predictions ADD COLUMN crps_kg DOUBLE;
+    ALTER TABLE backtest_predictions ADD COLUMN crps_climatology_kg DOUBLE;
+    ALTER TABLE backtest_predictions ADD COLUMN crps_persistence_kg DOUBLE;
+    ALTER TABLE tuning_trials ALTER COLUMN mae_kg DROP NOT NULL;
+    ALTER TABLE tuning_trials ALTER COLUMN pinball_kg DROP NOT NULL;
+    ALTER TABLE tuning_trials ADD COLUMN crps_kg DOUBLE;
+    ALTER TABLE tuning_trials ADD COLUMN brier_zero DOUBLE;
+    ALTER TABLE tuning_trials ADD COLUMN rmse_log_kg DOUBLE;
+    ALTER TABLE tuning_trials ADD COLUMN rounds_catch INTEGER;
+    ALTER TABLE tuning_trials ADD COLUMN rounds_positive INTEGER;
+    ALTER TABLE tuning_trials ADD COLUMN chosen BOOLEAN;
+    """,
 )
+
+POOLED_SITE_ID = "all"  # model_evaluations' site_id of the record pooled over every net (migration 6)
 
 # Tables whose rows are keyed for idempotent upserts, with their primary keys.
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
@@ -238,7 +307,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "grid_days": ("date",),
     "forecasts": ("issue_date", "target_date", "site_id", "species"),
     "model_runs": ("model_version", "species"),
-    "model_evaluations": ("model_version", "species", "lead_days"),
+    "model_evaluations": ("model_version", "site_id", "species", "lead_days"),
     "ingested_files": ("file",),
     "grid_sources": ("date", "variable", "product"),
     "ocean_forecast_sources": ("issue_date", "variable", "product"),
@@ -299,6 +368,12 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         yield con
     finally:
         con.close()
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """The column names of `table` as the warehouse has them (empty when it has no such table)."""
+    return {row[0] for row in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
 
 
 def upsert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame) -> int:

@@ -90,3 +90,19 @@ def test_every_training_row_gets_one_held_out_interval_and_short_histories_get_n
     short = rows[rows.target_date < days[80]]
     assert out_of_fold_intervals(model, short, settings) is None  # three blocks would be under 30 days each
     assert out_of_fold_intervals(model, short, settings.updated(models={"calibration_folds": 2})) is not None
+
+
+def test_the_pit_share_of_each_row_is_the_chance_its_randomised_pit_lands_in_the_range() -> None:
+    from models.calibration import pit_inside_share
+    from models.distribution import HurdleLogNormal
+
+    rng = np.random.default_rng(5)
+    n = 20_000
+    forecast = HurdleLogNormal.of(rng.uniform(0.0, 0.95, n), rng.normal(3.0, 1.0, n), rng.uniform(0.3, 1.2, n))
+    empty = rng.random(n) < forecast.p_zero
+    catches = np.where(empty, 0.0, np.exp(forecast.positive_log_mean + forecast.positive_log_sd * rng.standard_normal(n)))
+    share = pit_inside_share(catches, forecast.quantile_kg(0.1), forecast.quantile_kg(0.9), forecast.p_zero)
+    pit = forecast.randomised_pit(catches, rng)
+    assert share.mean() == pytest.approx(np.mean((pit >= 0.1) & (pit <= 0.9)), abs=0.01)
+    assert share.mean() == pytest.approx(0.8, abs=0.01)  # the true distribution, per row different
+    assert set(np.unique(share[catches > 0])) <= {0.0, 1.0}  # a catch is inside or not

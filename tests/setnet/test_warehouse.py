@@ -119,3 +119,55 @@ def test_a_second_writer_process_is_refused_with_a_clear_message(tmp_path: Path)
     finally:
         holder.kill()
         holder.wait()
+
+
+def old_warehouse(path: Path, before_version: int) -> None:
+    """A warehouse as the code of schema version `before_version - 1` left it (its migrations applied only)."""
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)")
+    for version, sql in enumerate(MIGRATIONS[:before_version - 1], start=1):
+        con.execute(sql)
+        con.execute("INSERT INTO schema_migrations VALUES (?, current_timestamp)", [version])
+    con.execute("INSERT INTO model_evaluations (model_version, species, lead_days, holdout_start, holdout_end, n_rows, "
+                "mae_kg, skill_vs_climatology, coverage_80_pit, folds) VALUES "
+                "('m1', 'sardine', 1, '2024-12-01', '2025-11-30', 500, 12.5, 0.1, 0.81, 2), "
+                "('m1', 'sardine', 2, '2024-12-01', '2025-11-30', 500, 13.0, 0.05, 0.8, 2)")
+    con.execute("INSERT INTO tuning_trials (tuning_id, trial, species, params, mae_kg, pinball_kg) "
+                "VALUES ('t1', 0, 'sardine', '{}', 12.0, 6.0)")
+    con.execute("INSERT INTO backtest_predictions (model_version, site_id, species, issue_date, target_date, lead_days, "
+                "fold_origin, mean_kg, q10_kg, q50_kg, q90_kg, actual_kg) VALUES "
+                "('m1', 'a', 'sardine', '2025-01-01', '2025-01-02', 1, '2024-12-01', 5, 0, 3, 12, 4)")
+    con.register("old_forecasts", forecast_rows("2025-01-01", 10.0))
+    con.execute("INSERT INTO forecasts (issue_date, target_date, lead_days, site_id, species, mean_kg, q10_kg, q50_kg, "
+                "q90_kg, model_version) SELECT * FROM old_forecasts")
+    con.close()
+
+
+def test_a_warehouse_of_the_previous_schema_upgrades_keeping_its_rows_as_the_pooled_record(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    old_warehouse(path, before_version=6)
+    with connect(path) as con:
+        evaluations = con.execute("SELECT * FROM model_evaluations ORDER BY lead_days").df()
+        assert list(evaluations.site_id) == ["all", "all"] and list(evaluations.mae_kg) == [12.5, 13.0]
+        assert list(evaluations.coverage_80_pit) == [0.81, 0.8] and list(evaluations.folds) == [2, 2]
+        assert {"crps_kg", "crpss_climatology", "crpss_persistence", "brier_zero", "coverage_80_caught"} <= set(
+            evaluations.columns)
+        # per-net rows beside the pooled one; a writer that names no site writes the pooled record
+        upsert(con, "model_evaluations", evaluations.iloc[:1].assign(site_id="a", mae_kg=20.0))
+        upsert(con, "model_evaluations", evaluations.iloc[:1].drop(columns="site_id").assign(mae_kg=11.0))
+        assert con.execute("SELECT site_id, mae_kg FROM model_evaluations WHERE lead_days = 1 ORDER BY site_id"
+                           ).fetchall() == [("a", 20.0), ("all", 11.0)]
+
+        predictions = con.execute("SELECT * FROM backtest_predictions").df()
+        assert len(predictions) == 1 and predictions.crps_kg.isna().all()
+        assert {"positive_log_mean", "positive_log_sd", "crps_climatology_kg", "crps_persistence_kg"} <= set(
+            predictions.columns)
+        forecasts = con.execute("SELECT * FROM forecasts").df()
+        assert len(forecasts) == 2 and {"positive_log_mean", "positive_log_sd"} <= set(forecasts.columns)
+        assert con.execute("SELECT count(*) FROM forecast_scores").fetchone() == (2,)  # the view still reads forecasts
+
+        con.execute("INSERT INTO tuning_trials (tuning_id, trial, species, params, crps_kg, brier_zero, rmse_log_kg, "
+                    "rounds_catch, rounds_positive, chosen) VALUES ('t2', 0, 'sardine', '{}', 9.5, 0.2, 1.1, 80, 120, "
+                    "true)")  # a hurdle trial has no MAE or pinball of its own
+        assert con.execute("SELECT count(*) FROM tuning_trials").fetchone() == (2,)
+    assert PRIMARY_KEYS["model_evaluations"] == ("model_version", "site_id", "species", "lead_days")

@@ -1,0 +1,98 @@
+"""The model card: scores against a hidden truth, the issue's targets as PASS/FAIL, and the card's tables."""
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.distribution import HurdleLogNormal
+from models.evaluate import ensemble_crps_kg, reliability_table, score_rows
+from models.model_card import (
+    ceiling_crpss_from_markdown,
+    render_model_card,
+    target_checks,
+    target_table,
+    truth_scores,
+)
+from tests.models.test_evaluate import forecast_of, hurdle_rows
+
+
+@pytest.fixture(scope="module")
+def world() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Backtest-like rows of a hidden hurdle lognormal, with climatology (a smooth mean; all catches as one ensemble)
+    and persistence (the net's previous catch), and the truth file of that hidden distribution."""
+    rng = np.random.default_rng(7)
+    rows = hurdle_rows(rng, 3000)
+    rows["target_date"] = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.arange(len(rows)) // 2, unit="D")
+    rows["persistence_kg"] = rows.groupby("site_id").actual_kg.shift(1).fillna(rows.actual_kg.mean())
+    rows["crps_persistence_kg"] = (rows.persistence_kg - rows.actual_kg).abs()
+    hidden = HurdleLogNormal.from_frame(rows)
+    rows["climatology_kg"] = pd.Series(hidden.mean_kg()).groupby(rows.site_id).transform(
+        lambda mean: mean.rolling(200, min_periods=1).mean())  # a smooth "seasonal normal": some of the signal
+    rows["climatology_median_kg"] = rows.actual_kg.median()
+    rows["crps_climatology_kg"] = ensemble_crps_kg(np.zeros(len(rows)), rows.actual_kg, np.zeros(len(rows)),
+                                                   rows.actual_kg)
+    truth = pd.DataFrame({"date": rows.target_date.dt.strftime("%Y-%m-%d"), "site_id": rows.site_id,
+                          "species": rows.species, "expected_kg": hidden.mean_kg(), "median_kg": hidden.quantile_kg(0.5),
+                          "q10_kg": hidden.quantile_kg(0.1), "q90_kg": hidden.quantile_kg(0.9), "p_zero": hidden.p_zero,
+                          "positive_log_mean": hidden.positive_log_mean, "positive_log_sd": hidden.positive_log_sd})
+    return rows, truth
+
+
+def test_the_hidden_distribution_itself_meets_every_target_it_can_be_judged_by(world) -> None:
+    rows, truth = world
+    scores = truth_scores(forecast_of(rows), truth).iloc[0]
+    assert scores.crpss_climatology > 0 and scores.crpss_climatology == pytest.approx(scores.oracle_crpss_climatology)
+    assert scores.r2_model == pytest.approx(1.0) and scores.coverage_80_pit == pytest.approx(
+        scores.oracle_coverage_80_pit)
+    assert np.isnan(scores.attainable_crpss)  # no ceiling given
+    checks = target_checks(truth_scores(forecast_of(rows), truth)).iloc[0]
+    assert bool(checks.median) and bool(checks.signal_recovery) and bool(checks.calibration)
+    assert checks.crpss is pd.NA  # CRPSS > 0 holds, but the ceiling share cannot be judged without a ceiling
+
+
+def test_a_ceiling_turns_crpss_into_an_attainable_share_and_judges_it_at_one_half(world) -> None:
+    rows, truth = world
+    crpss = truth_scores(forecast_of(rows), truth).crpss_climatology.iloc[0]
+    reached = target_checks(truth_scores(forecast_of(rows), truth, {"sardine": 1.5 * crpss})).iloc[0]
+    missed = truth_scores(forecast_of(rows), truth, {"sardine": 3 * crpss})
+    assert bool(reached.crpss)
+    assert missed.attainable_crpss.iloc[0] == pytest.approx(1 / 3)
+    assert not bool(target_checks(missed).iloc[0].crpss)
+
+
+def test_an_overconfident_forecast_fails_calibration_against_the_oracles_coverage(world) -> None:
+    rows, truth = world
+    table = target_table(truth_scores(forecast_of(rows, sd_factor=0.4), truth)).set_index("target")
+    assert not table.loc["pit_coverage", "holds"] and not table.loc["pit_coverage_vs_oracle", "holds"]
+    assert table.loc["pit_coverage_vs_oracle", "value"] > 0.05
+
+
+def test_the_ceiling_crpss_is_read_from_the_ceiling_table_of_the_issue_day_variant() -> None:
+    text = ("# ceiling\n\n| species | variant | crpss_lead1 | seconds |\n|---|---|---|---|\n"
+            "| sardine | model | 0.05 | 1 |\n| sardine | + issue day | 0.120 | 1 |\n| buri | + issue day | n/a | 1 |\n")
+    assert ceiling_crpss_from_markdown(text) == {"sardine": 0.12}
+    assert ceiling_crpss_from_markdown("| species | variant | attainable_lead1 |\n|---|---|---|\n") == {}
+
+
+def test_the_card_shows_crps_per_lead_per_net_the_reliability_and_each_target(world) -> None:
+    rows, truth = world
+    forecast = forecast_of(rows).assign(lead_days=np.resize([1, 1, 2, 2], len(rows)))  # both nets at both leads
+    metrics = score_rows(forecast, 0.5)
+    scores = truth_scores(forecast, truth)
+    card = render_model_card("m1", metrics, scores, target_checks(scores), (date(2025, 1, 1), date(2029, 1, 1)),
+                             "setnet model-card", reliability_table(forecast[forecast.lead_days == 1]))
+    for heading in ("## CRPSS against climatology by lead", "## Per net, lead 1", "## Reliability of P(empty net)"):
+        assert heading in card
+    assert "hurdle" in card and "ln(catch)" in card
+    per_net = card.split("## Per net, lead 1")[1].split("##")[0]
+    assert "| a | sardine |" in per_net and "| b | sardine |" in per_net and "| all |" not in per_net
+    assert "| sardine | pit_coverage | " in card and "PASS" in card and "n/a" in card  # no ceiling: n/a
+
+
+def test_a_card_of_a_backtest_scored_before_crps_still_renders() -> None:
+    metrics = pd.DataFrame({"species": "sardine", "lead_days": [1, 2], "n_rows": 10, "mae_kg": 3.0,
+                            "mae_climatology_kg": 4.0, "skill_vs_climatology": 0.25, "coverage_80": 0.9})
+    card = render_model_card("m0", metrics, None, None, (date(2025, 1, 1), date(2025, 2, 1)), "setnet model-card")
+    assert "| sardine | 3.000 | 4.000 | 0.250 |" in card and "## Per net" not in card
