@@ -59,7 +59,8 @@ def main() -> None:
             scored, _ = backtest_fold(labelled, catches, origin, species, settings, features)
             overall = truth_scores(scored, truth).iloc[0]
             lead1 = truth_scores(scored[scored.lead_days == 1], truth).iloc[0]
-            lines.append({"species": species, "variant": name, "attainable_all_leads": overall.attainable_skill,
+            lines.append({"species": species, "variant": name, "crpss_lead1": lead1.crpss_climatology,
+                          "crpss_all_leads": overall.crpss_climatology, "attainable_all_leads": overall.attainable_skill,
                           "attainable_lead1": lead1.attainable_skill, "r2_model": overall.r2_model,
                           "r2_climatology": overall.r2_climatology, "coverage_80_pit": overall.coverage_80_pit,
                           "seconds": time.perf_counter() - started})

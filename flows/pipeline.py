@@ -171,11 +171,12 @@ def catch_inbox_task(settings: Settings, folder: str | None = None) -> dict:
 @task(name="train-models", cache_policy=NO_CACHE)
 def train_task(settings: Settings) -> str:
     result = models.train_models(settings)
-    lead_one = result.metrics[result.metrics.lead_days == 1]
+    lead_one = result.metrics[(result.metrics.lead_days == 1) & (result.metrics.site_id == "all")]
     logger = get_run_logger()
     for row in lead_one.itertuples():
-        logger.info("model %s %s lead 1: MAE %.1f kg, skill vs climatology %+.2f, vs persistence %+.2f",
-                    result.model_version, row.species, row.mae_kg, row.skill_vs_climatology, row.skill_vs_persistence)
+        logger.info("model %s %s lead 1: CRPS %.1f kg, CRPSS vs climatology %+.2f, vs persistence %+.2f; MAE %.1f kg",
+                    result.model_version, row.species, row.crps_kg, row.crpss_climatology, row.crpss_persistence,
+                    row.mae_kg)
     logger.info("model %s trained on %s..%s; promoted for: %s", result.model_version, result.train_start,
                 result.train_end, ", ".join(result.promoted_species) or "no species (the serving models' backtest "
                 "is better)")

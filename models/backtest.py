@@ -6,14 +6,15 @@ import pandas as pd
 
 from features import feature_columns
 from features.table import LABEL_COLUMN
-from models.evaluate import baseline_columns
+from models.evaluate import add_scores, baseline_columns
 from models.lightgbm_model import SpeciesModel, fit_species_model
 from setnet.settings import Settings
 
 BACKTEST_COLUMNS = [
     "site_id", "species", "issue_date", "target_date", "lead_days", "mean_kg", "q10_kg", "q50_kg", "q90_kg",
     "p_zero", "p_big_catch", "big_catch_threshold_kg", "positive_log_mean", "positive_log_sd", "actual_kg",
-    "climatology_kg", "climatology_median_kg", "persistence_kg", "seasonal_naive_kg", "fold_origin",
+    "climatology_kg", "climatology_median_kg", "persistence_kg", "seasonal_naive_kg", "crps_kg",
+    "crps_climatology_kg", "crps_persistence_kg", "fold_origin",
 ]
 
 
@@ -51,7 +52,7 @@ def backtest_fold(table: pd.DataFrame, catches: pd.DataFrame, origin: pd.Timesta
     model: SpeciesModel = fit_species_model(train, species, features or feature_columns(table),
                                             sorted(table.site_id.unique()), settings)
     scored = test.assign(actual_kg=test[LABEL_COLUMN]).join(model.predict(test))
-    scored = baseline_columns(catches[pd.to_datetime(catches.date) < origin], scored)
+    scored = add_scores(baseline_columns(catches[pd.to_datetime(catches.date) < origin], scored))
     trials = None if model.trials is None else model.trials.assign(fold_origin=origin)
     return scored.assign(fold_origin=origin)[BACKTEST_COLUMNS], trials
 

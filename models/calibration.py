@@ -1,10 +1,8 @@
-"""Interval calibration for zero-inflated catches: coverage that is fair to empty nets, and the widening that reaches it."""
+"""Interval coverage for zero-inflated catches: plain counting, and the randomised-PIT coverage that is fair to empty nets."""
 
 from __future__ import annotations
 
 import numpy as np
-
-CALIBRATION_SEARCH_RANGE = (-3.0, 3.0)  # widening on the log1p scale: exp(3) ~ 20x wider or narrower
 
 
 def interval_coverage(actual_kg: np.ndarray, q10_kg: np.ndarray, q90_kg: np.ndarray) -> float:
@@ -36,33 +34,3 @@ def pit_inside_share(actual_kg: np.ndarray, q10_kg: np.ndarray, q90_kg: np.ndarr
     return np.where(actual > 0, inside, zero_share)
 
 
-def interval_bounds(q10_kg: np.ndarray, q90_kg: np.ndarray, widening: float) -> tuple[np.ndarray, np.ndarray]:
-    """Widen (or narrow, if negative) the q10-q90 interval by `widening` on the log1p scale (kg in, kg out).
-
-    A q10 of 0 (an empty net is that likely) stays 0 whatever the widening."""
-    q10_kg = np.maximum(q10_kg, 0.0)
-    lower = np.where(q10_kg > 0, np.expm1(np.maximum(np.log1p(q10_kg) - widening, 0.0)), 0.0)
-    upper = np.expm1(np.maximum(np.log1p(np.maximum(q90_kg, 0.0)) + widening, 0.0))
-    return lower, upper
-
-
-def calibrated_widening(q10_kg: np.ndarray, q90_kg: np.ndarray, p_zero: np.ndarray, actual_kg: np.ndarray,
-                        coverage: float = 0.8, tolerance: float = 1e-3) -> float:
-    """The widening (log1p scale) at which q10-q90 reaches `coverage` of held-out rows by `pit_coverage`.
-
-    Coverage grows with the widening, so a bisection finds it; the ends of CALIBRATION_SEARCH_RANGE are returned
-    when even they miss. (Split-conformal scores on raw counts fail here: with many empty nets most scores are
-    exactly 0 and their quantile says "no change" whatever the intervals do.)
-    """
-    def reached(widening: float) -> float:
-        return pit_coverage(actual_kg, *interval_bounds(q10_kg, q90_kg, widening), p_zero)
-
-    low, high = CALIBRATION_SEARCH_RANGE
-    if reached(low) >= coverage:
-        return low
-    if reached(high) <= coverage:
-        return high
-    while high - low > tolerance:
-        middle = (low + high) / 2
-        low, high = (middle, high) if reached(middle) < coverage else (low, middle)
-    return (low + high) / 2

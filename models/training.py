@@ -12,8 +12,14 @@ import pandas as pd
 from features import build_features, feature_columns
 from features.table import LABEL_COLUMN
 from models.backtest import rolling_origin_backtest
-from models.evaluate import score_rows
-from models.lightgbm_model import PREDICTION_COLUMNS, SpeciesModel, fit_species_model, lightgbm_params, search_parameters
+from models.evaluate import reliability_table, score_rows
+from models.lightgbm_model import (
+    PREDICTION_COLUMNS,
+    SpeciesModel,
+    fit_species_model,
+    lightgbm_params,
+    search_parameters,
+)
 from models.model_card import render_model_card, target_checks, truth_scores
 from models.registry import (
     artifact_dir,
@@ -182,8 +188,10 @@ def has_trained_models(settings: Settings) -> bool:
         return con.execute("SELECT count(*) FROM model_runs").fetchone()[0] > 0
 
 
-def write_model_card(settings: Settings, truth_csv: Path | None, command: str) -> str:
-    """Markdown model card of the newest backtest (scored against the sample world's truth file when given)."""
+def write_model_card(settings: Settings, truth_csv: Path | None, command: str,
+                     ceiling_crpss: dict[str, float] | None = None) -> str:
+    """Markdown model card of the newest backtest (scored against the sample world's truth file when given, and
+    against the model ceiling bench's CRPSS per species when given)."""
     with connect(settings.warehouse_path, read_only=True) as con:
         latest = con.execute(
             "SELECT model_version FROM backtest_predictions GROUP BY model_version ORDER BY max(target_date) DESC, "
@@ -199,7 +207,9 @@ def write_model_card(settings: Settings, truth_csv: Path | None, command: str) -
         period = con.execute("SELECT min(fold_origin), max(target_date) FROM backtest_predictions WHERE model_version = ?",
                              [version]).fetchone()
     truth_table = checks = None
+    lead1 = predictions[predictions.lead_days == 1]
     if truth_csv is not None:
-        truth_table = truth_scores(predictions, pd.read_csv(truth_csv))
+        truth_table = truth_scores(lead1, pd.read_csv(truth_csv), ceiling_crpss)
         checks = target_checks(truth_table)
-    return render_model_card(version, metrics, truth_table, checks, period, command)
+    return render_model_card(version, metrics, truth_table, checks, period, command,
+                             reliability=reliability_table(lead1))

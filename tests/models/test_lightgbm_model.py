@@ -49,7 +49,7 @@ def test_held_out_blocks_run_through_the_whole_history_and_never_touch_the_fit()
     held_days, fit_days = dates[held_out].to_numpy(), dates[fit].to_numpy()
     nearest_days = np.min(np.abs(fit_days[:, None] - held_days[None, :]), axis=1) / np.timedelta64(1, "D")
     assert nearest_days.min() == 8  # no fitted target within 7 days of a held-out one
-    assert np.diff(np.flatnonzero(np.diff(held_out.astype(int)) == 1)).tolist() == [4 * VALIDATION_BLOCK_DAYS] * 5
+    assert np.diff(np.flatnonzero(np.diff(held_out.astype(int)) == 1)).tolist() == [4 * VALIDATION_BLOCK_DAYS] * 6
 
 
 def test_the_spread_is_measured_per_bin_of_the_predicted_size() -> None:

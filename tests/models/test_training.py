@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.distribution import HurdleLogNormal, forecast_quantiles
 from models import forecast_day, has_trained_models, list_models, promote, run_backtest, train_models
+from models.distribution import HurdleLogNormal, forecast_quantiles
 from setnet.settings import Settings
 from setnet.warehouse import connect
 
@@ -34,7 +34,10 @@ def test_a_backtest_stores_every_forecast_and_its_metrics(trainable: Settings) -
                              [result.model_version]).fetchone()[0]
         metrics = con.execute("SELECT * FROM model_evaluations WHERE model_version = ?", [result.model_version]).df()
     assert stored == len(result.predictions)
-    assert sorted(metrics.lead_days) == list(range(1, 8))
+    pooled = metrics[metrics.site_id == "all"]
+    assert sorted(pooled.lead_days) == list(range(1, 8))
+    assert set(metrics.site_id) == {"all", *result.predictions.site_id.unique()}  # each net's own record too
+    assert pooled[["crps_kg", "crps_climatology_kg", "brier_zero"]].notna().all().all()
 
 
 @pytest.mark.slow
