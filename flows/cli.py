@@ -213,9 +213,9 @@ def backtest(
 @_one_line_errors
 def tune(
     species: Annotated[list[str] | None, typer.Option("--species", help="Species code (repeatable); default all")] = None,
-    trials: Annotated[int, typer.Option("--trials", min=1, help="Parameter sets to try (the first is the current one)")] = 8,
+    trials: Annotated[int, typer.Option("--trials", min=1, help="Parameter sets to try (the first: the defaults)")] = 8,
 ) -> None:
-    """Optional tuning run: try parameter sets on the rolling-origin folds, store every trial, print the best."""
+    """A bigger parameter search than every fit runs: store every trial, print the best (every fit searches itself)."""
     import json
 
     import pandas as pd
@@ -225,10 +225,10 @@ def tune(
 
     tried = tune_flow(_data_dir(), species=species or None, trials=trials)
     typer.echo(f"tuning {tried[0]['tuning_id']}: {trials} trial(s) per species in table tuning_trials "
-               "(pinball and MAE of q50 in kg, mean over the backtest folds; trial 0 = current parameters)")
-    typer.echo(f"{'species':<14}{'trial':>6}{'pinball':>10}{'MAE':>10}  changes")
-    for row in sorted(tried, key=lambda r: (r["species"], r["pinball_kg"])):
-        typer.echo(f"{row['species']:<14}{row['trial']:>6}{row['pinball_kg']:>10.2f}{row['mae_kg']:>10.2f}  {row['params']}")
+               "(CRPS and MAE of the median in kg on the held-out blocks of all history; trial 0 = the defaults)")
+    typer.echo(f"{'species':<14}{'trial':>6}{'CRPS':>10}{'MAE':>10}  changes")
+    for row in sorted(tried, key=lambda r: (r["species"], r["crps_kg"])):
+        typer.echo(f"{row['species']:<14}{row['trial']:>6}{row['crps_kg']:>10.2f}{row['mae_kg']:>10.2f}  {row['params']}")
     best = models.best_overrides(pd.DataFrame(tried))
     if best is None:
         typer.echo("the current parameters are the best tried")

@@ -19,7 +19,7 @@ JSON_KEYS = {"species", "lead_days", "mae", "rmse", "pinball", "coverage_80", "m
 def short_backtests(small_world: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The small world's 60 days with folds short enough to backtest, as the CLI reads them from the environment."""
     for name, value in {"LIGHTGBM_ROUNDS": "20", "BACKTEST_MIN_TRAIN_DAYS": "30", "BACKTEST_FOLD_DAYS": "20",
-                        "CALIBRATION_FOLDS": "2"}.items():
+                        "TUNING_TRIALS": "2"}.items():
         monkeypatch.setenv(f"SETNET_MODELS__{name}", value)
     return small_world
 
@@ -78,7 +78,7 @@ def test_a_tuning_run_records_every_trial_and_names_the_best(short_backtests: Se
         trials = con.execute("SELECT * FROM tuning_trials ORDER BY trial").df()
     assert list(trials.trial) == [0, 1, 2] and set(trials.species) == {"sardine"}
     assert trials.params.iloc[0] == "{}" and trials.params.nunique() == 3  # the current parameters, then new ones
-    assert (trials.pinball_kg > 0).all() and (trials.mae_kg > 0).all()
-    best = trials.loc[trials.pinball_kg.idxmin()]
+    assert (trials.crps_kg > 0).all() and (trials.mae_kg > 0).all() and trials.chosen.sum() == 1
+    best = trials.loc[trials.crps_kg.idxmin()]
     assert "the current parameters are the best tried" in result.stdout if best.trial == 0 else \
         f"best over all species: {best.params}" in result.stdout
