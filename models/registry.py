@@ -1,7 +1,8 @@
 """The model registry: artifacts under <models_dir>/<version>/<species>/, rows in `model_runs`, promotion.
 
 The daily forecast uses, per species, the model promoted most recently. A new model is promoted
-automatically only when its backtest skill against climatology (mean over leads) beats the current one's.
+automatically only when its backtest CRPSS against climatology (the skill of the whole predictive distribution, mean
+over leads, pooled over nets) beats the current one's; a serving model scored before CRPSS existed is replaced.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def list_models(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def _mean_skill(con: duckdb.DuckDBPyConnection, version: str, species: str) -> float | None:
     row = con.execute(
-        "SELECT avg(skill_vs_climatology) FROM model_evaluations WHERE model_version = ? AND species = ? "
+        "SELECT avg(crpss_climatology) FROM model_evaluations WHERE model_version = ? AND species = ? "
         f"AND {_pooled(con)}",
         [version, species],
     ).fetchone()
@@ -94,7 +95,7 @@ def promote(con: duckdb.DuckDBPyConnection, version: str, species: list[str] | N
 
 
 def auto_promote(con: duckdb.DuckDBPyConnection, version: str) -> list[str]:
-    """Promote `version` for each species with no serving model or whose backtest skill it beats."""
+    """Promote `version` for each species with no serving model or whose backtest CRPSS against climatology it beats."""
     serving = serving_versions(con)
     chosen = []
     for (species,) in con.execute("SELECT species FROM model_runs WHERE model_version = ? ORDER BY species", [version]).fetchall():
