@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -51,6 +52,7 @@ LAND_COLOR = "#d8cfb4"
 HIGHLIGHT_COLOR = "#c0111f"
 SHALLOW_COLOR = "#cfd8dc"  # sea shallower than the level drawn
 BAY_MARGIN_DEG = 0.25  # sea shown around the nets on the map
+LEGEND_ROW_UNITS = 36  # legend labels (in half-width characters, a Japanese one counts 2) that fit on one row
 
 
 def species_colors(codes: list[str]) -> dict[str, str]:
@@ -122,9 +124,10 @@ def text_png(lines: list[str]) -> bytes:
 
 def outlook_chart(outlook: pd.DataFrame, recent_average_kg: dict[str, float], species_names: dict[str, str],
                   species: list[str], title: str, text: dict[str, str], lang: str) -> bytes:
-    """One net's next days: a panel per species with the median and q10-q90 band, the last 7 days' average dashed.
+    """One net's next days: a panel per species with the expected catch (mean_kg) over its q10-q90 band, the last
+    7 days' average dashed.
 
-    outlook: target_date (datetime64), species, q10_kg, q50_kg, q90_kg; recent_average_kg: species -> kg.
+    outlook: target_date (datetime64), species, mean_kg, q10_kg, q90_kg; recent_average_kg: species -> kg.
     """
     colors = species_colors(species)
     days = sorted(pd.to_datetime(outlook.target_date).dt.date.unique())
@@ -135,9 +138,9 @@ def outlook_chart(outlook: pd.DataFrame, recent_average_kg: dict[str, float], sp
             rows = outlook[outlook.species == code].sort_values("target_date")
             x = rows.target_date.to_numpy()
             axis.fill_between(x, rows.q10_kg, rows.q90_kg, color=colors[code], alpha=0.22, linewidth=0,
-                              label=text["legend_band"])
-            axis.plot(x, rows.q50_kg, "-o", color=colors[code], linewidth=2.5, markersize=6,
-                      label=text["legend_median"])
+                              label=text["legend_expected"])
+            axis.plot(x, rows.mean_kg, "-o", color=colors[code], linewidth=2.5, markersize=6,
+                      label=text["legend_expected"])
             average = recent_average_kg.get(code)
             if average is not None and np.isfinite(average):
                 axis.axhline(average, color=RECENT_COLOR, linestyle="--", linewidth=1.8, label=text["legend_recent"])
@@ -154,23 +157,31 @@ def outlook_chart(outlook: pd.DataFrame, recent_average_kg: dict[str, float], sp
 
 def _legend_below(figure: Figure, axes: np.ndarray) -> None:
     """One legend for all panels, under the figure, listing each kind of mark once (in grey when the panels'
-    colours differ: the legend explains the marks, the panel titles the species)."""
+    colours differ: the legend explains the marks, the panel titles the species). Marks of one panel sharing a
+    label (the band and the line of the expected catch) are one entry, drawn over each other."""
     seen: dict[str, object] = {}
     colours: set[str] = set()
     for axis in axes:
+        marks: dict[str, list] = {}
         for handle, label in zip(*axis.get_legend_handles_labels(), strict=True):
-            seen.setdefault(label, handle)
+            marks.setdefault(label, []).append(handle)
             if isinstance(handle, PolyCollection):
                 colours.add(matplotlib.colors.to_hex(handle.get_facecolor()[0], keep_alpha=False))
+        for label, handles in marks.items():
+            seen.setdefault(label, tuple(handles) if len(handles) > 1 else handles[0])
     if len(colours) > 1:
         seen = {label: _grey(handle) for label, handle in seen.items()}
-    columns = len(seen) if sum(len(label) for label in seen) <= 26 else 2  # long (English) labels: two columns
+    units = sum(sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in label) for label in seen)
+    columns = len(seen) if units <= LEGEND_ROW_UNITS else max(1, len(seen) - 1)  # long labels: fewer per row
     figure.legend(list(seen.values()), list(seen.keys()), loc="outside lower center", ncols=columns,
                   frameon=False, fontsize=13, handlelength=1.4, columnspacing=0.8)
 
 
 def _grey(handle: object) -> object:
-    """A legend stand-in for a band or a coloured line, in neutral grey (black marks stay as they are)."""
+    """A legend stand-in for a band or a coloured line (or a tuple of them), in neutral grey (black marks stay as
+    they are)."""
+    if isinstance(handle, tuple):
+        return tuple(_grey(part) for part in handle)
     if isinstance(handle, PolyCollection):
         return Patch(facecolor="#555555", alpha=0.25, linewidth=0)
     if isinstance(handle, Line2D) and handle.get_color() not in (ACTUAL_COLOR, RECENT_COLOR):
@@ -182,9 +193,10 @@ def _grey(handle: object) -> object:
 def track_record_chart(lead1: pd.DataFrame, catches: pd.DataFrame, site_ids: list[str], site_names: dict[str, str],
                        hit_notes: dict[str, str], title: str, start: date, end: date, color: str,
                        text: dict[str, str]) -> bytes:
-    """One species over the last days: per net, the lead-1 median and band against the actual catches.
+    """One species over the last days: per net, the lead-1 expected catch (mean) and q10-q90 band against the
+    actual catches.
 
-    lead1: target_date, site_id, q10_kg, q50_kg, q90_kg; catches: date, site_id, catch_kg (both datetime64);
+    lead1: target_date, site_id, mean_kg, q10_kg, q90_kg; catches: date, site_id, catch_kg (both datetime64);
     hit_notes: site_id -> how often the catch fell inside the band, shown at the panel's right.
     """
     calendar = pd.date_range(start, end, freq="D")
@@ -192,13 +204,13 @@ def track_record_chart(lead1: pd.DataFrame, catches: pd.DataFrame, site_ids: lis
         figure = _new_figure(WIDTH_IN, 0.9 + 2.0 * len(site_ids))
         axes = figure.subplots(len(site_ids), 1, sharex=True, squeeze=False)[:, 0]
         for axis, site_id in zip(axes, site_ids, strict=True):
-            daily = (lead1[lead1.site_id == site_id].set_index("target_date")[["q10_kg", "q50_kg", "q90_kg"]]
+            daily = (lead1[lead1.site_id == site_id].set_index("target_date")[["mean_kg", "q10_kg", "q90_kg"]]
                      .reindex(calendar))
             actual = catches[catches.site_id == site_id]
             x = calendar.to_numpy()
             axis.fill_between(x, daily.q10_kg, daily.q90_kg, color=color, alpha=0.22, linewidth=0,
-                              label=text["legend_band"])
-            axis.plot(x, daily.q50_kg, "-", color=color, linewidth=2, label=text["legend_median"])
+                              label=text["legend_expected"])
+            axis.plot(x, daily.mean_kg, "-", color=color, linewidth=2, label=text["legend_expected"])
             axis.plot(actual.date.to_numpy(), actual.catch_kg, "o", color=ACTUAL_COLOR, markersize=5,
                       label=text["legend_actual"])
             axis.set_title(plain(shorten(site_names.get(site_id, site_id), 12)), loc="left")
@@ -215,9 +227,10 @@ def track_record_chart(lead1: pd.DataFrame, catches: pd.DataFrame, site_ids: lis
 
 def net_track_chart(lead1: pd.DataFrame, catches: pd.DataFrame, species: list[str], species_names: dict[str, str],
                     hit_notes: dict[str, str], title: str, start: date, end: date, text: dict[str, str]) -> bytes:
-    """One net over the last days: per species, the lead-1 median and band against the actual catches.
+    """One net over the last days: per species, the lead-1 expected catch (mean) and q10-q90 band against the
+    actual catches.
 
-    lead1: target_date, species, q10_kg, q50_kg, q90_kg; catches: date, species, catch_kg (both datetime64);
+    lead1: target_date, species, mean_kg, q10_kg, q90_kg; catches: date, species, catch_kg (both datetime64);
     hit_notes: species -> how often the catch fell inside the band, shown at the panel's right.
     """
     calendar = pd.date_range(start, end, freq="D")
@@ -226,13 +239,13 @@ def net_track_chart(lead1: pd.DataFrame, catches: pd.DataFrame, species: list[st
         figure = _new_figure(WIDTH_IN, 0.9 + 1.9 * len(species))
         axes = figure.subplots(len(species), 1, sharex=True, squeeze=False)[:, 0]
         for axis, code in zip(axes, species, strict=True):
-            daily = (lead1[lead1.species == code].set_index("target_date")[["q10_kg", "q50_kg", "q90_kg"]]
+            daily = (lead1[lead1.species == code].set_index("target_date")[["mean_kg", "q10_kg", "q90_kg"]]
                      .reindex(calendar))
             actual = catches[catches.species == code]
             x = calendar.to_numpy()
             axis.fill_between(x, daily.q10_kg, daily.q90_kg, color=colors[code], alpha=0.22, linewidth=0,
-                              label=text["legend_band"])
-            axis.plot(x, daily.q50_kg, "-", color=colors[code], linewidth=2, label=text["legend_median"])
+                              label=text["legend_expected"])
+            axis.plot(x, daily.mean_kg, "-", color=colors[code], linewidth=2, label=text["legend_expected"])
             axis.plot(actual.date.to_numpy(), actual.catch_kg, "o", color=ACTUAL_COLOR, markersize=5,
                       label=text["legend_actual"])
             axis.set_title(plain(shorten(species_names.get(code, code), 12)), loc="left", color=colors[code])

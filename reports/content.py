@@ -63,17 +63,18 @@ def tomorrow_rows(forecasts: pd.DataFrame, catches: pd.DataFrame, issue_date: da
     return lead1.merge(average, on=["site_id", "species"], how="left")
 
 
-def change_text(median_kg: float, average_kg: float | None, text: dict[str, str]) -> str:
-    """The forecast against the recent average, in words: '35% 多い', '約3倍', 'ほぼ同じ', 'no record'."""
+def change_text(expected_kg: float, average_kg: float | None, text: dict[str, str]) -> str:
+    """The expected catch (kg, a mean) against the recent average catch (kg, a mean), in words: '35% 多い', '約3倍',
+    'ほぼ同じ', 'no record'."""
     if average_kg is None or not np.isfinite(average_kg):
         return text["no_record"]
     if average_kg < 0.5:
-        return text["about_same"] if median_kg < 0.5 else text["up_from_zero"]
-    change = (median_kg - average_kg) / average_kg
+        return text["about_same"] if expected_kg < 0.5 else text["up_from_zero"]
+    change = (expected_kg - average_kg) / average_kg
     if format_pct(change) < SAME_WITHIN_PCT:
         return text["about_same"]
-    if median_kg >= 2 * average_kg:
-        return text["times"].format(ratio=format_ratio(median_kg / average_kg))
+    if expected_kg >= 2 * average_kg:
+        return text["times"].format(ratio=format_ratio(expected_kg / average_kg))
     return (text["more"] if change > 0 else text["less"]).format(pct=format_pct(change))
 
 
@@ -82,13 +83,13 @@ def format_ratio(ratio: float) -> str:
     return f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.1f}".removesuffix(".0")
 
 
-def change_direction(median_kg: float, average_kg: float | None) -> str:
+def change_direction(expected_kg: float, average_kg: float | None) -> str:
     """'up', 'down' or 'same' (CSS class of the change cell)."""
     if average_kg is None or not np.isfinite(average_kg):
         return "same"
     if average_kg < 0.5:
-        return "same" if median_kg < 0.5 else "up"
-    change = (median_kg - average_kg) / average_kg
+        return "same" if expected_kg < 0.5 else "up"
+    change = (expected_kg - average_kg) / average_kg
     if format_pct(change) < SAME_WITHIN_PCT:
         return "same"
     return "up" if change > 0 else "down"

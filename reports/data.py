@@ -47,8 +47,8 @@ SITES_SQL = f"SELECT {', '.join(SITE_COLUMNS)} FROM sites ORDER BY site_id"
 SPECIES_SQL = "SELECT species, name_ja, name_en FROM species"
 RECENT_CATCHES_SQL = ("SELECT date, site_id, species, catch_kg FROM catches WHERE date BETWEEN ? AND ? "
                       "ORDER BY date, site_id, species")
-RECENT_LEAD1_SQL = ("SELECT target_date, site_id, species, q10_kg, q50_kg, q90_kg, model_version FROM forecasts "
-                    "WHERE lead_days = 1 AND target_date BETWEEN ? AND ? ORDER BY target_date, site_id, species")
+RECENT_LEAD1_SQL = ("SELECT target_date, site_id, species, mean_kg, q10_kg, q50_kg, q90_kg, model_version "
+                    "FROM forecasts WHERE lead_days = 1 AND target_date BETWEEN ? AND ? ORDER BY target_date, site_id, species")
 MODEL_RUNS_SQL = ("SELECT r.model_version, r.species, r.trained_at, r.train_start, r.train_end FROM model_runs r "
                   "JOIN (SELECT DISTINCT model_version, species FROM forecasts WHERE issue_date = ?) f "
                   "USING (model_version, species)")
@@ -79,9 +79,9 @@ class ReportData:
     issue_date: date
     sites: pd.DataFrame  # SITE_COLUMNS, every net in the registry
     species: pd.DataFrame  # species, name_ja, name_en (registry merged with setnet's SPECIES)
-    forecasts: pd.DataFrame  # FORECAST_COLUMNS (+ p_big_catch) issued on issue_date, all leads
+    forecasts: pd.DataFrame  # FORECAST_COLUMNS (+ those of OPTIONAL_FORECAST_COLUMNS stored) issued on issue_date
     recent_catches: pd.DataFrame  # date, site_id, species, catch_kg: the TRACK_RECORD_DAYS up to issue_date
-    recent_lead1: pd.DataFrame  # lead-1 forecasts whose target_date falls in those days
+    recent_lead1: pd.DataFrame  # lead-1 forecasts (mean_kg, q10/q50/q90_kg) whose target_date falls in those days
     evaluations: pd.DataFrame  # EVALUATION_COLUMNS at lead 1, for the model versions of the forecasts
     model_runs: pd.DataFrame  # model_version, species, trained_at, train_start, train_end
     last_catch_dates: pd.DataFrame  # site_id, last_date: each net's latest catch on or before issue_date
@@ -132,7 +132,8 @@ def load_report_data(settings: Settings, issue_date: date) -> ReportData:
 
 
 def read_forecasts(con: duckdb.DuckDBPyConnection, issue_date: date) -> pd.DataFrame:
-    """The forecasts issued on issue_date (all leads), with p_big_catch when the schema has it."""
+    """The forecasts issued on issue_date (all leads): FORECAST_COLUMNS and those of OPTIONAL_FORECAST_COLUMNS
+    (p_zero, p_big_catch, its threshold, explanation, created_at) the schema has."""
     present = {row[0] for row in con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'forecasts'").fetchall()}
     columns = FORECAST_COLUMNS + [c for c in OPTIONAL_FORECAST_COLUMNS if c in present]

@@ -27,10 +27,11 @@ LABELS: dict[str, dict[str, str]] = {
         "warn_no_catch": "{site}：直近14日間に水揚げの記録がありません（最後の記録：{last}）。予想の確かさが下がります。",
         "never": "記録なし",
         "tomorrow": "明日の予想",
-        "how_to_read": "「予想」は真ん中の値（これより多い日と少ない日が半々）。"
+        "how_to_read": "「見込み（平均）」は、明日のような日が何度もあったときの平均の漁獲量です（氷やトラックの手配の目安）。"
+                       "理由の kg は、この数字をどれだけ動かしたかです。網が空の日もあるので「空の確率」も見てください。"
                        "「幅」は10回に8回はこの範囲に入る見込みです。外れることもあります。",
         "col_species": "魚種",
-        "col_median": "予想",
+        "col_expected": "見込み（平均）",
         "col_range": "幅（10回に8回）",
         "col_recent": "直近7日の平均",
         "col_change": "平均と比べて",
@@ -40,11 +41,13 @@ LABELS: dict[str, dict[str, str]] = {
         "less": "{pct}% 少ない",
         "times": "約{ratio}倍",
         "up_from_zero": "増える（平均 0 kg）",
-        "big_catch": "大漁の可能性 {pct}%",
+        "big_catch": "大漁（{threshold}kg以上）{pct}%",
+        "big_catch_unsized": "大漁の可能性 {pct}%",
+        "empty_chance": "空の確率 {pct}%",
         "range_sep": "〜",
         "list_sep": "・",
         "outlook": "この先{days}日間",
-        "outlook_note": "線が予想（真ん中の値）、帯が10回に8回の幅。灰色の点線は直近7日の平均です。"
+        "outlook_note": "線が見込み（平均）、帯が10回に8回の幅。灰色の点線は直近7日の平均です。"
                         "先の日ほど幅が広く、当たりにくくなります。",
         "outlook_alt": "{site}の先{days}日間の予想",
         "outlook_nothing": "ほぼ 0 kg の見込みのためグラフなし：{species}",
@@ -57,7 +60,8 @@ LABELS: dict[str, dict[str, str]] = {
         "knot_key": "1 ノット",
         "map_currents": "矢印：表層の流れ",
         "track": "最近{days}日の成績",
-        "track_note": "前の日に出した翌日の予想（線と帯）と、実際の水揚げ（黒い点）。点が帯に入っていれば幅の内側です。",
+        "track_note": "前の日に出した翌日の予想（線：見込み（平均）、帯：10回に8回の幅）と、実際の水揚げ（黒い点）。"
+                      "点が帯に入っていれば幅の内側です。",
         "track_missing": "最近{days}日の翌日予想が保存されていません。",
         "track_alt": "{species}の予想と実績",
         "inside": "幅の内側 {hits}/{n}日",
@@ -77,8 +81,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no_value": "—",
         "kg": "kg",
         "axis_kg": "漁獲量（kg）",
-        "legend_median": "予想",
-        "legend_band": "10回に8回の幅",
+        "legend_expected": "見込み（平均）と80%の範囲",
         "legend_actual": "実績",
         "legend_recent": "直近7日の平均",
         "footer": "予想は目安です。海と魚は予想どおりにならないことがあります。成績の欄で当たり外れを確かめてください。",
@@ -135,8 +138,10 @@ LABELS: dict[str, dict[str, str]] = {
         "summary_for": "{target}の予想",
         "summary_issued": "{issued} 発表",
         "summary_alert": "【{title}】{detail}",
-        "summary_line": "{species} {median} kg{boxes}（{range}）",
-        "summary_big": " 大漁{pct}%",
+        "summary_line": "{species} 見込み（平均）{expected} kg{boxes}（{range}）",
+        "summary_empty": "、空の確率 {pct}%",
+        "summary_big": "、大漁（{threshold}kg以上）{pct}%",
+        "summary_big_unsized": "、大漁の可能性 {pct}%",
         "summary_quiet": "ほぼ 0 kg の見込み：{species}",
         "summary_more": "詳しい予想・グラフ・地図は報告書（HTML・PDF）をご覧ください。予想は目安です。",
         "lon": "経度",
@@ -159,10 +164,12 @@ LABELS: dict[str, dict[str, str]] = {
                          "The forecast is less reliable.",
         "never": "none",
         "tomorrow": "Tomorrow's forecast",
-        "how_to_read": "\"Forecast\" is the middle value: as likely above as below. "
-                       "\"Range\": 8 times in 10 the catch should fall inside. It can still miss.",
+        "how_to_read": "\"Expected (mean)\" is the average catch over many days like tomorrow: the number to plan "
+                       "ice and trucks with. The reasons' kg are how much they move it. Nets also come up empty: "
+                       "see the chance of an empty net. \"Range\": 8 times in 10 the catch should fall inside. "
+                       "It can still miss.",
         "col_species": "Species",
-        "col_median": "Forecast",
+        "col_expected": "Expected (mean)",
         "col_range": "Range (8 in 10)",
         "col_recent": "Last 7 days' average",
         "col_change": "Compared with average",
@@ -172,11 +179,13 @@ LABELS: dict[str, dict[str, str]] = {
         "less": "{pct}% less",
         "times": "about {ratio} times",
         "up_from_zero": "up (average 0 kg)",
-        "big_catch": "Chance of a big catch {pct}%",
+        "big_catch": "Big catch ({threshold} kg or more) {pct}%",
+        "big_catch_unsized": "Chance of a big catch {pct}%",
+        "empty_chance": "Chance of an empty net {pct}%",
         "range_sep": "–",
         "list_sep": ", ",
         "outlook": "Next {days} days",
-        "outlook_note": "The line is the forecast (middle value), the band the 8-in-10 range, the grey dashed line "
+        "outlook_note": "The line is the expected catch (mean), the band the 8-in-10 range, the grey dashed line "
                         "the last 7 days' average. Further days have wider ranges and miss more often.",
         "outlook_alt": "{site}: forecast for the next {days} days",
         "outlook_nothing": "Not drawn, near 0 kg expected: {species}",
@@ -191,7 +200,8 @@ LABELS: dict[str, dict[str, str]] = {
         "knot_key": "1 kn",
         "map_currents": "Arrows: surface current",
         "track": "Track record, last {days} days",
-        "track_note": "The forecast for the next day (line and band) against the actual catch (black dots). "
+        "track_note": "The forecast for the next day (line: expected catch, the mean; band: the 8-in-10 range) "
+                      "against the actual catch (black dots). "
                       "A dot inside the band is a catch inside the range.",
         "track_missing": "No next-day forecasts stored for the last {days} days.",
         "track_alt": "{species}: forecasts and catches",
@@ -212,8 +222,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no_value": "—",
         "kg": "kg",
         "axis_kg": "Catch (kg)",
-        "legend_median": "Forecast",
-        "legend_band": "8-in-10 range",
+        "legend_expected": "Expected and 80% range",
         "legend_actual": "Actual",
         "legend_recent": "7-day average",
         "footer": "Forecasts are a guide: the sea and the fish do not always follow them. "
@@ -272,8 +281,10 @@ LABELS: dict[str, dict[str, str]] = {
         "summary_for": "Forecast for {target}",
         "summary_issued": "issued {issued}",
         "summary_alert": "[{title}] {detail}",
-        "summary_line": "{species} {median} kg{boxes} ({range})",
-        "summary_big": ", big catch {pct}%",
+        "summary_line": "{species} expected (mean) {expected} kg{boxes} ({range})",
+        "summary_empty": ", chance of an empty net {pct}%",
+        "summary_big": ", big catch ({threshold} kg or more) {pct}%",
+        "summary_big_unsized": ", big catch {pct}%",
         "summary_quiet": "Near 0 kg expected: {species}",
         "summary_more": "Full forecast, charts and maps: see the report (HTML or PDF). Forecasts are a guide.",
         "lon": "Longitude",

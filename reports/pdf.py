@@ -2,8 +2,9 @@
 as TrueType (so it prints, faxes and can be searched or copied).
 
 A page holds, top to bottom: the headline and data freshness, the degraded-forecast notes, the swift-current and
-temperature warnings, tomorrow's table per net (median, boxes, range, big-catch chance, change, why), small
-7-day charts per net, and the track record in one line per net. When a cooperative has many nets the charts are
+temperature warnings, tomorrow's table per net (the expected catch with boxes, range, big-catch chance, change;
+the chance of an empty net, the big-catch badge with its threshold, why), small 7-day charts per net (the expected
+catch over its q10-q90 band), and the track record in one line per net. When a cooperative has many nets the charts are
 left out first, then the print is made smaller (never below MIN_SCALE), so the page always stays one page.
 """
 
@@ -28,7 +29,7 @@ from matplotlib.patches import FancyBboxPatch
 from reports.charts import FONT_NAME, plain, species_colors
 from reports.data import TRACK_RECORD_DAYS, ReportData
 from reports.labels import short_day
-from reports.view import CoopView, ReportView
+from reports.view import NEGLIGIBLE_KG, CoopView, ReportView
 
 A4_IN = (8.27, 11.69)
 MARGIN_IN = 0.45
@@ -176,18 +177,20 @@ def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFr
     page.text(f"{t['tomorrow']} — {view.target_label}", size=14)
     page.rule(INK, 1.2)
     columns = [0.0, 1.55, 3.35, 5.15, 6.05]
-    header = [t["col_species"], t["col_median"], t["col_range"], t["col_big"] if view.show_big_catch else "",
+    header = [t["col_species"], t["col_expected"], t["col_range"], t["col_big"] if view.show_big_catch else "",
               t["col_change"]]
     for net in coop.nets:
         page.space(0.04)
         page.text(net.name, size=13)
         page.row(list(zip(columns, header, strict=True)), size=8.5, color=MUTED)
         for line in net.lines:
-            median = f"{line.median} kg" + (f"（{line.boxes}）" if line.boxes and view.lang == "ja"
-                                             else f" ({line.boxes})" if line.boxes else "")
+            expected = f"{line.expected} kg" + (f"（{line.boxes}）" if line.boxes and view.lang == "ja"
+                                                 else f" ({line.boxes})" if line.boxes else "")
             chance = f"{line.big_catch_pct}%" if line.big_catch_pct is not None else ""
-            page.row([(columns[0], line.species), (columns[1], median), (columns[2], line.range),
+            page.row([(columns[0], line.species), (columns[1], expected), (columns[2], line.range),
                       (columns[3], chance if view.show_big_catch else ""), (columns[4], line.change)], size=BASE_PT)
+            if line.empty:
+                page.text(line.empty, size=9.5, x_in=0.2)
             if line.big_catch:
                 page.text(f"★ {line.big_catch}", size=9.5, color="#9a3412", x_in=0.2)
             if line.why:
@@ -211,8 +214,8 @@ def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFr
 
 
 def draw_outlooks(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFrame) -> None:
-    """Per net, a row of small 7-day charts (median and band), one per species."""
-    page.text(view.t["outlook"].format(days=view.outlook_days), size=12)
+    """Per net, a row of small 7-day charts (the expected catch, mean_kg, over its q10-q90 band), one per species."""
+    page.text(f"{view.t['outlook'].format(days=view.outlook_days)} — {view.t['legend_expected']}", size=12)
     height = 1.15 * page.scale
     columns = max(1, max(len(net.lines) for net in coop.nets) if coop.nets else 1)
     width = page.width / columns
@@ -234,9 +237,9 @@ def draw_outlooks(page: Page, view: ReportView, coop: CoopView, forecasts: pd.Da
                                              (height - 0.45 * page.scale) / A4_IN[1]))
                 x = np.arange(len(rows))
                 axis.fill_between(x, rows.q10_kg, rows.q90_kg, color=colors[code], alpha=0.25, linewidth=0)
-                axis.plot(x, rows.q50_kg, "-o", color=colors[code], linewidth=1.6, markersize=2.5)
+                axis.plot(x, rows.mean_kg, "-o", color=colors[code], linewidth=1.6, markersize=2.5)
                 axis.set_title(plain(view.species_names.get(code, code)), fontsize=page.pt(8), loc="left", pad=2)
-                axis.set_ylim(0, max(1.0, float(rows.q90_kg.max()) * 1.08))
+                axis.set_ylim(0, max(1.0, float(max(rows.q90_kg.max(), rows.mean_kg.max())) * 1.08))
                 days = [pd.Timestamp(d).date() for d in rows.target_date]
                 axis.set_xticks(x[::2], [short_day(d, view.lang, with_month=False).split("\n")[0] for d in days[::2]])
                 axis.tick_params(labelsize=page.pt(7), length=2, pad=1)
@@ -246,10 +249,10 @@ def draw_outlooks(page: Page, view: ReportView, coop: CoopView, forecasts: pd.Da
     page.space(0.04)
 
 
-def _any_above(forecasts: pd.DataFrame, site_id: str, code: str, kg: float = 0.5) -> bool:
-    """Whether any day's q90 of a species at a net reaches `kg` (a chart of zeros says nothing)."""
+def _any_above(forecasts: pd.DataFrame, site_id: str, code: str, kg: float = NEGLIGIBLE_KG) -> bool:
+    """Whether any day's q90 or expected catch of a species at a net reaches `kg` (a chart of zeros says nothing)."""
     rows = forecasts[(forecasts.site_id == site_id) & (forecasts.species == code)]
-    return bool((rows.q90_kg >= kg).any())
+    return bool(((rows.q90_kg >= kg) | (rows.mean_kg >= kg)).any())
 
 
 def coop_figure(view: ReportView, coop: CoopView, forecasts: pd.DataFrame) -> Figure:

@@ -1,15 +1,15 @@
 """The short plain-text summary: the body of a message or an e-mail, one block per cooperative.
 
-It keeps what a crew needs before dawn: the day, the warnings, and per net each species' median (and boxes) with
-its range and big-catch chance. With markdown=True the same content is Markdown (for the Prefect artifact), with
-input names escaped.
+It keeps what a crew needs before dawn: the day, the warnings, and per net each species' expected catch (the
+distribution's mean, and boxes) with its range, the chance of an empty net and the big-catch chance. With
+markdown=True the same content is Markdown (for the Prefect artifact), with input names escaped.
 """
 
 from __future__ import annotations
 
 import re
 
-from reports.view import CoopView, ReportView
+from reports.view import NEGLIGIBLE_KG, CoopView, ForecastLine, ReportView
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|>~-])")
 
@@ -40,19 +40,31 @@ def coop_summary(view: ReportView, coop: CoopView, markdown: bool = False) -> st
             lines.append(bullet + esc(alert.action))
     for net in coop.nets:
         lines.append(("### " if markdown else "■ ") + esc(net.name))
-        quiet = [*net.quiet, *(line.species for line in net.lines if line.q90_kg < 0.5)]
+        quiet = [*net.quiet, *(line.species for line in net.lines if about_zero(line))]
         for line in net.lines:
-            if line.q90_kg < 0.5:
-                continue
-            boxes = (f"・{line.boxes}" if view.lang == "ja" else f", {line.boxes}") if line.boxes else ""
-            text = t["summary_line"].format(species=line.species, median=line.median, boxes=boxes, range=line.range)
-            if line.big_catch:
-                text += t["summary_big"].format(pct=line.big_catch_pct)
-            lines.append(("- " if markdown else "・") + esc(text))
+            if not about_zero(line):
+                lines.append(("- " if markdown else "・") + esc(summary_line(line, t, view.lang)))
         if quiet:
             lines.append(("- " if markdown else "・") + esc(t["summary_quiet"].format(species=t["list_sep"].join(quiet))))
     lines.append(esc(t["summary_more"]))
     return "\n\n".join(lines) if markdown else "\n".join(lines) + "\n"
+
+
+def about_zero(line: ForecastLine) -> bool:
+    """A line whose expected catch and q90 are both under NEGLIGIBLE_KG: listed with the near-zero species."""
+    return line.expected_kg < NEGLIGIBLE_KG and line.q90_kg < NEGLIGIBLE_KG
+
+
+def summary_line(line: ForecastLine, t: dict[str, str], lang: str) -> str:
+    """'ブリ 見込み（平均）1,300 kg・約89箱（410〜2,900 kg）、空の確率 32%、大漁（2,000kg以上）45%'."""
+    boxes = (f"・{line.boxes}" if lang == "ja" else f", {line.boxes}") if line.boxes else ""
+    text = t["summary_line"].format(species=line.species, expected=line.expected, boxes=boxes, range=line.range)
+    if line.empty:
+        text += t["summary_empty"].format(pct=line.empty_pct)
+    if line.big_catch:
+        key = "summary_big" if line.big_catch_threshold else "summary_big_unsized"
+        text += t[key].format(threshold=line.big_catch_threshold, pct=line.big_catch_pct)
+    return text
 
 
 def report_summary(view: ReportView, slugs: list[str] | None = None, markdown: bool = False) -> str:

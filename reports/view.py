@@ -44,6 +44,9 @@ from reports.explain import why_line
 from reports.labels import labels_for, long_day, medium_day, site_names, species_names
 from setnet.settings import ModelSettings, ReportSettings, Settings
 
+EMPTY_NET_SHOWN_FROM = 0.10  # the chance of an empty net is stated on a line when it is at least this (p_zero)
+NEGLIGIBLE_KG = 0.5  # a forecast whose mean and q90 are both under this is "about 0 kg"
+
 
 @dataclass(frozen=True)
 class ReportOptions:
@@ -69,21 +72,24 @@ class ReportOptions:
 
 @dataclass(frozen=True)
 class ForecastLine:
-    """One species at one net tomorrow."""
+    """One species at one net tomorrow: the expected catch (the distribution's mean, the number the why explains)."""
 
     code: str
     species: str
-    median: str  # "1,200"
-    median_kg: float
+    expected: str  # "1,200": mean_kg rounded
+    expected_kg: float  # mean_kg
     q90_kg: float
-    boxes: str  # "約80箱" or ""
+    boxes: str  # "約80箱" (of the expected catch) or ""
     range: str  # "410〜2,900 kg"
     recent: str
-    change: str
+    change: str  # the expected catch against the recent average catch (mean against mean)
     direction: str  # up / down / same
+    empty_pct: int | None  # p_zero as a whole percentage
+    empty: str  # "空の確率 32%" when p_zero >= EMPTY_NET_SHOWN_FROM, else ""
     big_catch_pct: int | None
-    big_catch: str  # badge text when the chance reaches the alert level, else ""
-    why: str  # "50m水温 14.2°C（+120 kg）、前回の漁獲 800 kg（+60 kg）" or ""
+    big_catch: str  # badge text "大漁（2,000kg以上）45%" when the chance reaches the alert level, else ""
+    big_catch_threshold: str  # "2,000" (kg) or "" when the forecast has no threshold
+    why: str  # "50m水温 14.2°C（+120 kg）、前回の漁獲 800 kg（+60 kg）" or "": effects on expected_kg
 
 
 @dataclass(frozen=True)
@@ -261,34 +267,56 @@ def coop_views(data: ReportData, sites: pd.DataFrame, names: dict[str, str], spe
 
 
 def nothing_tomorrow(row: pd.Series) -> bool:
-    """Tomorrow's whole range under half a kilogram and no catch of it in the last week: a line of zeros."""
+    """Tomorrow's distribution about 0 kg (q90 and mean under NEGLIGIBLE_KG) and no catch of it in the last week."""
     average = row.get("average_kg")
-    return bool(row.q90_kg < 0.5 and (average is None or pd.isna(average) or average < 0.5))
+    return bool(row.q90_kg < NEGLIGIBLE_KG and row.mean_kg < NEGLIGIBLE_KG
+                and (average is None or pd.isna(average) or average < NEGLIGIBLE_KG))
+
+
+def _number(row: pd.Series, column: str) -> float | None:
+    """A row's value as a float, None when the column is absent or empty."""
+    value = row.get(column)
+    return float(value) if value is not None and pd.notna(value) else None
+
+
+def big_catch_text(chance: float, threshold_kg: float | None, text: dict[str, str]) -> str:
+    """The badge of a big-catch chance (a fraction) above threshold_kg: '大漁（2,000kg以上）45%', or
+    '大漁の可能性 45%' when the forecast has no threshold."""
+    if threshold_kg is None or not np.isfinite(threshold_kg):
+        return text["big_catch_unsized"].format(pct=format_pct(chance))
+    return text["big_catch"].format(threshold=format_kg(threshold_kg), pct=format_pct(chance))
 
 
 def forecast_line(row: pd.Series, code: str, species_name: str, box_kg: dict[str, float], text: dict[str, str],
                   lang: str, big_catch_probability: float) -> ForecastLine:
-    """One species at one net tomorrow: median (and boxes), range, big-catch chance, change, and why."""
-    average = row.get("average_kg")
-    average = float(average) if average is not None and pd.notna(average) else None
-    chance = row.get("p_big_catch")
-    chance = float(chance) if chance is not None and pd.notna(chance) else None
-    per_box = box_kg.get(code)
-    median_boxes = boxes(row.q50_kg, per_box)
+    """One species at one net tomorrow, all from the row's one distribution: the expected catch (mean_kg, and
+    boxes), the q10-q90 range, the chance of an empty net (p_zero), the big-catch chance (p_big_catch above
+    big_catch_threshold_kg), the change of the expected catch against the recent average, and why (the
+    explanation, whose effects are kg of mean_kg)."""
+    average = _number(row, "average_kg")
+    chance = _number(row, "p_big_catch")
+    empty = _number(row, "p_zero")
+    threshold = _number(row, "big_catch_threshold_kg")
+    expected_kg = float(row.mean_kg)
+    expected_boxes = boxes(expected_kg, box_kg.get(code))
     return ForecastLine(
         code=code,
         species=species_name,
-        median=format_kg(row.q50_kg),
-        median_kg=float(row.q50_kg),
+        expected=format_kg(expected_kg),
+        expected_kg=expected_kg,
         q90_kg=float(row.q90_kg),
-        boxes=text["boxes"].format(n=f"{median_boxes:,}") if median_boxes else "",
+        boxes=text["boxes"].format(n=f"{expected_boxes:,}") if expected_boxes else "",
         range=format_range(row.q10_kg, row.q90_kg, text["range_sep"]),
         recent=f"{format_kg(average)} kg" if average is not None else text["no_record"],
-        change=change_text(float(row.q50_kg), average, text),
-        direction=change_direction(float(row.q50_kg), average),
+        change=change_text(expected_kg, average, text),
+        direction=change_direction(expected_kg, average),
+        empty_pct=format_pct(empty) if empty is not None else None,
+        empty=(text["empty_chance"].format(pct=format_pct(empty))
+               if empty is not None and empty >= EMPTY_NET_SHOWN_FROM else ""),
         big_catch_pct=format_pct(chance) if chance is not None else None,
-        big_catch=(text["big_catch"].format(pct=format_pct(chance))
+        big_catch=(big_catch_text(chance, threshold, text)
                    if chance is not None and chance >= big_catch_probability else ""),
+        big_catch_threshold=format_kg(threshold) if threshold is not None and np.isfinite(threshold) else "",
         why=why_line(row.get("explanation"), lang),
     )
 
@@ -413,10 +441,13 @@ def skill_class(skill: float | None) -> str:
 
 
 def nothing_expected(outlook: pd.DataFrame, code: str, average_kg: dict[str, float]) -> bool:
-    """A species with every q90 and its recent average under half a kilogram: a chart of zeros says nothing."""
+    """A species with every day's q90 and mean and its recent average under NEGLIGIBLE_KG: a chart of zeros says
+    nothing."""
+    rows = outlook[outlook.species == code]
     recent = average_kg.get(code)
-    return bool(outlook[outlook.species == code].q90_kg.max() < 0.5 and (recent is None or not recent >= 0.5))
+    return bool(rows.q90_kg.max() < NEGLIGIBLE_KG and rows.mean_kg.max() < NEGLIGIBLE_KG
+                and (recent is None or not recent >= NEGLIGIBLE_KG))
 
 
-__all__ = ["AlertView", "CoopView", "ForecastLine", "NetView", "ReportOptions", "ReportView",
-           "nothing_expected", "report_view"]
+__all__ = ["EMPTY_NET_SHOWN_FROM", "NEGLIGIBLE_KG", "AlertView", "CoopView", "ForecastLine", "NetView",
+           "ReportOptions", "ReportView", "nothing_expected", "nothing_tomorrow", "report_view"]

@@ -79,13 +79,23 @@ def test_names_from_input_files_are_escaped(report_html: str) -> None:
 def test_tomorrows_numbers_are_rounded_and_shown(report_html: str) -> None:
     tomorrow = section(report_html, "tomorrow")
     assert "12月1日(月)" in tomorrow
-    # (q10, q50, q90) = (410, 1234, 2870) kg -> 1,200 with a range of 410〜2,900 kg
-    assert '<span class="median">1,200</span>' in tomorrow and "410〜2,900 kg" in tomorrow
-    assert "約82箱" in tomorrow  # 1,234 kg of yellowtail at 15 kg a box (ingest/tables/box_weights.csv)
-    assert '<span class="median">42</span>' in tomorrow and "12〜85 kg" in tomorrow
-    assert '<span class="median">7</span>' in tomorrow and "0〜33 kg" in tomorrow
-    assert '<span class="median">350</span>' in tomorrow and "150〜780 kg" in tomorrow
-    assert '<span class="median">18</span>' in tomorrow and "3〜64 kg" in tomorrow
+    # the expected catch (mean) 1,334 kg -> 1,300, with the range (q10, q90) = (410, 2870) kg -> 410〜2,900 kg
+    assert '<span class="expected">1,300</span>' in tomorrow and "410〜2,900 kg" in tomorrow
+    assert "約89箱" in tomorrow  # 1,334 kg of yellowtail at 15 kg a box (ingest/tables/box_weights.csv)
+    assert '<span class="expected">47</span>' in tomorrow and "12〜85 kg" in tomorrow
+    assert '<span class="expected">13</span>' in tomorrow and "0〜33 kg" in tomorrow
+    assert '<span class="expected">410</span>' in tomorrow and "150〜780 kg" in tomorrow
+    assert '<span class="expected">26</span>' in tomorrow and "3〜64 kg" in tomorrow
+    assert '<span class="expected">9</span>' in tomorrow  # 8.6 kg
+    for median in ("1,200", "42", "7", "350", "18", "5"):  # the medians are not the headline
+        assert f'<span class="expected">{median}</span>' not in tomorrow
+    assert '<th scope="col">見込み（平均）</th>' in tomorrow
+
+
+def test_the_chance_of_an_empty_net_is_shown_from_ten_percent(report_html: str) -> None:
+    tomorrow = section(report_html, "tomorrow")
+    assert tomorrow.count('<span class="empty">') == 1  # odd's firefly squid (35 %); 8 % and 4 % are not stated
+    assert '<span class="empty">空の確率 35%</span>' in tomorrow
 
 
 def test_the_change_against_the_last_week_is_stated(report_html: str) -> None:
@@ -96,8 +106,9 @@ def test_the_change_against_the_last_week_is_stated(report_html: str) -> None:
 
 def test_the_big_catch_chance_and_the_reason_are_shown(report_html: str) -> None:
     tomorrow = section(report_html, "tomorrow")
-    assert "大漁の可能性 45%" in tomorrow  # the badge: p_big_catch 0.45 reaches the alert level (0.4)
-    assert "20%" in tomorrow and "大漁の可能性 20%" not in tomorrow  # shown, but no badge
+    # the badge: p_big_catch 0.45 reaches the alert level (0.4); its threshold is big_catch_threshold_kg
+    assert '<span class="badge">大漁（2,000kg以上）45%</span>' in tomorrow
+    assert "20%" in tomorrow and "大漁（2,000kg以上）20%" not in tomorrow  # shown, but no badge
     assert "理由：</span>50m水温 14.2°C（+120\u00a0kg）、直近7日の平均漁獲 810\u00a0kg（−64\u00a0kg）" in tomorrow
 
 
@@ -142,7 +153,8 @@ def test_english_mode_uses_english_labels_and_names(report_settings: Settings) -
     assert '<html lang="en">' in html
     assert "Forecast for Mon 1 Dec 2025 (D+1)" in html
     assert "Tomorrow&#39;s forecast" in html
-    assert "water temperature at 50 m 14.2°C (+120\u00a0kg)" in html and "about 82 boxes" in html
+    assert "water temperature at 50 m 14.2°C (+120\u00a0kg)" in html and "about 89 boxes" in html
+    assert "Expected (mean)" in html and "Big catch (2,000 kg or more) 45%" in html
     assert "better by 23%" in html and "worse by 12%" in html
     for name in ("Himi Ohshiki", "Uozu Teichi", "Yellowtail", "Firefly squid"):
         assert name in html
@@ -246,6 +258,14 @@ def test_an_unknown_cooperative_or_format_is_refused_before_writing(shared_setti
     with pytest.raises(ValueError, match="unknown report format"):
         build_report(shared_settings, ISSUE_DATE, formats="html,docx")
     assert parse_formats("PDF, html") == ("html", "pdf") and parse_formats(None) == FORMATS
+
+
+def test_the_summary_states_the_expected_catch_with_its_empty_and_big_catch_chances(shared_settings: Settings,
+                                                                                      report_html: str) -> None:
+    summary = (shared_settings.reports_dir / "2025-11-30" / "summary.txt").read_text(encoding="utf-8")
+    assert "・ブリ 見込み（平均）1,300 kg・約89箱（410〜2,900 kg）、大漁（2,000kg以上）45%\n" in summary
+    assert "・ホタルイカ 見込み（平均）9 kg・約3箱（0〜21 kg）、空の確率 35%\n" in summary
+    assert summary.count("空の確率") == 1
 
 
 def test_the_summary_text_for_the_flows_matches_the_written_summary(shared_settings: Settings,

@@ -47,7 +47,7 @@ def glyph_problems(caplog: pytest.LogCaptureFixture):
 def outlook_frame(start: date) -> pd.DataFrame:
     """Seven days of forecasts for two species."""
     rows = [{"target_date": pd.Timestamp(start + timedelta(days=lead)), "species": species,
-             "q10_kg": 10.0 * lead, "q50_kg": 40.0 * lead, "q90_kg": 90.0 * lead}
+             "mean_kg": 55.0 * lead, "q10_kg": 10.0 * lead, "q50_kg": 40.0 * lead, "q90_kg": 90.0 * lead}
             for species in ("yellowtail", "firefly_squid") for lead in range(1, 8)]
     return pd.DataFrame(rows)
 
@@ -93,10 +93,51 @@ def test_outlook_chart_returns_png(glyph_problems) -> None:
     assert glyph_problems() == []
 
 
+def drawn_figures(monkeypatch: pytest.MonkeyPatch) -> list[Figure]:
+    """The figures the chart functions encode from now on (each still encoded as PNG)."""
+    figures: list[Figure] = []
+    encode = charts.figure_png
+
+    def keep(figure: Figure) -> bytes:
+        figures.append(figure)
+        return encode(figure)
+
+    monkeypatch.setattr(charts, "figure_png", keep)
+    return figures
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_outlook_line_is_the_expected_catch_over_its_range(monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+    figures = drawn_figures(monkeypatch)
+    outlook = outlook_frame(date(2025, 11, 30))
+    charts.outlook_chart(outlook, {}, {"yellowtail": "ブリ"}, ["yellowtail"], "氷見大敷", LABELS[lang], lang)
+    (figure,) = figures
+    (line,) = figure.axes[0].get_lines()
+    np.testing.assert_allclose(line.get_ydata(), outlook[outlook.species == "yellowtail"].mean_kg)  # not q50_kg
+    (legend,) = figure.legends
+    assert [text.get_text() for text in legend.get_texts()] == [LABELS[lang]["legend_expected"]]
+    assert LABELS["ja"]["legend_expected"] == "見込み（平均）と80%の範囲"
+    assert LABELS["en"]["legend_expected"] == "Expected and 80% range"
+
+
+def test_the_track_record_line_is_the_expected_catch(monkeypatch: pytest.MonkeyPatch) -> None:
+    figures = drawn_figures(monkeypatch)
+    end = date(2025, 11, 30)
+    days = pd.date_range(end - timedelta(days=2), end, freq="D")
+    lead1 = pd.DataFrame({"target_date": days, "species": "yellowtail", "mean_kg": [25.0, 30.0, 35.0],
+                          "q10_kg": 5.0, "q50_kg": 0.0, "q90_kg": 60.0})
+    catches = pd.DataFrame({"date": days[:1], "species": "yellowtail", "catch_kg": [30.0]})
+    charts.net_track_chart(lead1, catches, ["yellowtail"], {"yellowtail": "ブリ"}, {}, "氷見大敷", days[0].date(),
+                           end, LABELS["ja"])
+    expected_line = figures[0].axes[0].get_lines()[0]
+    np.testing.assert_allclose(expected_line.get_ydata(), [25.0, 30.0, 35.0])
+
+
 def test_track_record_chart_returns_png_with_gaps(glyph_problems) -> None:
     end = date(2025, 11, 30)
     days = pd.date_range(end - timedelta(days=29), end, freq="D")
-    lead1 = pd.DataFrame({"target_date": days, "site_id": "himi", "q10_kg": 5.0, "q50_kg": 20.0, "q90_kg": 60.0})
+    lead1 = pd.DataFrame({"target_date": days, "site_id": "himi", "mean_kg": 25.0, "q10_kg": 5.0, "q50_kg": 20.0,
+                          "q90_kg": 60.0})
     lead1 = lead1.drop(index=[3, 4, 10])  # days without a stored forecast
     catches = pd.DataFrame({"date": days[::3], "site_id": "himi", "catch_kg": 30.0})
     png = charts.track_record_chart(lead1, catches, ["himi", "odd"], {"himi": "氷見大敷", "odd": "<b>$x$</b>"},
@@ -136,8 +177,8 @@ def test_text_is_drawn_literally() -> None:
 def test_a_nets_track_record_has_a_panel_per_species(glyph_problems) -> None:
     end = date(2025, 11, 30)
     days = pd.date_range(end - timedelta(days=29), end, freq="D")
-    lead1 = pd.concat([pd.DataFrame({"target_date": days, "species": code, "q10_kg": 5.0, "q50_kg": 20.0,
-                                     "q90_kg": 60.0}) for code in ("yellowtail", "firefly_squid")])
+    lead1 = pd.concat([pd.DataFrame({"target_date": days, "species": code, "mean_kg": 25.0, "q10_kg": 5.0,
+                                     "q50_kg": 20.0, "q90_kg": 60.0}) for code in ("yellowtail", "firefly_squid")])
     catches = pd.DataFrame({"date": days[::3], "species": "yellowtail", "catch_kg": 30.0})
     png = charts.net_track_chart(lead1, catches, ["yellowtail", "firefly_squid"], {"yellowtail": "ブリ",
                                  "firefly_squid": "ホタルイカ"}, {"yellowtail": "幅の内側 8/10日"}, "<b>$x$</b>",

@@ -60,7 +60,8 @@ def test_the_pdf_has_one_a4_page_per_cooperative_with_its_own_nets(built, tmp_pa
         own = built.folder / coop / "report.pdf"
         assert pdf_pages(own) == 1 and coop in pdf_text(own)
     first = pdf_text(combined, 1)
-    assert "1,200 kg（約82箱）" in first and "410〜2,900 kg" in first and "45%" in first
+    assert "1,300 kg（約89箱）" in first and "410〜2,900 kg" in first and "45%" in first
+    assert "見込み（平均）" in first and "大漁（2,000kg以上）45%" in first and "空の確率 35%" in first
     assert "海況データが古いです" in first and "最近30日の成績" in first
 
 

@@ -13,7 +13,8 @@ import pandas as pd
 from reports import charts
 from reports.data import ReportData, SurfaceField, merge_species_registry
 from reports.render import nothing_expected, png_data_uri, render_index, render_report
-from reports.view import ReportOptions, report_view
+from reports.summary import report_summary
+from reports.view import EMPTY_NET_SHOWN_FROM, ReportOptions, nothing_tomorrow, report_view
 from setnet.settings import Settings
 
 ISSUE = date(2025, 4, 10)
@@ -35,7 +36,8 @@ def in_memory_data(surface: SurfaceField | None = None) -> ReportData:
         forecasts=forecasts,
         recent_catches=pd.DataFrame({"date": pd.to_datetime([ISSUE - timedelta(days=1)]), "site_id": ["n1"],
                                      "species": ["sardine"], "catch_kg": [280.0]}),
-        recent_lead1=pd.DataFrame(columns=["target_date", "site_id", "species", "q10_kg", "q50_kg", "q90_kg"]),
+        recent_lead1=pd.DataFrame(columns=["target_date", "site_id", "species", "mean_kg", "q10_kg", "q50_kg",
+                                           "q90_kg"]),
         evaluations=pd.DataFrame(columns=["species", "holdout_start", "holdout_end"]),
         model_runs=pd.DataFrame(columns=["model_version", "species", "train_end"]),
         last_catch_dates=pd.DataFrame({"site_id": ["n1"], "last_date": pd.to_datetime([ISSUE - timedelta(days=1)])}),
@@ -48,7 +50,7 @@ def in_memory_data(surface: SurfaceField | None = None) -> ReportData:
 def test_a_report_renders_from_plain_data_alone() -> None:
     html = render_report(in_memory_data(), "ja")
     assert "新湊漁協" in html and "新湊" in html and "マイワシ" in html
-    assert '<span class="median">300</span>' in html and "100〜600 kg" in html
+    assert '<span class="expected">300</span>' in html and "100〜600 kg" in html
     assert "ほぼ 0 kg の見込みのためグラフなし：ホタルイカ" in html  # no chart of zeros
     assert html.count("<img") == 1  # the net's outlook; no map, no track record
     assert "海況データがない" in html  # the map's note
@@ -141,3 +143,49 @@ def test_options_come_from_the_settings() -> None:
                                                             "model_max_age_days": 10}))
     assert options.kyucho_kn == (0.8, 1.2) and options.kyucho_per_net_kn == {"n1": (0.5, 0.9)}
     assert options.model_max_age_days == 10 and options.big_catch_probability == 0.4
+
+
+def often_empty(data: ReportData) -> ReportData:
+    """Tomorrow's sardine at n1 as the one distribution gives it when an empty net is more likely than not: mean
+    300 kg, q50 0 kg, p_zero 0.55, each line with its own explanation of its mean; a sure yellowtail beside it."""
+    tomorrow = data.forecasts.lead_days == 1
+    sardine = data.forecasts[tomorrow & (data.forecasts.species == "sardine")].assign(
+        mean_kg=300.0, q10_kg=0.0, q50_kg=0.0, q90_kg=900.0, p_zero=0.55, p_big_catch=0.45,
+        big_catch_threshold_kg=1000.0,
+        explanation='[{"feature": "temp_50m_c", "value": 14.2, "effect_kg": 120.0}]')
+    yellowtail = sardine.assign(species="yellowtail", mean_kg=80.0, q10_kg=40.0, q50_kg=75.0, q90_kg=130.0,
+                                p_zero=0.05, p_big_catch=0.01, big_catch_threshold_kg=400.0,
+                                explanation='[{"feature": "catch_last_kg", "value": 90.0, "effect_kg": 30.0}]')
+    others = data.forecasts[~(tomorrow & (data.forecasts.species == "sardine"))]
+    recent = pd.DataFrame({"date": pd.to_datetime([ISSUE - timedelta(days=1)] * 2), "site_id": "n1",
+                           "species": ["sardine", "yellowtail"], "catch_kg": [200.0, 80.0]})
+    return replace(data, forecasts=pd.concat([others, sardine, yellowtail], ignore_index=True), recent_catches=recent)
+
+
+def test_the_headline_is_the_expected_catch_the_why_line_explains() -> None:
+    data = often_empty(in_memory_data())
+    view = report_view(data, "ja")
+    lines = {line.code: line for line in view.coops[0].nets[0].lines}
+    sardine, yellowtail = lines["sardine"], lines["yellowtail"]
+    assert sardine.expected == "300" and sardine.expected_kg == 300.0  # the mean, not the median of 0 kg
+    assert sardine.empty == "空の確率 55%" and sardine.empty_pct == 55
+    assert sardine.change == "50% 多い"  # mean 300 kg against last week's mean 200 kg (the median would say less)
+    assert sardine.big_catch == "大漁（1,000kg以上）45%"
+    assert sardine.why == "50m水温 14.2°C（+120\u00a0kg）"  # this row's explanation, of its mean
+    assert yellowtail.expected == "80" and yellowtail.empty == ""  # 5 % is under EMPTY_NET_SHOWN_FROM
+    assert yellowtail.why == "前回の漁獲 90\u00a0kg（+30\u00a0kg）"
+    assert 0.05 < EMPTY_NET_SHOWN_FROM <= 0.55
+    html = render_report(data, "ja", view=view)
+    assert '<span class="expected">300</span>' in html and '<span class="empty">空の確率 55%</span>' in html
+    assert '<span class="expected">0</span>' not in html
+    summary = report_summary(view)
+    assert "・マイワシ 見込み（平均）300 kg（0〜900 kg）、空の確率 55%、大漁（1,000kg以上）45%\n" in summary
+    english = {line.code: line for line in report_view(data, "en").coops[0].nets[0].lines}["sardine"]
+    assert english.empty == "Chance of an empty net 55%" and english.big_catch == "Big catch (1,000 kg or more) 45%"
+
+
+def test_a_line_is_near_zero_only_when_its_mean_and_q90_both_are() -> None:
+    row = pd.Series({"q90_kg": 0.3, "mean_kg": 0.2, "average_kg": np.nan})
+    assert nothing_tomorrow(row)
+    assert not nothing_tomorrow(row.copy().replace({0.2: 0.8}))  # a rare big catch lifts the mean above 0.5 kg
+    assert not nothing_tomorrow(pd.Series({"q90_kg": 0.3, "mean_kg": 0.2, "average_kg": 4.0}))  # caught last week
