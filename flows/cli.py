@@ -313,6 +313,24 @@ def forecast(issue_date: DateOption) -> None:
 
 @app.command()
 @_one_line_errors
+def quantiles(
+    issue_date: DateOption,
+    levels: Annotated[str, typer.Option("--levels", help="Comma-separated quantile levels in (0, 1)")] = "0.05,0.5,0.95",
+    lead: Annotated[int, typer.Option("--lead", min=1, help="Lead in days (1 = tomorrow)")] = 1,
+) -> None:
+    """Any quantiles of a stored forecast (from its distribution, no retraining): kg per net and species."""
+    import models
+
+    try:
+        chosen = [float(level) for level in levels.split(",")]
+    except ValueError as error:
+        raise typer.BadParameter(f"{levels!r} is not a comma-separated list of numbers", param_hint="--levels") from error
+    table = models.stored_quantiles(_settings(), _parse_date(issue_date), chosen, lead)
+    typer.echo(table.to_string(index=False, float_format=lambda kg: f"{kg:,.1f}"))
+
+
+@app.command()
+@_one_line_errors
 def report(issue_date: DateOption,
            coop: Annotated[str | None, typer.Option("--coop", help="One cooperative (name or folder name) "
                                                                     "[default: every one]")] = None,

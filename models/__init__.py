@@ -15,6 +15,7 @@ from models.training import (
     has_trained_models,
     run_backtest,
     run_tuning,
+    stored_quantiles,
     train_models,
     write_model_card,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "promote",
     "run_backtest",
     "run_tuning",
+    "stored_quantiles",
     "train_models",
     "write_model_card",
 ]

@@ -12,6 +12,7 @@ import pandas as pd
 from features import build_features, feature_columns
 from features.table import LABEL_COLUMN
 from models.backtest import rolling_origin_backtest
+from models.distribution import DISTRIBUTION_COLUMNS, forecast_quantiles
 from models.evaluate import reliability_table, score_rows
 from models.lightgbm_model import (
     PREDICTION_COLUMNS,
@@ -178,6 +179,19 @@ def forecast_day(settings: Settings, issue_date: date) -> pd.DataFrame:
     with connect(settings.warehouse_path) as con:
         replace_where(con, "forecasts", table, "issue_date = ?", [issue_date])
     return table
+
+
+def stored_quantiles(settings: Settings, issue_date: date, levels: list[float], lead_days: int = 1) -> pd.DataFrame:
+    """The forecasts issued on `issue_date` at one lead -> site_id, species, mean_kg, p_zero and one column (kg) per
+    quantile level, read off each row's stored distribution (no model needed)."""
+    with connect(settings.warehouse_path, read_only=True) as con:
+        rows = con.execute(
+            f"SELECT site_id, species, mean_kg, {', '.join(DISTRIBUTION_COLUMNS)} FROM forecasts "
+            "WHERE issue_date = ? AND lead_days = ? ORDER BY site_id, species", [issue_date, lead_days]).df()
+    if rows.empty:
+        raise ValueError(f"no forecasts issued on {issue_date} at lead {lead_days} in {settings.warehouse_path}: "
+                         f"run `setnet forecast --date {issue_date}` first")
+    return rows[["site_id", "species", "mean_kg", "p_zero"]].join(forecast_quantiles(rows, levels))
 
 
 def has_trained_models(settings: Settings) -> bool:

@@ -7,7 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models import forecast_day, has_trained_models, list_models, promote, run_backtest, train_models
+from models import (
+    forecast_day,
+    has_trained_models,
+    list_models,
+    promote,
+    run_backtest,
+    stored_quantiles,
+    train_models,
+)
 from models.distribution import HurdleLogNormal, forecast_quantiles
 from setnet.settings import Settings
 from setnet.warehouse import connect
@@ -60,6 +68,11 @@ def test_training_registers_promotes_and_forecasts_reproducibly(trainable: Setti
     np.testing.assert_allclose(table.p_big_catch, stored.p_above(table.big_catch_threshold_kg))
     np.testing.assert_allclose(table[["q10_kg", "q50_kg", "q90_kg"]],
                                forecast_quantiles(table, [0.1, 0.5, 0.9]).to_numpy())
+    asked = stored_quantiles(settings, issue_date, [0.05, 0.1, 0.9, 0.95])  # any level later, from the stored rows
+    lead1 = table[table.lead_days == 1].sort_values(["site_id", "species"])
+    np.testing.assert_allclose(asked[["q10_kg", "q90_kg"]], lead1[["q10_kg", "q90_kg"]])
+    assert (asked.q05_kg <= asked.q10_kg).all() and (asked.q95_kg >= asked.q90_kg).all()
+    assert (asked.q95_kg > asked.q90_kg).any()
     reasons = json.loads(table.explanation.iloc[0])
     assert len(reasons) == 3 and {"feature", "value", "effect_kg"} <= set(reasons[0])
     pd.testing.assert_frame_equal(table, forecast_day(settings, issue_date))
