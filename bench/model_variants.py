@@ -1,7 +1,8 @@
 """Which form of the predictive distribution? The hurdle model's variants on the same rows, scored against the truth.
 
 On the last backtest fold of an ingested sample world it fits, per species, the production hurdle model and
-variants of it (one spread for every predicted size; no parameter search), and scores lead 1 and lead 7 against the
+variants of it (boosters starting from a constant, not the net's seasonal normal; one spread for every
+predicted size; no parameter search), and scores lead 1 and lead 7 against the
 hidden truth: CRPS, its skill against climatology's distribution, MAE of the median against climatology's median
 and the oracle's, r² of the mean with the hidden expected catch, randomised-PIT coverage of q10–q90.
 
@@ -24,6 +25,7 @@ from setnet.settings import Settings, load_settings
 
 VARIANTS: dict[str, dict] = {
     "hurdle (production)": {},
+    "no seasonal offset": {"seasonal_offset": False},
     "one spread for all sizes": {"spread_bins": 1},
     "no parameter search": {"tuning_trials": 1},
 }

@@ -13,8 +13,9 @@ from setnet.settings import Settings
 
 
 def train_on_cluster(params: dict, matrix: pd.DataFrame, label: np.ndarray, settings: Settings,
-                     rounds: int) -> lgb.Booster:
-    """Fit one booster of `rounds` rounds with the same parameters, its rows partitioned over the cluster's workers."""
+                     rounds: int, init_score: np.ndarray | None = None) -> lgb.Booster:
+    """Fit one booster of `rounds` rounds with the same parameters and starting scores, its rows partitioned over
+    the cluster's workers."""
     with Client(settings.dask_scheduler_address) as client:
         workers = max(1, len(client.scheduler_info()["workers"]))
         features = dd.from_pandas(matrix, npartitions=workers)
@@ -22,5 +23,7 @@ def train_on_cluster(params: dict, matrix: pd.DataFrame, label: np.ndarray, sett
         cluster_params = {k: v for k, v in params.items()
                           if k not in ("num_threads", "deterministic", "force_col_wise", "feature_pre_filter")}
         estimator = DaskLGBMRegressor(client=client, n_estimators=rounds, **cluster_params)
-        estimator.fit(features, target, categorical_feature=["site_id"])
+        start = (None if init_score is None else
+                 dd.from_pandas(pd.Series(init_score, index=matrix.index, name="init_score"), npartitions=workers))
+        estimator.fit(features, target, init_score=start, categorical_feature=["site_id"])
         return estimator.booster_

@@ -4,6 +4,10 @@
 - "positive": a regression of ln(catch_kg) on the days the net caught something, whose spread (the sd of ln catch
   around it) is measured on held-out blocks of the training history, per bin of the predicted scale.
 
+Both start from the net's seasonal normal (init scores: the training history's log-odds of a catch and mean ln kg
+at that net within +-15 days of the year), so the trees learn how the ocean, the catches so far and the calendar
+move a catch away from the season's usual one.
+
 Together they are one predictive distribution per forecast (models.distribution.HurdleLogNormal); every number the
 forecast shows is read off it. Each fit chooses its booster parameters by a small seeded search (models.tuning)
 scored by the CRPS of that distribution on its held-out blocks, and keeps every trial.
@@ -64,6 +68,40 @@ def big_catch_thresholds(rows: pd.DataFrame) -> dict[str, float]:
     return labelled.groupby("site_id")[LABEL_COLUMN].quantile(BIG_CATCH_PERCENTILE).astype(float).to_dict()
 
 
+SEASON_HALF_WINDOW_DAYS = 15  # the seasonal normal pools the same net's days within +-15 days of the year
+PRIOR_DAYS = 5.0  # pseudo-days pulling a sparse window towards the species' whole-history value
+
+
+def seasonal_normals(labelled: pd.DataFrame) -> pd.DataFrame:
+    """Labelled rows of one species -> per site and day of year (1..366) where both boosters start from: the
+    log-odds of a catch (seasonal_logit) and the mean ln(kg) of a catch (seasonal_log_kg) of that net's operated
+    days within +-15 days of the year, shrunk towards the species' whole history by PRIOR_DAYS pseudo-days."""
+    days = labelled.drop_duplicates(["target_date", "site_id"])
+    catch_kg = days[LABEL_COLUMN].to_numpy(dtype=float)
+    caught = catch_kg > 0
+    frame = pd.DataFrame({"site_id": days.site_id.astype(str).to_numpy(),
+                          "day_of_year": pd.to_datetime(days.target_date).dt.day_of_year.to_numpy(),
+                          "days": 1.0, "caught": caught.astype(float),
+                          "log_kg": np.where(caught, np.log(np.where(caught, catch_kg, 1.0)), 0.0)})
+    sums = frame.pivot_table(index="day_of_year", columns="site_id", values=["days", "caught", "log_kg"],
+                             aggfunc="sum").reindex(pd.RangeIndex(1, 367, name="day_of_year")).fillna(0.0)
+    wrap, window = SEASON_HALF_WINDOW_DAYS, 2 * SEASON_HALF_WINDOW_DAYS + 1  # the year is a circle
+    padded = pd.concat([sums.iloc[-wrap:], sums, sums.iloc[:wrap]])
+    windowed = padded.rolling(window, center=True).sum().iloc[wrap:-wrap]
+    p_catch = float(caught.mean()) if caught.size else 0.5
+    log_kg = float(frame.log_kg[caught].mean()) if caught.any() else 0.0
+    share = (windowed["caught"] + PRIOR_DAYS * p_catch) / (windowed["days"] + PRIOR_DAYS)
+    share = share.clip(0.01, 0.99)
+    mean_log = (windowed["log_kg"] + PRIOR_DAYS * log_kg) / (windowed["caught"] + PRIOR_DAYS)
+    normals = pd.DataFrame({"seasonal_logit": np.log(share / (1 - share)).stack(),
+                            "seasonal_log_kg": mean_log.stack()}).reset_index()
+    everywhere = pd.DataFrame({"site_id": ["*"], "day_of_year": [0], "seasonal_logit": [np.log(p_catch / (1 - p_catch))
+                                                                                        if 0 < p_catch < 1 else 0.0],
+                               "seasonal_log_kg": [log_kg]})
+    return pd.concat([normals, everywhere], ignore_index=True)[["site_id", "day_of_year", "seasonal_logit",
+                                                                "seasonal_log_kg"]]
+
+
 @dataclass(frozen=True)
 class LogSpread:
     """The sd of ln(catch_kg) around the positive booster's prediction, per bin of that prediction."""
@@ -101,6 +139,19 @@ class SpeciesModel:
     thresholds_kg: dict[str, float] = field(default_factory=dict)
     params: dict = field(default_factory=dict)  # the chosen trial's changes from the defaults
     trials: pd.DataFrame | None = None  # every trial of the search that chose them (not saved)
+    normals: pd.DataFrame | None = None  # seasonal_normals of the training rows: where the boosters start
+
+    def offsets(self, rows: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Feature rows -> per booster its starting raw score: the net's seasonal log-odds of a catch ("catch")
+        and seasonal mean ln(kg) ("positive") on the target day of year (the species' own for an unseen net)."""
+        if self.normals is None:
+            return {name: np.zeros(len(rows)) for name in BOOSTER_NAMES}
+        keys = pd.DataFrame({"site_id": rows.site_id.astype(str).to_numpy(),
+                             "day_of_year": pd.to_datetime(rows.target_date).dt.day_of_year.to_numpy()})
+        found = keys.merge(self.normals, on=["site_id", "day_of_year"], how="left")
+        fallback = self.normals[self.normals.site_id == "*"].iloc[0]
+        return {"catch": found.seasonal_logit.fillna(fallback.seasonal_logit).to_numpy(),
+                "positive": found.seasonal_log_kg.fillna(fallback.seasonal_log_kg).to_numpy()}
 
     def design_matrix(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Feature rows -> the model's input columns as float32, site_id a categorical with fixed categories."""
@@ -110,9 +161,7 @@ class SpeciesModel:
 
     def distribution(self, rows: pd.DataFrame) -> HurdleLogNormal:
         """Feature rows -> each row's predictive distribution of the catch."""
-        matrix = self.design_matrix(rows)
-        log_mean = self.boosters["positive"].predict(matrix)
-        return HurdleLogNormal.of(1.0 - self.boosters["catch"].predict(matrix), log_mean, self.spread.at(log_mean))
+        return hurdle(self.boosters, self.design_matrix(rows), self.offsets(rows), self.spread)
 
     def predict(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Feature rows -> PREDICTION_COLUMNS, every one read off the same distribution (kg; probabilities 0..1)."""
@@ -122,13 +171,14 @@ class SpeciesModel:
         """Feature rows -> per row a JSON list of the `top` features moving the expected catch (mean_kg), in signed kg.
 
         LightGBM's own contributions (pred_contrib) are additive on the classifier's log-odds of a catch and on the
-        positive booster's ln(kg). A feature's effect in kg is how much the expected catch would change without it:
+        positive booster's ln(kg), both above the net's seasonal normal they start from. A feature's effect in kg is how much the expected catch would change without it:
         mean - p(logit - c_catch) * exp(ln_kg - c_positive + sd^2 / 2), with the row's spread sd held fixed.
         """
-        matrix = self.design_matrix(rows)
+        matrix, offsets = self.design_matrix(rows), self.offsets(rows)
         catch_contrib = self.boosters["catch"].predict(matrix, pred_contrib=True)
         positive_contrib = self.boosters["positive"].predict(matrix, pred_contrib=True)
-        logit, log_kg = catch_contrib.sum(axis=1, keepdims=True), positive_contrib.sum(axis=1, keepdims=True)
+        logit = catch_contrib.sum(axis=1, keepdims=True) + offsets["catch"][:, None]
+        log_kg = positive_contrib.sum(axis=1, keepdims=True) + offsets["positive"][:, None]
         half_variance = 0.5 * self.spread.at(log_kg[:, 0])[:, None] ** 2
         mean_kg = expit(logit) * np.exp(log_kg + half_variance)
         without_kg = expit(logit - catch_contrib[:, :-1]) * np.exp(log_kg - positive_contrib[:, :-1] + half_variance)
@@ -144,6 +194,8 @@ class SpeciesModel:
         folder.mkdir(parents=True, exist_ok=True)
         for name, booster in self.boosters.items():
             booster.save_model(str(folder / f"{name}.txt"))
+        if self.normals is not None:
+            self.normals.to_csv(folder / "seasonal_normals.csv", index=False, float_format="%.9g")
         meta = {"species": self.species, "features": self.features, "site_categories": self.site_categories,
                 "thresholds_kg": self.thresholds_kg, "params": self.params,
                 "spread": {"edges": list(self.spread.edges), "sd": list(self.spread.sd)}}
@@ -157,8 +209,10 @@ class SpeciesModel:
             raise ValueError(f"{folder} holds a model of an older format (before the hurdle model): run `setnet train`")
         boosters = {name: lgb.Booster(model_file=str(folder / f"{name}.txt")) for name in BOOSTER_NAMES}
         spread = LogSpread(tuple(meta["spread"]["edges"]), tuple(meta["spread"]["sd"]))
+        normals_csv = folder / "seasonal_normals.csv"
+        normals = pd.read_csv(normals_csv, dtype={"site_id": str}) if normals_csv.exists() else None
         return cls(meta["species"], meta["features"], meta["site_categories"], boosters, spread,
-                   meta["thresholds_kg"], meta.get("params", {}))
+                   meta["thresholds_kg"], meta.get("params", {}), normals=normals)
 
 
 def prediction_frame(distribution: HurdleLogNormal, threshold_kg: pd.Series, index: pd.Index) -> pd.DataFrame:
@@ -173,6 +227,15 @@ def prediction_frame(distribution: HurdleLogNormal, threshold_kg: pd.Series, ind
         "positive_log_mean": distribution.positive_log_mean,
         "positive_log_sd": distribution.positive_log_sd,
     }, index=index)
+
+
+def hurdle(boosters: dict[str, lgb.Booster], matrix: pd.DataFrame, offsets: dict[str, np.ndarray],
+           spread: LogSpread) -> HurdleLogNormal:
+    """The two boosters' raw scores above their offsets -> the distribution: P(catch) = sigmoid(log-odds),
+    ln(kg) of a catch ~ Normal(the positive score, the spread at it)."""
+    logit = boosters["catch"].predict(matrix, raw_score=True) + offsets["catch"]
+    log_mean = boosters["positive"].predict(matrix, raw_score=True) + offsets["positive"]
+    return HurdleLogNormal.of(1.0 - expit(logit), log_mean, spread.at(log_mean))
 
 
 def _plain(value: object) -> object:
@@ -206,20 +269,22 @@ class _Part:
     positive: lgb.Dataset
     matrix: pd.DataFrame
     catch_kg: np.ndarray
+    offsets: dict[str, np.ndarray]
 
 
 def _datasets(model: SpeciesModel, rows: pd.DataFrame, params: dict, reference: _Part | None = None) -> _Part:
     """Rows -> binned datasets for the classifier (all rows) and the positive booster (rows with a catch), built once
     and shared by every trial (free_raw_data=False); held-out parts are binned like their `reference`."""
     matrix, catch_kg = model.design_matrix(rows), rows[LABEL_COLUMN].to_numpy(dtype=float)
-    caught = catch_kg > 0
+    caught, offsets = catch_kg > 0, model.offsets(rows)
     dataset_params = {k: v for k, v in params.items() if k in DATASET_PARAMS}
-    catch = lgb.Dataset(matrix, label=caught.astype(float), categorical_feature=["site_id"], free_raw_data=False,
-                        params=dataset_params, reference=None if reference is None else reference.catch)
-    positive = lgb.Dataset(matrix[caught], label=np.log(catch_kg[caught]), categorical_feature=["site_id"],
-                           free_raw_data=False, params=dataset_params,
+    catch = lgb.Dataset(matrix, label=caught.astype(float), init_score=offsets["catch"], categorical_feature=["site_id"],
+                        free_raw_data=False, params=dataset_params,
+                        reference=None if reference is None else reference.catch)
+    positive = lgb.Dataset(matrix[caught], label=np.log(catch_kg[caught]), init_score=offsets["positive"][caught],
+                           categorical_feature=["site_id"], free_raw_data=False, params=dataset_params,
                            reference=None if reference is None else reference.positive)
-    return _Part(catch, positive, matrix, catch_kg)
+    return _Part(catch, positive, matrix, catch_kg, offsets)
 
 
 def _train(params: dict, dataset: lgb.Dataset, settings: Settings, held_out: lgb.Dataset | None = None,
@@ -236,7 +301,8 @@ def _trial_scores(booster_catch: lgb.Booster, booster_positive: lgb.Booster, hel
                   ) -> tuple[dict, LogSpread]:
     """Two boosters of one trial and the held-out rows -> their scores (CRPS of the hurdle in kg, Brier of an empty
     net, RMSE of ln kg, MAE of the median, mean pinball loss of q10/q50/q90) and the spread they imply."""
-    p_catch, log_kg = booster_catch.predict(held.matrix), booster_positive.predict(held.matrix)
+    p_catch = expit(booster_catch.predict(held.matrix, raw_score=True) + held.offsets["catch"])
+    log_kg = booster_positive.predict(held.matrix, raw_score=True) + held.offsets["positive"]
     caught = held.catch_kg > 0
     spread = LogSpread.measure(log_kg[caught], np.log(held.catch_kg[caught]), bins)
     distribution = HurdleLogNormal.of(1.0 - p_catch, log_kg, spread.at(log_kg))
@@ -288,7 +354,8 @@ def fit_species_model(rows: pd.DataFrame, species: str, features: list[str], sit
     if len(labelled) < 50 or (labelled[LABEL_COLUMN] > 0).sum() < 10:
         raise ValueError(f"only {len(labelled)} labelled rows ({(labelled[LABEL_COLUMN] > 0).sum()} with a catch) "
                          f"for {species}: too little history to train")
-    model = SpeciesModel(species, features, site_categories, thresholds_kg=big_catch_thresholds(labelled))
+    model = SpeciesModel(species, features, site_categories, thresholds_kg=big_catch_thresholds(labelled),
+                         normals=seasonal_normals(labelled) if settings.models.seasonal_offset else None)
     searched = search_parameters(model, labelled, settings)
     rounds = {name: settings.models.lightgbm_rounds for name in BOOSTER_NAMES}
     if searched is not None:
@@ -303,7 +370,8 @@ def fit_species_model(rows: pd.DataFrame, species: str, features: list[str], sit
                                           rounds[name]) for name in BOOSTER_NAMES}
     if searched is None:  # no held-out blocks: the spread of the refit's own residuals, an optimistic fallback
         caught = everything.catch_kg > 0
-        log_kg = model.boosters["positive"].predict(everything.matrix[caught])
+        log_kg = (model.boosters["positive"].predict(everything.matrix[caught], raw_score=True)
+                  + everything.offsets["positive"][caught])
         model.spread = LogSpread.measure(log_kg, np.log(everything.catch_kg[caught]), settings.models.spread_bins)
     return model
 
@@ -313,5 +381,5 @@ def train_booster(params: dict, dataset: lgb.Dataset, settings: Settings, rounds
     if settings.dask_scheduler_address:
         from models.distributed import train_on_cluster
 
-        return train_on_cluster(params, dataset.data, dataset.label, settings, rounds)
+        return train_on_cluster(params, dataset.data, dataset.label, settings, rounds, dataset.init_score)
     return _train(params, dataset, settings, rounds=rounds)

@@ -70,7 +70,8 @@ def _catches(settings: Settings) -> pd.DataFrame:
 def _version_of(table: pd.DataFrame, settings: Settings) -> tuple[str, str, dict]:
     search = settings.models
     params = lightgbm_params(settings) | {"rounds": search.lightgbm_rounds, "early_stopping": search.early_stopping_rounds,
-                                          "tuning_trials": search.tuning_trials, "spread_bins": search.spread_bins}
+                                          "tuning_trials": search.tuning_trials, "spread_bins": search.spread_bins,
+                                          "seasonal_offset": search.seasonal_offset}
     checksum = table_checksum(table)
     return model_version(checksum, params, feature_columns(table)), checksum, params
 

@@ -87,6 +87,7 @@ class ModelSettings(BaseModel):
     lightgbm_rounds: int = Field(default=400, ge=10, description="Most boosting rounds a booster may take (the search stops each trial early on its held-out blocks)")
     early_stopping_rounds: int = Field(default=20, ge=5, description="Rounds without a better held-out score after which a trial stops")
     tuning_trials: int = Field(default=4, ge=1, le=50, description="Parameter sets every fit tries on its held-out blocks (the first: the defaults)")
+    seasonal_offset: bool = Field(default=True, description="Boosters start from the net's seasonal normal (False: from a constant; for comparison)")
     spread_bins: int = Field(default=4, ge=1, le=20, description="Bins of the predicted catch size with their own spread of ln(catch)")
     lightgbm_threads: int = Field(default=2, ge=1)
     lightgbm_overrides: dict[str, float | int | bool] = Field(

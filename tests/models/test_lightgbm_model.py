@@ -114,3 +114,21 @@ def test_a_saved_model_predicts_what_it_predicted_before(fitted: SpeciesModel, t
 def test_too_little_history_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="too little history to train"):
         fit_species_model(hurdle_rows(5, seed=1), "sardine", ["site_id", "signal"], SITES, Settings())
+
+
+def test_both_boosters_start_from_the_net_s_seasonal_normal() -> None:
+    from models.lightgbm_model import seasonal_normals
+
+    dates = pd.date_range("2022-01-01", "2023-12-31", freq="D")
+    summer = dates.month.isin([6, 7, 8])
+    rows = pd.DataFrame({"target_date": dates, "site_id": "a", "catch_kg": np.where(summer, 100.0, 0.0)})
+    rows.loc[rows.target_date.dt.month.isin([7]), "catch_kg"] = 400.0
+    model = SpeciesModel("sardine", ["site_id"], ["a", "b"], normals=seasonal_normals(rows))
+    probe = pd.DataFrame({"site_id": ["a", "a", "a", "b"],
+                          "target_date": pd.to_datetime(["2024-07-15", "2024-01-15", "2024-06-03", "2024-07-15"])})
+    offsets = model.offsets(probe)
+    p_catch = 1 / (1 + np.exp(-offsets["catch"]))
+    assert p_catch[0] > 0.9 and p_catch[1] < 0.1  # mid-summer and mid-winter at the net (a prior pulls a little)
+    assert offsets["positive"][0] == pytest.approx(np.log(400.0), abs=0.05)  # a July catch is a 400 kg catch
+    assert np.log(100.0) < offsets["positive"][2] < np.log(400.0)  # early June's window reaches into July
+    assert p_catch[3] == pytest.approx(summer.mean(), abs=0.01)  # an unseen net: the species' whole history
