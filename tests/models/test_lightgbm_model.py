@@ -129,6 +129,6 @@ def test_both_boosters_start_from_the_net_s_seasonal_normal() -> None:
     offsets = model.offsets(probe)
     p_catch = 1 / (1 + np.exp(-offsets["catch"]))
     assert p_catch[0] > 0.9 and p_catch[1] < 0.1  # mid-summer and mid-winter at the net (a prior pulls a little)
-    assert offsets["positive"][0] == pytest.approx(np.log(400.0), abs=0.05)  # a July catch is a 400 kg catch
+    assert offsets["positive"][0] == pytest.approx(np.log(400.0), abs=0.1)  # a July catch is a 400 kg catch
     assert np.log(100.0) < offsets["positive"][2] < np.log(400.0)  # early June's window reaches into July
     assert p_catch[3] == pytest.approx(summer.mean(), abs=0.01)  # an unseen net: the species' whole history
