@@ -8,7 +8,7 @@ DATA_DIR ?= data
 # Prefect runs with no server configured: a temporary local one, state kept in the data folder, no telemetry.
 export PREFECT_HOME ?= $(CURDIR)/$(DATA_DIR)/prefect-home
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
-export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 600
 
 .PHONY: install browser demo serve-prefect test lint bench bench-pipeline bench-models bench-ceiling model-card lock clean
 
