@@ -1,8 +1,8 @@
 """Which form of the predictive distribution? The hurdle model's variants on the same rows, scored against the truth.
 
 On the last backtest fold of an ingested sample world it fits, per species, the production hurdle model and
-variants of it (boosters starting from a constant, not the net's seasonal normal; one spread for every
-predicted size; no parameter search), and scores lead 1 and lead 7 against the
+variants of it (boosters always, or never, starting from the net's seasonal normal instead of the search
+choosing; one spread for every predicted size; no parameter search), and scores lead 1 and lead 7 against the
 hidden truth: CRPS, its skill against climatology's distribution, MAE of the median against climatology's median
 and the oracle's, r² of the mean with the hidden expected catch, randomised-PIT coverage of q10–q90.
 
@@ -25,7 +25,8 @@ from setnet.settings import Settings, load_settings
 
 VARIANTS: dict[str, dict] = {
     "hurdle (production)": {},
-    "no seasonal offset": {"seasonal_offset": False},
+    "always from the seasonal normal": {"seasonal_start": "always"},
+    "never from the seasonal normal": {"seasonal_start": "never"},
     "one spread for all sizes": {"spread_bins": 1},
     "no parameter search": {"tuning_trials": 1},
 }

@@ -226,15 +226,19 @@ def tune(
     tried = tune_flow(_data_dir(), species=species or None, trials=trials)
     typer.echo(f"tuning {tried[0]['tuning_id']}: {trials} trial(s) per species in table tuning_trials "
                "(CRPS and MAE of the median in kg on the held-out blocks of all history; trial 0 = the defaults)")
-    typer.echo(f"{'species':<14}{'trial':>6}{'CRPS':>10}{'MAE':>10}  changes")
+    typer.echo(f"{'species':<14}{'trial':>6}{'CRPS':>10}{'MAE':>10}  {'start':<9} changes")
     for row in sorted(tried, key=lambda r: (r["species"], r["crps_kg"])):
-        typer.echo(f"{row['species']:<14}{row['trial']:>6}{row['crps_kg']:>10.2f}{row['mae_kg']:>10.2f}  {row['params']}")
-    best = models.best_overrides(pd.DataFrame(tried))
+        start = "seasonal" if row["seasonal_start"] else "constant"
+        typer.echo(f"{row['species']:<14}{row['trial']:>6}{row['crps_kg']:>10.2f}{row['mae_kg']:>10.2f}  {start:<9} "
+                   f"{row['params']}")
+    best, start = models.best_overrides(pd.DataFrame(tried))
     if best is None:
-        typer.echo("the current parameters are the best tried")
+        typer.echo("the default parameters are the best tried")
     else:
         typer.echo(f"best over all species: {json.dumps(best, sort_keys=True)}; "
                    f"to use it: SETNET_MODELS__LIGHTGBM_OVERRIDES='{json.dumps(best)}'")
+    typer.echo(f"best start: {'the seasonal normal' if start else 'a constant'} (every fit chooses its own; "
+               "SETNET_MODELS__SEASONAL_START=always or never fixes it)")
 
 
 models_app = typer.Typer(help="The model registry: list trained models, promote one.", no_args_is_help=True)

@@ -4,9 +4,9 @@
 - "positive": a regression of ln(catch_kg) on the days the net caught something, whose spread (the sd of ln catch
   around it) is measured on held-out blocks of the training history, per bin of the predicted scale.
 
-Both start from the net's seasonal normal (init scores: the training history's log-odds of a catch and mean ln kg
-at that net within +-15 days of the year), so the trees learn how the ocean, the catches so far and the calendar
-move a catch away from the season's usual one.
+Both may start from the net's seasonal normal (init scores: the training history's log-odds of a catch and mean
+ln kg at that net within +-15 days of the year), so the trees learn how the ocean, the catches so far and the
+calendar move a catch away from the season's usual one; each fit's search decides whether they do.
 
 Together they are one predictive distribution per forecast (models.distribution.HurdleLogNormal); every number the
 forecast shows is read off it. Each fit chooses its booster parameters by a small seeded search (models.tuning)
@@ -15,6 +15,7 @@ scored by the CRPS of that distribution on its held-out blocks, and keeps every 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -320,50 +321,74 @@ def _trial_scores(booster_catch: lgb.Booster, booster_positive: lgb.Booster, hel
     }, spread
 
 
-def search_parameters(model: SpeciesModel, labelled: pd.DataFrame, settings: Settings
-                      ) -> tuple[dict, LogSpread, pd.DataFrame] | None:
-    """Labelled rows -> (the best trial's parameter changes, its held-out spread, every trial's scores), each trial
-    fitted on the rows outside the held-out blocks with early stopping on them; None when too little is held out."""
+SEASONAL_STARTS = {"search": (False, True), "always": (True,), "never": (False,)}
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What a fit's search chose (LightGBM parameter changes, whether the boosters start from the seasonal normal,
+    the held-out spread) and every trial it scored."""
+
+    params: dict
+    seasonal_start: bool
+    spread: LogSpread
+    trials: pd.DataFrame
+
+
+def search_parameters(model: SpeciesModel, labelled: pd.DataFrame, settings: Settings) -> SearchResult | None:
+    """Labelled rows -> the best of every (parameter set, start) trial by held-out CRPS, each trial fitted on the rows
+    outside the held-out blocks with early stopping on them; None when too little is held out.
+
+    Each parameter set is tried from a constant and from the net's seasonal normal (models.seasonal_start "search"):
+    which one wins depends on the bay (a season that explains most of the catch, or a school that lingers)."""
     fit_rows, held_rows = validation_mask(labelled.target_date, settings.max_lead_days)
     fit, held = labelled[fit_rows], labelled[held_rows]
     if min(len(fit), len(held)) < 50 or (fit[LABEL_COLUMN] > 0).sum() < 10 or (held[LABEL_COLUMN] > 0).sum() < 10:
         return None
     base = lightgbm_params(settings)
-    fit_part = _datasets(model, fit, base)
-    held_part = _datasets(model, held, base, reference=fit_part)
+    parts = {}
+    for start in SEASONAL_STARTS[settings.models.seasonal_start]:
+        # the held-out rows' starting points come from the fit rows only: they must not know their own catches
+        start_model = dataclasses.replace(model, normals=seasonal_normals(fit) if start else None)
+        fit_part = _datasets(start_model, fit, base)
+        parts[start] = (fit_part, _datasets(start_model, held, base, reference=fit_part))
     rows, spreads = [], []
-    for trial, changes in enumerate(candidate_params(settings.models.tuning_trials, settings.random_seed)):
+    for changes in candidate_params(settings.models.tuning_trials, settings.random_seed):
         params = {**base, **changes}
-        boosters = {name: _train({**params, **OBJECTIVES[name]}, getattr(fit_part, name), settings,
-                                 getattr(held_part, name)) for name in BOOSTER_NAMES}
-        scores, spread = _trial_scores(boosters["catch"], boosters["positive"], held_part,
-                                       settings.models.spread_bins)
-        rows.append({"trial": trial, "species": model.species, "params": json.dumps(changes, sort_keys=True), **scores})
-        spreads.append(spread)
+        for start, (fit_part, held_part) in parts.items():
+            boosters = {name: _train({**params, **OBJECTIVES[name]}, getattr(fit_part, name), settings,
+                                     getattr(held_part, name)) for name in BOOSTER_NAMES}
+            scores, spread = _trial_scores(boosters["catch"], boosters["positive"], held_part,
+                                           settings.models.spread_bins)
+            rows.append({"trial": len(rows), "species": model.species, "params": json.dumps(changes, sort_keys=True),
+                         "seasonal_start": start, **scores})
+            spreads.append(spread)
     trials = pd.DataFrame(rows)
     best = int(trials.crps_kg.idxmin())
     trials["chosen"] = trials.index == best
-    return json.loads(trials.params[best]), spreads[best], trials
+    return SearchResult(json.loads(trials.params[best]), bool(trials.seasonal_start[best]), spreads[best], trials)
 
 
 def fit_species_model(rows: pd.DataFrame, species: str, features: list[str], site_categories: list[str],
                       settings: Settings) -> SpeciesModel:
-    """Labelled feature rows of one species -> the fitted hurdle: parameters searched on held-out blocks, spread
-    measured there, then both boosters refitted on every row with the chosen parameters and rounds."""
+    """Labelled feature rows of one species -> the fitted hurdle: parameters and start searched on held-out blocks,
+    spread measured there, then both boosters refitted on every row with the chosen parameters and rounds."""
     labelled = rows[rows[LABEL_COLUMN].notna()]
     if len(labelled) < 50 or (labelled[LABEL_COLUMN] > 0).sum() < 10:
         raise ValueError(f"only {len(labelled)} labelled rows ({(labelled[LABEL_COLUMN] > 0).sum()} with a catch) "
                          f"for {species}: too little history to train")
-    model = SpeciesModel(species, features, site_categories, thresholds_kg=big_catch_thresholds(labelled),
-                         normals=seasonal_normals(labelled) if settings.models.seasonal_offset else None)
+    model = SpeciesModel(species, features, site_categories, thresholds_kg=big_catch_thresholds(labelled))
     searched = search_parameters(model, labelled, settings)
     rounds = {name: settings.models.lightgbm_rounds for name in BOOSTER_NAMES}
+    start = settings.models.seasonal_start == "always"  # when nothing can be held out to choose
     if searched is not None:
-        model.params, model.spread, model.trials = searched
+        model.params, start, model.spread, model.trials = (searched.params, searched.seasonal_start, searched.spread,
+                                                           searched.trials)
         chosen = model.trials[model.trials.chosen].iloc[0]
         # more rows than the search's fit part: proportionally more rounds (at least 10)
         grow = len(labelled) / max(1, len(labelled) - len(labelled) // VALIDATION_EVERY)
         rounds = {name: max(10, round(int(chosen[f"rounds_{name}"]) * grow)) for name in BOOSTER_NAMES}
+    model.normals = seasonal_normals(labelled) if start else None
     params = {**lightgbm_params(settings), **model.params}
     everything = _datasets(model, labelled, params)
     model.boosters = {name: train_booster({**params, **OBJECTIVES[name]}, getattr(everything, name), settings,

@@ -71,7 +71,7 @@ def _version_of(table: pd.DataFrame, settings: Settings) -> tuple[str, str, dict
     search = settings.models
     params = lightgbm_params(settings) | {"rounds": search.lightgbm_rounds, "early_stopping": search.early_stopping_rounds,
                                           "tuning_trials": search.tuning_trials, "spread_bins": search.spread_bins,
-                                          "seasonal_offset": search.seasonal_offset}
+                                          "seasonal_start": search.seasonal_start}
     checksum = table_checksum(table)
     return model_version(checksum, params, feature_columns(table)), checksum, params
 
@@ -112,7 +112,7 @@ def run_tuning(settings: Settings, species: list[str] | None = None, trials: int
         searched = search_parameters(model, labelled[labelled.species == name], wider)
         if searched is None:
             raise ValueError(f"too little history of {name} to hold blocks out for a search")
-        tried.append(searched[2])
+        tried.append(searched.trials)
     result = pd.concat(tried, ignore_index=True)
     result.insert(0, "tuning_id", f"t{datetime.now(UTC):%Y%m%dT%H%M%S}")
     with connect(settings.warehouse_path) as con:

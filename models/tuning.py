@@ -41,10 +41,11 @@ def candidate_params(trials: int, seed: int) -> list[dict]:
     return candidates
 
 
-def best_overrides(trials: pd.DataFrame) -> dict | None:
-    """Trials (trial, species, params, crps_kg) -> the parameter changes with the lowest CRPS relative to the
-    defaults (trial 0), averaged over species; None when the defaults are best."""
+def best_overrides(trials: pd.DataFrame) -> tuple[dict | None, bool]:
+    """Trials (trial, species, params, seasonal_start, crps_kg) -> (the parameter changes with the lowest CRPS
+    relative to the defaults' (trial 0), averaged over species, None when the defaults are best; and whether that
+    trial started from the seasonal normal)."""
     defaults = trials[trials.trial == 0].set_index("species").crps_kg
     relative = trials.crps_kg / trials.species.map(defaults)
-    best = relative.groupby(trials.params).mean().idxmin()
-    return json.loads(best) or None
+    params, start = relative.groupby([trials.params, trials.seasonal_start]).mean().idxmin()
+    return json.loads(params) or None, bool(start)

@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import (
@@ -86,8 +86,8 @@ class ModelSettings(BaseModel):
     big_catch_alert_probability: float = Field(default=0.4, gt=0, lt=1, description="p_big_catch that counts as a big-catch alert")
     lightgbm_rounds: int = Field(default=400, ge=10, description="Most boosting rounds a booster may take (the search stops each trial early on its held-out blocks)")
     early_stopping_rounds: int = Field(default=20, ge=5, description="Rounds without a better held-out score after which a trial stops")
-    tuning_trials: int = Field(default=4, ge=1, le=50, description="Parameter sets every fit tries on its held-out blocks (the first: the defaults)")
-    seasonal_offset: bool = Field(default=True, description="Boosters start from the net's seasonal normal (False: from a constant; for comparison)")
+    tuning_trials: int = Field(default=3, ge=1, le=50, description="Parameter sets every fit tries on its held-out blocks (the first: the defaults), each from both starts when seasonal_start is 'search'")
+    seasonal_start: Literal["search", "always", "never"] = Field(default="search", description="Whether the boosters start from the net's seasonal normal: chosen by each fit's search (every parameter set tried both ways), always, or never")
     spread_bins: int = Field(default=4, ge=1, le=20, description="Bins of the predicted catch size with their own spread of ln(catch)")
     lightgbm_threads: int = Field(default=2, ge=1)
     lightgbm_overrides: dict[str, float | int | bool] = Field(

@@ -294,6 +294,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE tuning_trials ADD COLUMN rounds_positive INTEGER;
     ALTER TABLE tuning_trials ADD COLUMN chosen BOOLEAN;
     """,
+    # 7: whether each tuning trial's boosters started from the net's seasonal normal
+    """
+    ALTER TABLE tuning_trials ADD COLUMN seasonal_start BOOLEAN;
+    """,
 )
 
 POOLED_SITE_ID = "all"  # model_evaluations' site_id of the record pooled over every net (migration 6)

@@ -76,9 +76,10 @@ def test_a_tuning_run_records_every_trial_and_names_the_best(short_backtests: Se
     assert result.exit_code == 0, result.output
     with connect(short_backtests.warehouse_path, read_only=True) as con:
         trials = con.execute("SELECT * FROM tuning_trials ORDER BY trial").df()
-    assert list(trials.trial) == [0, 1, 2] and set(trials.species) == {"sardine"}
-    assert trials.params.iloc[0] == "{}" and trials.params.nunique() == 3  # the current parameters, then new ones
+    assert list(trials.trial) == list(range(6)) and set(trials.species) == {"sardine"}  # 3 sets x 2 starts
+    assert trials.params.iloc[0] == "{}" and trials.params.nunique() == 3  # the defaults, then new ones
     assert (trials.crps_kg > 0).all() and (trials.mae_kg > 0).all() and trials.chosen.sum() == 1
     best = trials.loc[trials.crps_kg.idxmin()]
-    assert "the current parameters are the best tried" in result.stdout if best.trial == 0 else \
+    assert "the default parameters are the best tried" in result.stdout if best.params == "{}" else \
         f"best over all species: {best.params}" in result.stdout
+    assert f"best start: {'the seasonal normal' if best.seasonal_start else 'a constant'}" in result.stdout

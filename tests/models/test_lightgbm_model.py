@@ -36,7 +36,7 @@ def hurdle_rows(days: int, seed: int, start: str = "2023-01-01") -> pd.DataFrame
 
 @pytest.fixture(scope="module")
 def fitted() -> SpeciesModel:
-    settings = Settings(models={"lightgbm_rounds": 200, "tuning_trials": 3})
+    settings = Settings(models={"lightgbm_rounds": 200, "tuning_trials": 2})
     return fit_species_model(hurdle_rows(400, seed=1), "sardine", ["site_id", "signal", "noise"], SITES, settings)
 
 
@@ -86,9 +86,11 @@ def test_the_fit_recovers_the_hidden_hurdle_and_its_intervals_cover_honestly(fit
     assert 0.45 < np.median(distribution.positive_log_sd) < 0.8  # the true spread is 0.6
 
 
-def test_each_fit_searches_its_parameters_and_keeps_every_trial(fitted: SpeciesModel) -> None:
+def test_each_fit_searches_its_parameters_and_start_and_keeps_every_trial(fitted: SpeciesModel) -> None:
     trials = fitted.trials
-    assert list(trials.trial) == [0, 1, 2] and trials.params.iloc[0] == "{}" and trials.params.nunique() == 3
+    assert list(trials.trial) == [0, 1, 2, 3] and trials.params.iloc[0] == "{}" and trials.params.nunique() == 2
+    assert trials.seasonal_start.tolist() == [False, True, False, True]  # each parameter set from both starts
+    assert (fitted.normals is not None) == bool(trials.seasonal_start[trials.chosen].iloc[0])
     assert trials.chosen.sum() == 1 and trials.crps_kg[trials.chosen].iloc[0] == trials.crps_kg.min()
     assert json.loads(trials.params[trials.chosen].iloc[0]) == fitted.params
     assert (trials[["crps_kg", "brier_zero", "rmse_log_kg", "mae_kg", "pinball_kg"]] > 0).all().all()

@@ -84,4 +84,4 @@ def test_training_registers_promotes_and_forecasts_reproducibly(trainable: Setti
         assert listed.serving.all() and set(listed.species) == {"common_squid", "firefly_squid", "sardine", "yellowtail"}
         with pytest.raises(ValueError, match="no model m0000 in the registry"):
             promote(con, "m0000")
-    assert len(searches) == 4 and (searches.trials == 2).all() and (searches.chosen == 1).all()  # every trial kept
+    assert len(searches) == 4 and (searches.trials == 4).all() and (searches.chosen == 1).all()  # 2 sets x 2 starts
