@@ -245,6 +245,25 @@ POINT_EXPLAINED = (
     "probability; the false-alarm rate is the share of ordinary days that had an alert.\n")
 
 
+MISSES_EXPLAINED = (
+    "\nWhy a CRPSS can fall short of half the ceiling's: the ceiling is refitted with the hidden expected catch of "
+    "the issue day, which carries the day's school abundance at every net; the model can only read that abundance "
+    "from the catches landed so far (its own net's, yesterday's, and its neighbours'), and a species whose catch "
+    "follows a lingering school more than the ocean keeps most of the gap. No forecast issued the evening before can know the hidden state; the ocean-dominated world "
+    "(docs/model-ceiling-ocean.md) shows the same model close to its ceiling where the ocean drives the catch.\n")
+
+
+def _misses(targets: pd.DataFrame) -> list[str]:
+    """The targets that do not hold, said plainly with by how much, and why (nothing when every target holds)."""
+    missed = targets[targets.holds == "FAIL"]
+    if missed.empty:
+        return ["\nEvery target holds on this world.\n"]
+    lines = [f"- {row.species}: {row.target} is {row.value:.3f} (required {row.required})\n"
+             for row in missed.itertuples()]
+    return ["\n## Where the targets are missed, and why\n", "".join(lines),
+            *([MISSES_EXPLAINED] if (missed.target == "crpss_vs_ceiling").any() else [])]
+
+
 def render_model_card(version: str, metrics: pd.DataFrame, truth: pd.DataFrame | None, checks: pd.DataFrame | None,
                       period: tuple[date, date], command: str, reliability: pd.DataFrame | None = None) -> str:
     """Markdown model card from backtest metrics (model_evaluations rows: pooled, site_id 'all', and per net), the
@@ -301,6 +320,7 @@ def render_model_card(version: str, metrics: pd.DataFrame, truth: pd.DataFrame |
             markdown_table(checks.assign(**{c: checks[c].map(verdict) for c in checks.columns if c != "species"})),
             "\nEach target, measured (value) against what it requires:\n",
             markdown_table(targets),
+            *_misses(targets),
             ("\nHow far attainable skill can go: the oracle knows the target day's hidden school abundance and "
             "ocean, which no forecast issued the evening before can know (the abundance is a week-memory random "
             "process). `python -m bench.model_ceiling --data-dir data` refits the model with the hidden expected "

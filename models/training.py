@@ -208,9 +208,11 @@ def write_model_card(settings: Settings, truth_csv: Path | None, command: str,
     """Markdown model card of the newest backtest (scored against the sample world's truth file when given, and
     against the model ceiling bench's CRPSS per species when given)."""
     with connect(settings.warehouse_path, read_only=True) as con:
-        latest = con.execute(
-            "SELECT model_version FROM backtest_predictions GROUP BY model_version ORDER BY max(target_date) DESC, "
-            "count(*) DESC LIMIT 1").fetchone()
+        latest = con.execute(  # the most recently trained model's backtest, else the longest latest one
+            "SELECT b.model_version FROM (SELECT model_version, max(target_date) AS last_day, count(*) AS n "
+            "FROM backtest_predictions GROUP BY ALL) b LEFT JOIN (SELECT model_version, max(trained_at) AS trained_at "
+            "FROM model_runs GROUP BY ALL) r USING (model_version) "
+            "ORDER BY r.trained_at DESC NULLS LAST, b.last_day DESC, b.n DESC LIMIT 1").fetchone()
         if latest is None:
             raise ValueError("no backtest in the warehouse: run `setnet backtest` or `setnet train` first")
         version = latest[0]

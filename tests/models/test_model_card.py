@@ -96,3 +96,15 @@ def test_a_card_of_a_backtest_scored_before_crps_still_renders() -> None:
                             "mae_climatology_kg": 4.0, "skill_vs_climatology": 0.25, "coverage_80": 0.9})
     card = render_model_card("m0", metrics, None, None, (date(2025, 1, 1), date(2025, 2, 1)), "setnet model-card")
     assert "| sardine | 3.000 | 4.000 | 0.250 |" in card and "## Per net" not in card
+
+
+def test_a_missed_target_is_said_plainly_with_by_how_much() -> None:
+    from models.model_card import _misses
+
+    targets = pd.DataFrame({"species": ["sardine", "yellowtail"], "target": ["crpss_vs_ceiling", "pit_coverage"],
+                            "value": [0.371, 0.8], "required": [">= 0.5 of the ceiling's CRPSS", "0.75–0.85"],
+                            "holds": ["FAIL", "PASS"]})
+    text = "".join(_misses(targets))
+    assert "- sardine: crpss_vs_ceiling is 0.371 (required >= 0.5 of the ceiling's CRPSS)" in text
+    assert "yellowtail" not in text and "school abundance" in text
+    assert "".join(_misses(targets.assign(holds="PASS"))) == "\nEvery target holds on this world.\n"
