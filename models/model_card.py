@@ -247,10 +247,11 @@ POINT_EXPLAINED = (
 
 MISSES_EXPLAINED = (
     "\nWhy a CRPSS can fall short of half the ceiling's: the ceiling is refitted with the hidden expected catch of "
-    "the issue day, which carries the day's school abundance at every net; the model can only read that abundance "
-    "from the catches landed so far (its own net's, yesterday's, and its neighbours'), and a species whose catch "
-    "follows a lingering school more than the ocean keeps most of the gap. No forecast issued the evening before can know the hidden state; the ocean-dominated world "
-    "(docs/model-ceiling-ocean.md) shows the same model close to its ceiling where the ocean drives the catch.\n")
+    "the issue day, which carries that day's school abundance and ocean at every net; the model can only infer them "
+    "from the catches landed so far and the ocean grids, and where a species' catch follows a lingering school or a "
+    "narrow ocean preference much of the gap stays. No forecast issued the evening before has the hidden state. The "
+    "ceiling is a single refit and noisy itself (it can score below the model on a species): compare both worlds, "
+    "docs/model-ceiling.md and docs/model-ceiling-ocean.md.\n")
 
 
 def _misses(targets: pd.DataFrame) -> list[str]:
