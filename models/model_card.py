@@ -219,7 +219,7 @@ WHAT_IT_IS = (
     "nets included: their mean, their median, and for CRPS the whole set as a distribution), persistence (the "
     "last operated day's catch, a point forecast: its CRPS is its absolute error) and seasonal-naive (the same "
     "week last year).\n\n"
-    "What was tried, on the same rows (`python -m bench.model_variants`, docs/model-variants.md): this hurdle "
+    "What was tried, on the same rows (docs/model-variants.md; `python -m bench.model_variants`): this hurdle "
     "against the same boosters always, or never, starting from the seasonal normal (the sample world's catches "
     "follow a lingering school and the ocean-dominated world's the season and the ocean: each wins on one, so "
     "every fit chooses), one spread for every predicted size, and no parameter search; and, before it, seven boosters trained apart (two Tweedie means, "
