@@ -118,7 +118,7 @@ def test_freshness_and_warnings_are_in_the_headline(report_html: str) -> None:
     assert "2025年11月30日(日)" in header  # issue date
     assert "<dt>最新の海況データ</dt><dd>11月30日(日)</dd>" in header  # the latest grid day
     assert "<dt>最新の水揚げ記録</dt><dd>11月29日(土)</dd>" in header
-    assert re.search(r'<p class="issued">\d{4}年\d+月\d+日\(.\) \d\d:\d\d 発表</p>', header)
+    assert '<p class="issued">2025年11月30日(日)夕方 発表</p>' in header  # the issue date's evening
     banners = re.findall(r'<div class="warning"[^>]*>(.*?)</div>', header, flags=re.DOTALL)
     assert any("海況データが古い" in b and "2日前" in b and "急潮" in b for b in banners)
     stale_name = SITES.set_index("site_id").name_ja[STALE_SITE]
