@@ -9,6 +9,7 @@ import pandas as pd
 from setnet.settings import SPECIES
 
 LANGUAGES = ("ja", "en")
+DEFAULT_LANG = "ja"  # its files keep the plain names (index.html); another language's carry it (index.en.html)
 
 LABELS: dict[str, dict[str, str]] = {
     "ja": {
@@ -304,6 +305,24 @@ def labels_for(lang: str) -> dict[str, str]:
     if lang not in LABELS:
         raise ValueError(f"unknown report language {lang!r}: use one of {', '.join(LANGUAGES)}")
     return LABELS[lang]
+
+
+FILE_NAMES = {"html": "index.html", "pdf": "report.pdf", "txt": "summary.txt"}  # a report's files by format
+MANIFEST = "reports.json"  # what a date folder holds (reports/build.py)
+
+
+def file_name(kind: str, lang: str = DEFAULT_LANG) -> str:
+    """A report file's name by format ('html', 'pdf', 'txt') or 'manifest', in a language: 'report.en.pdf'."""
+    return localized_name(MANIFEST if kind == "manifest" else FILE_NAMES[kind], lang)
+
+
+def localized_name(file_name: str, lang: str) -> str:
+    """A report file's name in a language: 'index.html' for Japanese, 'index.en.html' for English (so the languages
+    sit side by side in one folder and never overwrite each other)."""
+    if lang == DEFAULT_LANG:
+        return file_name
+    stem, dot, suffix = file_name.rpartition(".")
+    return f"{stem}.{lang}.{suffix}" if dot else f"{file_name}.{lang}"
 
 
 def long_day(day: date, lang: str) -> str:

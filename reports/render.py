@@ -22,7 +22,7 @@ from reports.data import (
     TRACK_RECORD_DAYS,
     ReportData,
 )
-from reports.labels import labels_for, long_day, medium_day
+from reports.labels import FILE_NAMES, file_name, labels_for, long_day, medium_day
 from reports.view import ReportOptions, ReportView, nothing_expected, report_view
 
 __all__ = ["IndexEntry", "chart_images", "nothing_expected", "png_data_uri", "render_index", "render_report"]
@@ -73,9 +73,15 @@ def render_report(data: ReportData, lang: str = "ja", options: ReportOptions | N
         "track_missing": view.t["track_missing"].format(days=TRACK_RECORD_DAYS),
         "map_note": view.t["map_missing"].format(day=medium_day(data.issue_date, lang), lookback=MAP_LOOKBACK_DAYS),
         "formats": [f for f in formats if f in ("pdf", "txt")],
-        "home": "../index.html" if coop is None else "../../index.html",
+        "files": report_files(lang),
+        "home": ("../" if coop is None else "../../") + file_name("html", lang),
     }
     return template_environment().get_template("report.html").render(**context)
+
+
+def report_files(lang: str) -> dict[str, str]:
+    """The names of a report's files in a language, by format: {'html': 'index.en.html', ...} (for links)."""
+    return {kind: file_name(kind, lang) for kind in FILE_NAMES}
 
 
 def chart_images(data: ReportData, view: ReportView) -> ChartImages:
@@ -160,9 +166,10 @@ def render_index(entries: list[IndexEntry] | list[date], lang: str = "ja") -> st
     rows = []
     for entry in sorted(entries, key=lambda e: e.day, reverse=True):
         rows.append({
-            "href": f"{entry.day.isoformat()}/index.html" if entry.has_all else "",
+            "href": f"{entry.day.isoformat()}/{file_name('html', lang)}" if entry.has_all else "",
             "label": long_day(entry.day, lang),
             "folder": entry.day.isoformat(),
             "coops": entry.coops,
         })
-    return template_environment().get_template("index.html").render(lang=lang, t=text, entries=rows)
+    return template_environment().get_template("index.html").render(lang=lang, t=text, entries=rows,
+                                                                    files=report_files(lang))

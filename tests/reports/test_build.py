@@ -148,7 +148,7 @@ def test_the_skill_table_says_better_or_worse_in_words(report_html: str) -> None
 
 def test_english_mode_uses_english_labels_and_names(report_settings: Settings) -> None:
     path = build_report(report_settings, ISSUE_DATE, lang="en", formats="html")
-    assert path == report_settings.reports_dir / "2025-11-30" / "index.html"
+    assert path == report_settings.reports_dir / "2025-11-30" / "index.en.html"
     html = path.read_text(encoding="utf-8")
     assert '<html lang="en">' in html
     assert "Forecast for Mon 1 Dec 2025 (D+1)" in html
@@ -159,6 +159,42 @@ def test_english_mode_uses_english_labels_and_names(report_settings: Settings) -
     for name in ("Himi Ohshiki", "Uozu Teichi", "Yellowtail", "Firefly squid"):
         assert name in html
     assert "明日の予想" not in html and "ブリ" not in html
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    """Every file under a folder by its relative path, with its bytes."""
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_english_is_written_beside_the_japanese_and_leaves_it_byte_identical(report_settings: Settings) -> None:
+    reports_dir = report_settings.reports_dir
+    build_reports(report_settings, ISSUE_DATE)
+    japanese = files_under(reports_dir)
+    english = build_reports(report_settings, ISSUE_DATE, lang="en")
+    after = files_under(reports_dir)
+    assert {name: after[name] for name in japanese} == japanese  # not one Japanese byte changed
+    added = sorted(set(after) - set(japanese))
+    per_coop = [f"2025-11-30/{coop}/{name}" for coop in COOP_FOLDERS
+                for name in ("index.en.html", "report.en.pdf", "summary.en.txt")]
+    assert added == sorted(["index.en.html", "2025-11-30/index.en.html", "2025-11-30/report.en.pdf",
+                            "2025-11-30/summary.en.txt", "2025-11-30/reports.en.json", *per_coop])
+    assert english.main == reports_dir / "2025-11-30" / "index.en.html"
+    assert sorted(str(p.relative_to(reports_dir)) for p in english.files) == sorted(
+        a for a in added if a.count("/") >= 1 and not a.endswith(".json"))
+    # the English pages link to the English files, and say so
+    himi = (reports_dir / "2025-11-30" / "氷見漁協" / "index.en.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in himi and "Tomorrow&#39;s forecast" in himi
+    assert '<a href="report.en.pdf">' in himi and '<a href="summary.en.txt">' in himi
+    assert 'href="../../index.en.html"' in himi and 'href="../index.en.html"' in himi
+    everyone = (reports_dir / "2025-11-30" / "index.en.html").read_text(encoding="utf-8")
+    assert 'href="%E6%B0%B7%E8%A6%8B%E6%BC%81%E5%8D%94/index.en.html"' in everyone
+    index = (reports_dir / "index.en.html").read_text(encoding="utf-8")
+    assert "Set-net catch forecasts" in index and re.findall(r'<a class="day" href="([^"]+)"', index) == [
+        "2025-11-30/index.en.html"]
+    assert "%E9%AD%9A%E6%B4%A5%E6%BC%81%E5%8D%94/report.en.pdf" in index
+    assert "Uozu Teichi" in (reports_dir / "2025-11-30" / "魚津漁協" / "summary.en.txt").read_text(encoding="utf-8")
+    assert read_manifest(reports_dir / "2025-11-30", "en")["lang"] == "en"
+    assert read_manifest(reports_dir / "2025-11-30")["lang"] == "ja"
 
 
 def test_unknown_language_is_refused(shared_settings: Settings) -> None:

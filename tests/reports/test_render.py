@@ -89,7 +89,7 @@ def test_nothing_expected_means_every_q90_and_the_recent_average_near_zero() -> 
 
 def test_the_index_is_newest_first_and_escaped() -> None:
     html = render_index([date(2025, 4, 9), date(2025, 4, 10), date(2024, 12, 31)], "en")
-    assert html.index("2025-04-10/index.html") < html.index("2025-04-09/index.html") < html.index("2024-12-31")
+    assert html.index("2025-04-10/index.en.html") < html.index("2025-04-09/index.en.html") < html.index("2024-12-31")
     assert "Thu 10 Apr 2025" in html
 
 
