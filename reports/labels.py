@@ -127,6 +127,7 @@ LABELS: dict[str, dict[str, str]] = {
         "map_level_caption_old": "{day}の{level}の水温（色、°C）と流れ（矢印、ノット）。発表日より{days}日前のデータです。"
                                  "● が定置網です。",
         "map_level_title": "{level}の水温と流れ",
+        "map_scale_note": "2枚の地図は同じ色の目盛りです（{lo}〜{hi}°C、{step}°Cごとに1色）。同じ色は同じ水温です。",
         "map_level_alt": "{level}の水温と流れの地図",
         "track_net_alt": "{site}の予想と実績",
         "formats": "ほかの形式",
@@ -271,6 +272,8 @@ LABELS: dict[str, dict[str, str]] = {
         "map_level_caption_old": "{level} temperature (colour, °C) and currents (arrows, knots) on {day}, {days} days "
                                  "before the issue date. Dots are the nets.",
         "map_level_title": "{level}: temperature and currents",
+        "map_scale_note": "Both maps share one colour scale ({lo}–{hi}°C, one colour per {step}°C): "
+                          "the same colour is the same temperature.",
         "map_level_alt": "Map of {level} temperature and currents",
         "track_net_alt": "{site}: forecasts and catches",
         "formats": "Other formats",

@@ -47,6 +47,7 @@ class ChartImages:
     outlook: dict[str, dict[str, str]] = field(default_factory=dict)
     track: dict[str, dict[str, str]] = field(default_factory=dict)
     maps: list[dict[str, str]] = field(default_factory=list)
+    map_scale_note: str = ""  # the maps' shared colour scale, in words
 
 
 def render_report(data: ReportData, lang: str = "ja", options: ReportOptions | None = None, *,
@@ -86,8 +87,11 @@ def report_files(lang: str) -> dict[str, str]:
 
 def chart_images(data: ReportData, view: ReportView) -> ChartImages:
     """Draw every chart of the report once."""
-    return ChartImages(outlook=outlook_images(data, view), track=track_images(data, view),
-                       maps=map_images(data, view))
+    maps = map_images(data, view)
+    scale = charts.temperature_scale(data.levels, data.sites)
+    note = view.t["map_scale_note"].format(lo=scale.lo_c, hi=scale.hi_c, step=scale.step_c) if len(maps) > 1 else ""
+    return ChartImages(outlook=outlook_images(data, view), track=track_images(data, view), maps=maps,
+                       map_scale_note=note)
 
 
 def outlook_images(data: ReportData, view: ReportView) -> dict[str, dict[str, str]]:
@@ -137,6 +141,7 @@ def map_images(data: ReportData, view: ReportView) -> list[dict[str, str]]:
     """A temperature-and-currents map per level (surface, 50 m); nets under a swift-current alert in red."""
     text, lang = view.t, view.lang
     warned = {site_id for coop in view.coops for site_id in coop.alert_sites}
+    scale = charts.temperature_scale(data.levels, data.sites)  # one colour scale: a colour is one temperature on both
     maps = []
     for level in data.levels:
         name = text["level_surface"] if level.depth_m < LEVEL_TOLERANCE_M else text["level_50m"]
@@ -145,7 +150,7 @@ def map_images(data: ReportData, view: ReportView) -> list[dict[str, str]]:
                    text["map_level_caption_old"].format(day=medium_day(level.day, lang), level=name, days=age_days))
         png = charts.sst_map_chart(level, data.sites, view.site_names, text,
                                    title=text["map_level_title"].format(level=name), highlight=warned,
-                                   coast=data.levels[0])
+                                   coast=data.levels[0], scale=scale)
         maps.append({"src": png_data_uri(png), "alt": text["map_level_alt"].format(level=name), "caption": caption})
     return maps
 
