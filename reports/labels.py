@@ -152,7 +152,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "en": {
         "title": "Set-net catch forecast",
-        "forecast_for": "Forecast for {target} (D+1)",
+        "forecast_for": "Forecast for {target} (next day)",
         "issued": "Issued",
         "freshness": "Data used",
         "ocean_used": "Ocean data used",

@@ -89,7 +89,7 @@ class ForecastLine:
     big_catch_pct: int | None
     big_catch: str  # badge text "大漁（2,000kg以上）45%" when the chance reaches the alert level, else ""
     big_catch_threshold: str  # "2,000" (kg) or "" when the forecast has no threshold
-    why: str  # "50m水温 14.2°C（+120 kg）、前回の漁獲 800 kg（+60 kg）" or "": effects on expected_kg
+    why: str  # "50m水温 14.2°C（120 kg 多い）、前回の漁獲 800 kg（60 kg 少ない）" or "": effects on expected_kg
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ def test_the_big_catch_chance_and_the_reason_are_shown(report_html: str) -> None
     # the badge: p_big_catch 0.45 reaches the alert level (0.4); its threshold is big_catch_threshold_kg
     assert '<span class="badge">大漁（2,000kg以上）45%</span>' in tomorrow
     assert "20%" in tomorrow and "大漁（2,000kg以上）20%" not in tomorrow  # shown, but no badge
-    assert "理由：</span>50m水温 14.2°C（+120\u00a0kg）、直近7日の平均漁獲 810\u00a0kg（−64\u00a0kg）" in tomorrow
+    assert "理由：</span>50m水温 14.2°C（120\u00a0kg 多い）、直近7日の平均漁獲 810\u00a0kg（64\u00a0kg 少ない）" in tomorrow
 
 
 def test_freshness_and_warnings_are_in_the_headline(report_html: str) -> None:
@@ -151,9 +151,9 @@ def test_english_mode_uses_english_labels_and_names(report_settings: Settings) -
     assert path == report_settings.reports_dir / "2025-11-30" / "index.en.html"
     html = path.read_text(encoding="utf-8")
     assert '<html lang="en">' in html
-    assert "Forecast for Mon 1 Dec 2025 (D+1)" in html
+    assert "Forecast for Mon 1 Dec 2025 (next day)" in html
     assert "Tomorrow&#39;s forecast" in html
-    assert "water temperature at 50 m 14.2°C (+120\u00a0kg)" in html and "about 89 boxes" in html
+    assert "water temperature at 50 m 14.2°C (120\u00a0kg more)" in html and "about 89 boxes" in html
     assert "Expected (mean)" in html and "Big catch (2,000 kg or more) 45%" in html
     assert "better by 23%" in html and "worse by 12%" in html
     for name in ("Himi Ohshiki", "Uozu Teichi", "Yellowtail", "Firefly squid"):
