@@ -173,7 +173,7 @@ def test_the_headline_is_the_expected_catch_the_why_line_explains() -> None:
     assert sardine.big_catch == "大漁（1,000kg以上）45%"
     assert sardine.why == "50m水温 14.2°C（120\u00a0kg 多い）"  # this row's explanation, of its mean
     assert yellowtail.expected == "80" and yellowtail.empty == ""  # 5 % is under EMPTY_NET_SHOWN_FROM
-    assert yellowtail.why == "前回の漁獲 90\u00a0kg（+30\u00a0kg）"
+    assert yellowtail.why == "前回の漁獲 90\u00a0kg（30\u00a0kg 多い）"
     assert 0.05 < EMPTY_NET_SHOWN_FROM <= 0.55
     html = render_report(data, "ja", view=view)
     assert '<span class="expected">300</span>' in html and '<span class="empty">空の確率 55%</span>' in html
