@@ -343,6 +343,7 @@ def report(issue_date: DateOption,
            ) -> None:
     """Write the morning report of an issue date: HTML pages, an A4 PDF page and a text summary per cooperative."""
     from reports.build import FORMATS, parse_formats, read_manifest
+    from reports.labels import file_name
 
     day = _parse_date(issue_date)
     if lang not in ("ja", "en"):
@@ -364,9 +365,11 @@ def report(issue_date: DateOption,
         main_path, coops = built.main, set(built.coops)
     typer.echo(f"report: {main_path}")
     folder = settings.reports_dir / day.isoformat()
-    for entry in read_manifest(folder).get("coops", []):
+    for entry in read_manifest(folder, lang).get("coops", []):  # the files of this language (index.en.html, ...)
         if coops is None or entry["slug"] in coops:
-            typer.echo(f"  {entry['name']}: {folder / entry['slug']} ({', '.join(entry['formats'])})")
+            names = [file_name(kind, lang) for kind in FORMATS if kind in entry["formats"]]
+            first = folder / entry["slug"] / names[0] if names else folder / entry["slug"]
+            typer.echo(f"  {entry['name']}: {', '.join([str(first), *names[1:]])} ({', '.join(entry['formats'])})")
 
 
 @app.command()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 import matplotlib
@@ -28,7 +28,8 @@ from reports.data import SurfaceField
 from reports.labels import short_day
 from setnet.settings import SPECIES
 
-__all__ = ["KNOT_MS", "net_track_chart", "outlook_chart", "sst_map_chart", "track_record_chart"]
+__all__ = ["KNOT_MS", "TemperatureScale", "net_track_chart", "outlook_chart", "sst_map_chart", "temperature_scale",
+           "track_record_chart"]
 DPI = 130
 WIDTH_IN = 4.4  # about 570 px: shown about 355 px wide on a phone, so 13 pt ticks read as about 14 px
 JAPANESE_FONT = FONT_NAME
@@ -52,6 +53,9 @@ LAND_COLOR = "#d8cfb4"
 HIGHLIGHT_COLOR = "#c0111f"
 SHALLOW_COLOR = "#cfd8dc"  # sea shallower than the level drawn
 BAY_MARGIN_DEG = 0.25  # sea shown around the nets on the map
+MAP_CMAP = "RdYlBu_r"
+MAP_MIN_SPAN_C = 4  # the temperature maps' shared colour scale spans at least this many °C (whole degrees)
+MAP_MAX_BANDS = 12  # at most this many colour bands of 1 °C; a wider scale gets bands of 2 °C
 LEGEND_ROW_UNITS = 36  # legend labels (in half-width characters, a Japanese one counts 2) that fit on one row
 
 
@@ -260,6 +264,38 @@ def net_track_chart(lead1: pd.DataFrame, catches: pd.DataFrame, species: list[st
         return figure_png(figure)
 
 
+@dataclass(frozen=True)
+class TemperatureScale:
+    """The colour scale of the temperature maps: lo_c to hi_c (whole °C) in bands of step_c °C, one colour each."""
+
+    lo_c: int
+    hi_c: int
+    step_c: int
+
+    @property
+    def boundaries_c(self) -> np.ndarray:
+        return np.arange(self.lo_c, self.hi_c + self.step_c, self.step_c, dtype=float)
+
+    def norm(self) -> matplotlib.colors.BoundaryNorm:
+        """A colour per band: the same colour is the same temperature band on every map drawn with this scale."""
+        return matplotlib.colors.BoundaryNorm(self.boundaries_c, ncolors=matplotlib.colormaps[MAP_CMAP].N)
+
+
+def temperature_scale(fields: Iterable[SurfaceField], sites: pd.DataFrame) -> TemperatureScale:
+    """One colour scale (°C) for the temperature maps of a day (the surface and 50 m): the lowest and highest
+    temperature over every level inside the maps' window (bay_window), rounded out to whole °C, widened evenly to at
+    least MAP_MIN_SPAN_C; bands of 1 °C, or 2 °C when that would make more than MAP_MAX_BANDS. No sea: 10-14 °C."""
+    values = np.concatenate([np.ravel(bay_window(field, sites).temp_c) for field in fields] or [np.array([])])
+    values = values[np.isfinite(values)]
+    lo, hi = (int(np.floor(values.min())), int(np.ceil(values.max()))) if values.size else (10, 14)
+    if hi - lo < MAP_MIN_SPAN_C:
+        lo -= (MAP_MIN_SPAN_C - (hi - lo)) // 2
+        hi = lo + MAP_MIN_SPAN_C
+    step = 1 if hi - lo <= MAP_MAX_BANDS else 2
+    hi = lo + step * int(np.ceil((hi - lo) / step))
+    return TemperatureScale(lo_c=lo, hi_c=hi, step_c=step)
+
+
 def quiver_step(n_lat: int, n_lon: int, arrows_across: int = 14) -> int:
     """Keep about `arrows_across` current arrows along the longer side of the grid."""
     return max(1, int(np.ceil(max(n_lat, n_lon) / arrows_across)))
@@ -267,13 +303,16 @@ def quiver_step(n_lat: int, n_lon: int, arrows_across: int = 14) -> int:
 
 def sst_map_chart(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str, str], text: dict[str, str],
                   title: str | None = None, highlight: set[str] | None = None,
-                  coast: SurfaceField | None = None) -> bytes:
+                  coast: SurfaceField | None = None, scale: TemperatureScale | None = None) -> bytes:
     """Temperature (°C) of one level around the nets, with the coast, current arrows in knots and the nets labelled.
 
     title: shown at the top left (default: the surface-currents label); highlight: nets drawn larger, in red
     (nets under a swift-current alert); coast: the surface field of the same grid, whose empty cells are the land
-    (a deeper level is also empty where the sea is shallower than it: those cells are shaded as shallow sea).
+    (a deeper level is also empty where the sea is shallower than it: those cells are shaded as shallow sea);
+    scale: the colour scale, shared by the maps of one report (temperature_scale of every level; default: this
+    field's own).
     """
+    scale = scale or temperature_scale([field], sites)
     field = bay_window(field, sites)
     land = ~np.isfinite(field.temp_c)
     shallow = np.zeros_like(land)
@@ -290,10 +329,13 @@ def sst_map_chart(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str
         axis = figure.subplots()
         axis.set_facecolor(LAND_COLOR)
         axis.grid(False)
-        mesh = axis.pcolormesh(field.lon, field.lat, np.ma.masked_invalid(field.temp_c), cmap="RdYlBu_r",
-                               shading="nearest")
+        mesh = axis.pcolormesh(field.lon, field.lat, np.ma.masked_invalid(field.temp_c), cmap=MAP_CMAP,
+                               norm=scale.norm(), shading="nearest")
         colorbar = figure.colorbar(mesh, ax=axis, orientation="horizontal", shrink=0.9, pad=0.02)
-        colorbar.set_label(text["temp_axis"])
+        ticks = scale.boundaries_c
+        colorbar.set_ticks(ticks if ticks.size <= 8 else ticks[::2], labels=None)
+        colorbar.ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0f}"))
+        colorbar.set_label(text["temp_axis"])  # 水温（°C） / Temperature (°C)
         if shallow.any():
             axis.pcolormesh(field.lon, field.lat, np.ma.masked_where(~shallow, np.ones(shallow.shape)),
                             cmap=matplotlib.colors.ListedColormap([SHALLOW_COLOR]), shading="nearest")

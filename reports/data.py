@@ -92,7 +92,7 @@ class ReportData:
     net_ocean: pd.DataFrame | None = None  # NET_OCEAN_COLUMNS: the features' ocean at each net (features.ocean_at_nets)
     ocean_forecast_issue: date | None = None  # the ocean forecast read for the days ahead (None: none usable)
     box_kg: dict[str, float] = field(default_factory=dict)  # species -> kg in one box (箱)
-    issued_at: datetime | None = None  # when the forecasts were made, in the settings' time zone
+    made_at: datetime | None = None  # when the run made the forecasts (wall clock), in the settings' time zone
 
     def __post_init__(self) -> None:
         if not self.levels and self.surface is not None:  # built by hand with the surface only
@@ -128,7 +128,7 @@ def load_report_data(settings: Settings, issue_date: date) -> ReportData:
     return ReportData(issue_date=issue_date, latest_catch_date=latest, surface=levels[0] if levels else None,
                       warehouse_path=warehouse, levels=levels, net_ocean=net_ocean,
                       ocean_forecast_issue=forecast_issue, box_kg=load_box_weights(settings),
-                      issued_at=issue_time(forecasts, settings.timezone), **data)
+                      made_at=made_time(forecasts, settings.timezone), **data)
 
 
 def read_forecasts(con: duckdb.DuckDBPyConnection, issue_date: date) -> pd.DataFrame:
@@ -229,8 +229,9 @@ def load_box_weights(settings: Settings) -> dict[str, float]:
     return {species: kg for (species, size_class), kg in table.items() if not size_class}
 
 
-def issue_time(forecasts: pd.DataFrame, timezone: str) -> datetime | None:
-    """When the forecasts were made (their latest created_at, stored in the machine's local time) in `timezone`."""
+def made_time(forecasts: pd.DataFrame, timezone: str) -> datetime | None:
+    """When the run made the forecasts (their latest created_at, stored in the machine's local time) in `timezone`:
+    the run's wall clock, not the issue time (the report is issued the evening of its issue date)."""
     if "created_at" not in forecasts or forecasts.created_at.isna().all():
         return None
     made = pd.Timestamp(forecasts.created_at.max())

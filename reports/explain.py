@@ -1,4 +1,5 @@
-"""The forecast's `explanation` (top feature contributions in signed kg) as one line of words: why this number.
+"""The forecast's `explanation` (top feature contributions in signed kg) as one line of words: why this number,
+with signs said in words ("120 kg 多い", "マイナス1.3°C") so that a fax cannot lose them.
 
 Feature names are matched by pattern, not by a fixed list, because the feature set keeps changing: a name is
 split into an optional `target_` prefix, a base (`temp_50m_c`, `catch_mean_7d_kg`, ...) and an optional window
@@ -152,13 +153,13 @@ def format_value(value: object, unit: str, lang: str) -> str:
     knots = "ノット" if lang == "ja" else "kn"
     formats: dict[str, Callable[[float], str]] = {
         "c": lambda x: f"{x:.1f}°C",
-        "c_delta": lambda x: f"{_signed(x, 1)}°C",
-        "c_per_day": lambda x: f"{_signed(x, 2)}°C/{'日' if lang == 'ja' else 'day'}",
+        "c_delta": lambda x: f"{_signed(x, 1, lang)}°C",
+        "c_per_day": lambda x: f"{_signed(x, 2, lang)}°C/{'日' if lang == 'ja' else 'day'}",
         "c_per_km": lambda x: f"{x:.2f}°C/km",
         "kn": lambda x: f"{x / KNOT_MS:.1f}\u00a0{knots}",
-        "kn_delta": lambda x: f"{_signed(x / KNOT_MS, 1)}\u00a0{knots}",
+        "kn_delta": lambda x: f"{_signed(x / KNOT_MS, 1, lang)}\u00a0{knots}",
         "kg": lambda x: f"{format_kg(x)}\u00a0kg",
-        "kg_delta": lambda x: f"{'+' if x >= 0 else '−'}{format_kg(abs(x))}\u00a0kg",
+        "kg_delta": lambda x: f"{_signed_words(x, format_kg(abs(x)), lang)}\u00a0kg",
         "psu": lambda x: f"{x:.1f}",
         "m": lambda x: f"{x:.2f} m",
         "days": lambda x: f"{x:.0f}日" if lang == "ja" else f"{x:.0f} d",
@@ -170,17 +171,28 @@ def format_value(value: object, unit: str, lang: str) -> str:
     return formats.get(unit, lambda x: f"{x:.3g}")(number)
 
 
-def _signed(value: float, decimals: int) -> str:
-    """+1.2 / −0.4 (a real minus sign) / 0.0."""
-    text = f"{abs(value):.{decimals}f}"
-    if float(text) == 0:
-        return text
-    return ("+" if value > 0 else "−") + text
+# Signs are said in words: a fax at 200 dpi turns a small "+" into "ı" and loses a "−" (issue 13).
+SIGN_WORDS = {"ja": ("プラス", "マイナス"), "en": ("plus ", "minus ")}
+EFFECT_WORDS = {"ja": ("{kg}\u00a0kg 多い", "{kg}\u00a0kg 少ない"), "en": ("{kg}\u00a0kg more", "{kg}\u00a0kg less")}
 
 
-def format_effect(effect_kg: float) -> str:
-    """A contribution in signed kg: +120 kg, −45 kg."""
-    return f"{'+' if effect_kg >= 0 else '−'}{format_kg(abs(effect_kg))}\u00a0kg"  # no break before 'kg'
+def _signed_words(value: float, shown: str, lang: str) -> str:
+    """A signed value's digits (`shown`, without sign) with its sign in words: プラス1.2 / マイナス0.4 / plus 1.2."""
+    if float(shown.replace(",", "")) == 0:
+        return shown
+    plus, minus = SIGN_WORDS[lang]
+    return (plus if value > 0 else minus) + shown
+
+
+def _signed(value: float, decimals: int, lang: str) -> str:
+    """A signed number with the sign in words: プラス1.2 / マイナス0.4 / plus 1.2 / 0.0."""
+    return _signed_words(value, f"{abs(value):.{decimals}f}", lang)
+
+
+def format_effect(effect_kg: float, lang: str) -> str:
+    """A contribution to the expected catch in words, no sign to lose in a fax: '120 kg 多い' / '45 kg less'."""
+    more, less = EFFECT_WORDS[lang]
+    return (more if effect_kg >= 0 else less).format(kg=format_kg(abs(effect_kg)))  # no break before 'kg'
 
 
 def parse_explanation(raw: object) -> list[dict]:
@@ -209,7 +221,8 @@ MIN_EFFECT_KG = 0.5  # a contribution that rounds to 0 kg explains nothing
 
 
 def why_parts(raw: object, lang: str, top: int = 2) -> list[str]:
-    """The `top` largest contributions in words: ['50m水温 14.2°C（+120 kg）', ...]; [] when there is no explanation."""
+    """The `top` largest contributions in words: ['50m水温 14.2°C（120 kg 多い）', ...]; [] when there is no
+    explanation."""
     items = [item for item in parse_explanation(raw) if abs(item["effect_kg"]) >= MIN_EFFECT_KG]
     items = sorted(items, key=lambda item: -abs(item["effect_kg"]))[:top]
     parts = []
@@ -217,7 +230,7 @@ def why_parts(raw: object, lang: str, top: int = 2) -> list[str]:
         phrase = feature_phrase(item["feature"])
         name = phrase.ja if lang == "ja" else phrase.en
         value = format_value(item["value"], phrase.unit, lang)
-        effect = format_effect(item["effect_kg"])
+        effect = format_effect(item["effect_kg"], lang)
         shown = f"{name} {value}" if value else name
         parts.append(f"{shown}（{effect}）" if lang == "ja" else f"{shown} ({effect})")
     return parts

@@ -9,6 +9,7 @@ import pandas as pd
 from setnet.settings import SPECIES
 
 LANGUAGES = ("ja", "en")
+DEFAULT_LANG = "ja"  # its files keep the plain names (index.html); another language's carry it (index.en.html)
 
 LABELS: dict[str, dict[str, str]] = {
     "ja": {
@@ -88,7 +89,8 @@ LABELS: dict[str, dict[str, str]] = {
         "index_title": "定置網 漁獲予想 一覧",
         "index_note": "新しい順",
         "back": "← 一覧へ",
-        "issued_at": "発表",
+        "issued_evening": "{day}夕方 発表",
+        "made_at": "作成 {time}",
         "latest_grid": "最新の海況データ",
         "ocean_forecast": "海況予報",
         "ocean_forecast_issued": "{day}発表",
@@ -125,6 +127,7 @@ LABELS: dict[str, dict[str, str]] = {
         "map_level_caption_old": "{day}の{level}の水温（色、°C）と流れ（矢印、ノット）。発表日より{days}日前のデータです。"
                                  "● が定置網です。",
         "map_level_title": "{level}の水温と流れ",
+        "map_scale_note": "2枚の地図は同じ色の目盛りです（{lo}〜{hi}°C、{step}°Cごとに1色）。同じ色は同じ水温です。",
         "map_level_alt": "{level}の水温と流れの地図",
         "track_net_alt": "{site}の予想と実績",
         "formats": "ほかの形式",
@@ -136,7 +139,7 @@ LABELS: dict[str, dict[str, str]] = {
         "index_col_reports": "予想",
         "summary_title": "【定置網 漁獲予想】{coop}",
         "summary_for": "{target}の予想",
-        "summary_issued": "{issued} 発表",
+        "summary_issued": "{day}夕方 発表",
         "summary_alert": "【{title}】{detail}",
         "summary_line": "{species} 見込み（平均）{expected} kg{boxes}（{range}）",
         "summary_empty": "、空の確率 {pct}%",
@@ -149,7 +152,7 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "en": {
         "title": "Set-net catch forecast",
-        "forecast_for": "Forecast for {target} (D+1)",
+        "forecast_for": "Forecast for {target} (next day)",
         "issued": "Issued",
         "freshness": "Data used",
         "ocean_used": "Ocean data used",
@@ -230,7 +233,8 @@ LABELS: dict[str, dict[str, str]] = {
         "index_title": "Set-net catch forecasts",
         "index_note": "newest first",
         "back": "← All reports",
-        "issued_at": "Issued",
+        "issued_evening": "Issued the evening of {day}",
+        "made_at": "Generated {time}",
         "latest_grid": "Latest ocean data",
         "ocean_forecast": "Ocean forecast",
         "ocean_forecast_issued": "issued {day}",
@@ -268,6 +272,8 @@ LABELS: dict[str, dict[str, str]] = {
         "map_level_caption_old": "{level} temperature (colour, °C) and currents (arrows, knots) on {day}, {days} days "
                                  "before the issue date. Dots are the nets.",
         "map_level_title": "{level}: temperature and currents",
+        "map_scale_note": "Both maps share one colour scale ({lo}–{hi}°C, one colour per {step}°C): "
+                          "the same colour is the same temperature.",
         "map_level_alt": "Map of {level} temperature and currents",
         "track_net_alt": "{site}: forecasts and catches",
         "formats": "Other formats",
@@ -279,7 +285,7 @@ LABELS: dict[str, dict[str, str]] = {
         "index_col_reports": "Forecasts",
         "summary_title": "[Set-net catch forecast] {coop}",
         "summary_for": "Forecast for {target}",
-        "summary_issued": "issued {issued}",
+        "summary_issued": "issued the evening of {day}",
         "summary_alert": "[{title}] {detail}",
         "summary_line": "{species} expected (mean) {expected} kg{boxes} ({range})",
         "summary_empty": ", chance of an empty net {pct}%",
@@ -302,6 +308,24 @@ def labels_for(lang: str) -> dict[str, str]:
     if lang not in LABELS:
         raise ValueError(f"unknown report language {lang!r}: use one of {', '.join(LANGUAGES)}")
     return LABELS[lang]
+
+
+FILE_NAMES = {"html": "index.html", "pdf": "report.pdf", "txt": "summary.txt"}  # a report's files by format
+MANIFEST = "reports.json"  # what a date folder holds (reports/build.py)
+
+
+def file_name(kind: str, lang: str = DEFAULT_LANG) -> str:
+    """A report file's name by format ('html', 'pdf', 'txt') or 'manifest', in a language: 'report.en.pdf'."""
+    return localized_name(MANIFEST if kind == "manifest" else FILE_NAMES[kind], lang)
+
+
+def localized_name(file_name: str, lang: str) -> str:
+    """A report file's name in a language: 'index.html' for Japanese, 'index.en.html' for English (so the languages
+    sit side by side in one folder and never overwrite each other)."""
+    if lang == DEFAULT_LANG:
+        return file_name
+    stem, dot, suffix = file_name.rpartition(".")
+    return f"{stem}.{lang}.{suffix}" if dot else f"{file_name}.{lang}"
 
 
 def long_day(day: date, lang: str) -> str:

@@ -157,8 +157,7 @@ def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFr
     t = view.t
     page.text(f"{t['title']}　{coop.name}", size=19)
     page.text(view.headline, size=16)
-    if view.issued_at:
-        page.text(f"{view.issued_at} {t['issued_at']}", size=10, color=MUTED)
+    page.text(view.issued_at, size=BASE_PT)
     page.text("　".join(f"{item['label']}{t['colon']}{item['value']}" for item in view.freshness[1:]), size=9.5,
               color=MUTED)
     page.space(0.06)
@@ -210,6 +209,8 @@ def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFr
     page.text(f"{t['skill']} — {t['col_vs_climatology']}{t['colon']}{skill or t['no_value']}", size=9.5, x_in=0.1)
     page.space(0.06)
     page.text(view.t["footer"], size=8.5, color=MUTED)
+    if view.made_at:
+        page.text(view.made_at, size=8, color=MUTED)
     return page.y + MARGIN_IN
 
 

@@ -22,7 +22,7 @@ from reports.data import (
     TRACK_RECORD_DAYS,
     ReportData,
 )
-from reports.labels import labels_for, long_day, medium_day
+from reports.labels import FILE_NAMES, file_name, labels_for, long_day, medium_day
 from reports.view import ReportOptions, ReportView, nothing_expected, report_view
 
 __all__ = ["IndexEntry", "chart_images", "nothing_expected", "png_data_uri", "render_index", "render_report"]
@@ -47,6 +47,7 @@ class ChartImages:
     outlook: dict[str, dict[str, str]] = field(default_factory=dict)
     track: dict[str, dict[str, str]] = field(default_factory=dict)
     maps: list[dict[str, str]] = field(default_factory=list)
+    map_scale_note: str = ""  # the maps' shared colour scale, in words
 
 
 def render_report(data: ReportData, lang: str = "ja", options: ReportOptions | None = None, *,
@@ -73,15 +74,24 @@ def render_report(data: ReportData, lang: str = "ja", options: ReportOptions | N
         "track_missing": view.t["track_missing"].format(days=TRACK_RECORD_DAYS),
         "map_note": view.t["map_missing"].format(day=medium_day(data.issue_date, lang), lookback=MAP_LOOKBACK_DAYS),
         "formats": [f for f in formats if f in ("pdf", "txt")],
-        "home": "../index.html" if coop is None else "../../index.html",
+        "files": report_files(lang),
+        "home": ("../" if coop is None else "../../") + file_name("html", lang),
     }
     return template_environment().get_template("report.html").render(**context)
 
 
+def report_files(lang: str) -> dict[str, str]:
+    """The names of a report's files in a language, by format: {'html': 'index.en.html', ...} (for links)."""
+    return {kind: file_name(kind, lang) for kind in FILE_NAMES}
+
+
 def chart_images(data: ReportData, view: ReportView) -> ChartImages:
     """Draw every chart of the report once."""
-    return ChartImages(outlook=outlook_images(data, view), track=track_images(data, view),
-                       maps=map_images(data, view))
+    maps = map_images(data, view)
+    scale = charts.temperature_scale(data.levels, data.sites)
+    note = view.t["map_scale_note"].format(lo=scale.lo_c, hi=scale.hi_c, step=scale.step_c) if len(maps) > 1 else ""
+    return ChartImages(outlook=outlook_images(data, view), track=track_images(data, view), maps=maps,
+                       map_scale_note=note)
 
 
 def outlook_images(data: ReportData, view: ReportView) -> dict[str, dict[str, str]]:
@@ -131,6 +141,7 @@ def map_images(data: ReportData, view: ReportView) -> list[dict[str, str]]:
     """A temperature-and-currents map per level (surface, 50 m); nets under a swift-current alert in red."""
     text, lang = view.t, view.lang
     warned = {site_id for coop in view.coops for site_id in coop.alert_sites}
+    scale = charts.temperature_scale(data.levels, data.sites)  # one colour scale: a colour is one temperature on both
     maps = []
     for level in data.levels:
         name = text["level_surface"] if level.depth_m < LEVEL_TOLERANCE_M else text["level_50m"]
@@ -139,7 +150,7 @@ def map_images(data: ReportData, view: ReportView) -> list[dict[str, str]]:
                    text["map_level_caption_old"].format(day=medium_day(level.day, lang), level=name, days=age_days))
         png = charts.sst_map_chart(level, data.sites, view.site_names, text,
                                    title=text["map_level_title"].format(level=name), highlight=warned,
-                                   coast=data.levels[0])
+                                   coast=data.levels[0], scale=scale)
         maps.append({"src": png_data_uri(png), "alt": text["map_level_alt"].format(level=name), "caption": caption})
     return maps
 
@@ -160,9 +171,10 @@ def render_index(entries: list[IndexEntry] | list[date], lang: str = "ja") -> st
     rows = []
     for entry in sorted(entries, key=lambda e: e.day, reverse=True):
         rows.append({
-            "href": f"{entry.day.isoformat()}/index.html" if entry.has_all else "",
+            "href": f"{entry.day.isoformat()}/{file_name('html', lang)}" if entry.has_all else "",
             "label": long_day(entry.day, lang),
             "folder": entry.day.isoformat(),
             "coops": entry.coops,
         })
-    return template_environment().get_template("index.html").render(lang=lang, t=text, entries=rows)
+    return template_environment().get_template("index.html").render(lang=lang, t=text, entries=rows,
+                                                                    files=report_files(lang))

@@ -25,9 +25,8 @@ def coop_summary(view: ReportView, coop: CoopView, markdown: bool = False) -> st
     esc = escape_markdown if markdown else (lambda s: s)
     lines = [("## " if markdown else "") + esc(t["summary_title"].format(coop=coop.name))]
     head = t["summary_for"].format(target=view.target_label)
-    if view.issued_at:
-        issued = t["summary_issued"].format(issued=view.issued_at)
-        head += f"（{issued}）" if view.lang == "ja" else f" ({issued})"
+    issued = t["summary_issued"].format(day=view.issue_label)  # the evening of the issue date, not the run's clock
+    head += f"（{issued}）" if view.lang == "ja" else f" ({issued})"
     lines.append(esc(head))
     bullet = "- " if markdown else ""
     for banner in [*view.banners, *coop.banners]:

@@ -89,7 +89,7 @@ class ForecastLine:
     big_catch_pct: int | None
     big_catch: str  # badge text "大漁（2,000kg以上）45%" when the chance reaches the alert level, else ""
     big_catch_threshold: str  # "2,000" (kg) or "" when the forecast has no threshold
-    why: str  # "50m水温 14.2°C（+120 kg）、前回の漁獲 800 kg（+60 kg）" or "": effects on expected_kg
+    why: str  # "50m水温 14.2°C（120 kg 多い）、前回の漁獲 800 kg（60 kg 少ない）" or "": effects on expected_kg
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,8 @@ class ReportView:
     issue_label: str
     target_label: str
     headline: str
-    issued_at: str  # "2025年11月30日(日) 19:05" or ""
+    issued_at: str  # "2025年11月30日(日)夕方 発表": the evening of the issue date, never the run's clock
+    made_at: str  # "作成 2026-12-02 03:55": when the run made the forecasts (small print), or ""
     freshness: list[dict[str, str]]
     models: list[dict[str, str]]
     banners: list[str]  # degraded-forecast notes that concern every net
@@ -162,7 +163,8 @@ def report_view(data: ReportData, lang: str = "ja", options: ReportOptions | Non
         issue_label=long_day(data.issue_date, lang),
         target_label=long_day(target, lang),
         headline=text["forecast_for"].format(target=long_day(target, lang)),
-        issued_at=issued_at_label(data.issued_at, lang),
+        issued_at=text["issued_evening"].format(day=long_day(data.issue_date, lang)),
+        made_at=made_at_label(data.made_at, text),
         freshness=freshness_items(data, text, lang),
         models=model_lines(data, species_by_code, text),
         banners=global_banners(data, species_by_code, text, lang, options),
@@ -175,11 +177,14 @@ def report_view(data: ReportData, lang: str = "ja", options: ReportOptions | Non
     )
 
 
-def issued_at_label(issued_at: datetime | None, lang: str) -> str:
-    """The forecasts' making time: 2025年11月30日(日) 19:05."""
-    if issued_at is None:
+def made_at_label(made_at: datetime | None, text: dict[str, str]) -> str:
+    """The run's wall clock when it made the forecasts, for the small print: '作成 2026-12-02 03:55' ('' unknown).
+
+    It is not the issue time: a report is issued the evening of its issue date (a rerun, a backfill or a demo can
+    make it days or years later)."""
+    if made_at is None:
         return ""
-    return f"{long_day(issued_at.date(), lang)} {issued_at:%H:%M}"
+    return text["made_at"].format(time=f"{made_at:%Y-%m-%d %H:%M}")
 
 
 def freshness_items(data: ReportData, text: dict[str, str], lang: str) -> list[dict[str, str]]:

@@ -92,7 +92,7 @@ def test_the_english_page_reads_cleanly_too(browser: Chromium, english_folder: P
                                             viewport: tuple[int, int, bool]) -> None:
     width, height, mobile = viewport
     screenshot = ARTIFACTS / f"coop-himi-en-{width}px.png"
-    seen = browser.check((english_folder / "氷見漁協" / "index.html").as_uri(), width, height, mobile, screenshot)
+    seen = browser.check((english_folder / "氷見漁協" / "index.en.html").as_uri(), width, height, mobile, screenshot)
     print(f"screenshot: {screenshot}")
     assert seen.console_errors == [] and seen.broken_images == [] and seen.image_count == 6
     assert seen.scroll_width <= seen.inner_width

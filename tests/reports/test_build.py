@@ -109,7 +109,7 @@ def test_the_big_catch_chance_and_the_reason_are_shown(report_html: str) -> None
     # the badge: p_big_catch 0.45 reaches the alert level (0.4); its threshold is big_catch_threshold_kg
     assert '<span class="badge">大漁（2,000kg以上）45%</span>' in tomorrow
     assert "20%" in tomorrow and "大漁（2,000kg以上）20%" not in tomorrow  # shown, but no badge
-    assert "理由：</span>50m水温 14.2°C（+120\u00a0kg）、直近7日の平均漁獲 810\u00a0kg（−64\u00a0kg）" in tomorrow
+    assert "理由：</span>50m水温 14.2°C（120\u00a0kg 多い）、直近7日の平均漁獲 810\u00a0kg（64\u00a0kg 少ない）" in tomorrow
 
 
 def test_freshness_and_warnings_are_in_the_headline(report_html: str) -> None:
@@ -118,7 +118,7 @@ def test_freshness_and_warnings_are_in_the_headline(report_html: str) -> None:
     assert "2025年11月30日(日)" in header  # issue date
     assert "<dt>最新の海況データ</dt><dd>11月30日(日)</dd>" in header  # the latest grid day
     assert "<dt>最新の水揚げ記録</dt><dd>11月29日(土)</dd>" in header
-    assert re.search(r'<p class="issued">\d{4}年\d+月\d+日\(.\) \d\d:\d\d 発表</p>', header)
+    assert '<p class="issued">2025年11月30日(日)夕方 発表</p>' in header  # the issue date's evening
     banners = re.findall(r'<div class="warning"[^>]*>(.*?)</div>', header, flags=re.DOTALL)
     assert any("海況データが古い" in b and "2日前" in b and "急潮" in b for b in banners)
     stale_name = SITES.set_index("site_id").name_ja[STALE_SITE]
@@ -148,17 +148,53 @@ def test_the_skill_table_says_better_or_worse_in_words(report_html: str) -> None
 
 def test_english_mode_uses_english_labels_and_names(report_settings: Settings) -> None:
     path = build_report(report_settings, ISSUE_DATE, lang="en", formats="html")
-    assert path == report_settings.reports_dir / "2025-11-30" / "index.html"
+    assert path == report_settings.reports_dir / "2025-11-30" / "index.en.html"
     html = path.read_text(encoding="utf-8")
     assert '<html lang="en">' in html
-    assert "Forecast for Mon 1 Dec 2025 (D+1)" in html
+    assert "Forecast for Mon 1 Dec 2025 (next day)" in html
     assert "Tomorrow&#39;s forecast" in html
-    assert "water temperature at 50 m 14.2°C (+120\u00a0kg)" in html and "about 89 boxes" in html
+    assert "water temperature at 50 m 14.2°C (120\u00a0kg more)" in html and "about 89 boxes" in html
     assert "Expected (mean)" in html and "Big catch (2,000 kg or more) 45%" in html
     assert "better by 23%" in html and "worse by 12%" in html
     for name in ("Himi Ohshiki", "Uozu Teichi", "Yellowtail", "Firefly squid"):
         assert name in html
     assert "明日の予想" not in html and "ブリ" not in html
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    """Every file under a folder by its relative path, with its bytes."""
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_english_is_written_beside_the_japanese_and_leaves_it_byte_identical(report_settings: Settings) -> None:
+    reports_dir = report_settings.reports_dir
+    build_reports(report_settings, ISSUE_DATE)
+    japanese = files_under(reports_dir)
+    english = build_reports(report_settings, ISSUE_DATE, lang="en")
+    after = files_under(reports_dir)
+    assert {name: after[name] for name in japanese} == japanese  # not one Japanese byte changed
+    added = sorted(set(after) - set(japanese))
+    per_coop = [f"2025-11-30/{coop}/{name}" for coop in COOP_FOLDERS
+                for name in ("index.en.html", "report.en.pdf", "summary.en.txt")]
+    assert added == sorted(["index.en.html", "2025-11-30/index.en.html", "2025-11-30/report.en.pdf",
+                            "2025-11-30/summary.en.txt", "2025-11-30/reports.en.json", *per_coop])
+    assert english.main == reports_dir / "2025-11-30" / "index.en.html"
+    assert sorted(str(p.relative_to(reports_dir)) for p in english.files) == sorted(
+        a for a in added if a.count("/") >= 1 and not a.endswith(".json"))
+    # the English pages link to the English files, and say so
+    himi = (reports_dir / "2025-11-30" / "氷見漁協" / "index.en.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in himi and "Tomorrow&#39;s forecast" in himi
+    assert '<a href="report.en.pdf">' in himi and '<a href="summary.en.txt">' in himi
+    assert 'href="../../index.en.html"' in himi and 'href="../index.en.html"' in himi
+    everyone = (reports_dir / "2025-11-30" / "index.en.html").read_text(encoding="utf-8")
+    assert 'href="%E6%B0%B7%E8%A6%8B%E6%BC%81%E5%8D%94/index.en.html"' in everyone
+    index = (reports_dir / "index.en.html").read_text(encoding="utf-8")
+    assert "Set-net catch forecasts" in index and re.findall(r'<a class="day" href="([^"]+)"', index) == [
+        "2025-11-30/index.en.html"]
+    assert "%E9%AD%9A%E6%B4%A5%E6%BC%81%E5%8D%94/report.en.pdf" in index
+    assert "Uozu Teichi" in (reports_dir / "2025-11-30" / "魚津漁協" / "summary.en.txt").read_text(encoding="utf-8")
+    assert read_manifest(reports_dir / "2025-11-30", "en")["lang"] == "en"
+    assert read_manifest(reports_dir / "2025-11-30")["lang"] == "ja"
 
 
 def test_unknown_language_is_refused(shared_settings: Settings) -> None:

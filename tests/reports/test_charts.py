@@ -19,7 +19,7 @@ from PIL import Image
 from reports import charts
 from reports.data import SurfaceField
 from reports.labels import LABELS
-from tests.reports.conftest import SITES
+from tests.reports.conftest import ISSUE_DATE, SITES
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JAPANESE_SAMPLE = "ブリ ホタルイカ 氷見 水温（°C）漁獲量 −5"
@@ -199,3 +199,68 @@ def test_a_deeper_level_map_keeps_the_coastline_and_marks_warned_nets(glyph_prob
                                coast=surface)
     assert_png(png)
     assert glyph_problems() == []
+
+
+def level_field(temp_c: np.ndarray, depth_m: float = 0.49) -> SurfaceField:
+    """A field on surface_field's grid with the given temperatures."""
+    grid = surface_field()
+    return SurfaceField(grid.day, depth_m, grid.lat, grid.lon, temp_c, grid.eastward_ms, grid.northward_ms)
+
+
+@pytest.mark.parametrize(("surface_c", "deep_c", "expected"), [
+    ((14.3, 15.1), (13.9, 14.2), (13, 17, 1)),  # 13.9..15.1 -> 13..16, widened to 4 °C: 13..17
+    ((15.0, 15.0), (15.0, 15.0), (13, 17, 1)),  # one temperature: centred in 4 °C
+    ((18.2, 27.6), (11.4, 19.0), (11, 29, 2)),  # a summer thermocline: 18 °C in 2 °C bands
+    ((10.5, 12.5), (9.2, 11.0), (9, 13, 1)),
+])
+def test_the_maps_share_a_scale_of_whole_degrees_covering_both_levels_at_least_4_c(surface_c, deep_c,
+                                                                                   expected) -> None:
+    grid = surface_field()
+    land = ~np.isfinite(grid.temp_c)
+    sea_lat = grid.lat[~land.all(axis=1)]
+    ramp = np.clip((grid.lat[:, None] - sea_lat.min()) / np.ptp(sea_lat), 0, 1) + 0 * grid.lon[None, :]  # 0..1 at sea
+    surface = level_field(np.where(land, np.nan, surface_c[0] + ramp * (surface_c[1] - surface_c[0])))
+    deep = level_field(np.where(land, np.nan, deep_c[0] + ramp * (deep_c[1] - deep_c[0])), 47.4)
+    sites = SITES.iloc[:0]  # the whole grid is the window
+    shown = np.concatenate([surface.temp_c[~land], deep.temp_c[~land]])
+    scale = charts.temperature_scale([surface, deep], sites)
+    assert (scale.lo_c, scale.hi_c, scale.step_c) == expected
+    assert scale.hi_c - scale.lo_c >= charts.MAP_MIN_SPAN_C
+    assert scale.lo_c <= shown.min() and shown.max() <= scale.hi_c  # both levels inside the one scale
+    assert scale.boundaries_c[0] == scale.lo_c and scale.boundaries_c[-1] == scale.hi_c
+    assert charts.temperature_scale([level_field(np.full_like(grid.temp_c, np.nan))], sites) == \
+        charts.TemperatureScale(10, 14, 1)  # no sea at all: still a scale
+
+
+def temperature_meshes(figure: Figure) -> list:
+    """The temperature layers drawn on a map (coloured with the maps' colour map)."""
+    return [c for c in figure.axes[0].collections
+            if isinstance(c, matplotlib.collections.QuadMesh) and c.get_cmap().name == charts.MAP_CMAP]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_surface_and_50m_maps_of_a_report_use_one_colour_scale_in_c(monkeypatch: pytest.MonkeyPatch,
+                                                                          shared_settings, lang: str) -> None:
+    from reports import load_report_data, report_view
+    from reports.render import chart_images, map_images
+
+    data = load_report_data(shared_settings, ISSUE_DATE)
+    figures = drawn_figures(monkeypatch)
+    map_images(data, report_view(data, lang))
+    assert len(figures) == 2  # the surface and 50 m
+    (surface,), (deep,) = (temperature_meshes(f) for f in figures)
+    assert (surface.norm.vmin, surface.norm.vmax) == (deep.norm.vmin, deep.norm.vmax)  # a colour is one temperature
+    np.testing.assert_array_equal(surface.norm.boundaries, deep.norm.boundaries)  # in the same 1 °C bands
+    assert surface.norm.vmax - surface.norm.vmin >= charts.MAP_MIN_SPAN_C
+    assert float(surface.norm.vmin).is_integer() and float(surface.norm.vmax).is_integer()
+    for mesh in (surface, deep):  # every temperature drawn, at either depth, lies inside the scale
+        drawn = np.ma.compressed(mesh.get_array())
+        assert surface.norm.vmin <= drawn.min() and drawn.max() <= surface.norm.vmax
+    assert not np.isclose(np.ma.compressed(surface.get_array()).mean(), np.ma.compressed(deep.get_array()).mean(),
+                          atol=1.0)  # the levels differ: one scale is what makes their colours comparable
+    for figure in figures:
+        (colorbar_axis,) = [axis for axis in figure.axes[1:] if axis.get_xlabel()]
+        assert colorbar_axis.get_xlabel() == LABELS[lang]["temp_axis"] and "°C" in colorbar_axis.get_xlabel()
+    note = chart_images(data, report_view(data, lang)).map_scale_note
+    scale = charts.temperature_scale(data.levels, data.sites)
+    assert f"{scale.lo_c}" in note and f"{scale.hi_c}" in note and "°C" in note

@@ -157,10 +157,10 @@ def test_the_reports_net_cell_and_normal_are_the_features(tmp_path: Path) -> Non
         np.testing.assert_allclose(rows.temp_c - rows.normal_c, features[anomaly], rtol=1e-5)  # what alerts compare
 
 
-def test_box_weights_come_from_the_ingest_table_and_the_issue_time_from_the_forecasts(shared_settings: Settings) -> None:
+def test_box_weights_come_from_the_ingest_table_and_the_run_time_from_the_forecasts(shared_settings: Settings) -> None:
     data = load_report_data(shared_settings, ISSUE_DATE)
     assert data.box_kg["yellowtail"] == 15.0 and data.box_kg["firefly_squid"] == 2.5
-    assert data.issued_at is not None and str(data.issued_at.tzinfo) == "Asia/Tokyo"
+    assert data.made_at is not None and str(data.made_at.tzinfo) == "Asia/Tokyo"
     assert {"p_big_catch", "explanation"} <= set(data.forecasts.columns)
 
 

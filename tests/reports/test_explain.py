@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -42,7 +43,13 @@ def test_an_unknown_feature_keeps_its_name_and_a_plain_number() -> None:
 
 @pytest.mark.parametrize(("value", "unit", "lang", "shown"), [
     (14.23, "c", "ja", "14.2°C"),
-    (-1.26, "c_delta", "en", "−1.3°C"),
+    (-1.26, "c_delta", "en", "minus 1.3°C"),  # signs in words: a fax loses a small "+" or "−"
+    (-1.26, "c_delta", "ja", "マイナス1.3°C"),
+    (0.8, "c_delta", "ja", "プラス0.8°C"),
+    (0.04, "c_delta", "ja", "0.0°C"),
+    (0.12, "c_per_day", "en", "plus 0.12°C/day"),
+    (-0.2572, "kn_delta", "ja", "マイナス0.5\u00a0ノット"),
+    (68.0, "kg_delta", "en", "plus 68\u00a0kg"),
     (0.514444, "kn", "ja", "1.0\u00a0ノット"),
     (0.514444, "kn", "en", "1.0\u00a0kn"),
     (1234.0, "kg", "ja", "1,200\u00a0kg"),
@@ -58,14 +65,28 @@ def test_values_are_written_in_the_units_people_read(value, unit, lang, shown) -
     assert format_value(value, unit, lang) == shown
 
 
-def test_the_why_line_names_the_two_largest_contributions_with_signed_kg() -> None:
+def test_the_why_line_names_the_two_largest_contributions_in_kg_more_or_less() -> None:
     raw = json.dumps([{"feature": "moon_illumination", "value": 0.9, "effect_kg": 3.0},
                       {"feature": "catch_mean_7d_kg", "value": 812.0, "effect_kg": -64.0},
                       {"feature": "temp_50m_c", "value": 14.23, "effect_kg": 120.4}])
-    assert why_line(raw, "ja") == "50m水温 14.2°C（+120\u00a0kg）、直近7日の平均漁獲 810\u00a0kg（−64\u00a0kg）"
-    assert why_line(raw, "en") == ("water temperature at 50 m 14.2°C (+120\u00a0kg); "
-                                   "average catch over 7 days 810\u00a0kg (−64\u00a0kg)")
-    assert why_parts(raw, "ja", top=1) == ["50m水温 14.2°C（+120\u00a0kg）"]
+    assert why_line(raw, "ja") == "50m水温 14.2°C（120\u00a0kg 多い）、直近7日の平均漁獲 810\u00a0kg（64\u00a0kg 少ない）"
+    assert why_line(raw, "en") == ("water temperature at 50 m 14.2°C (120\u00a0kg more); "
+                                   "average catch over 7 days 810\u00a0kg (64\u00a0kg less)")
+    assert why_parts(raw, "ja", top=1) == ["50m水温 14.2°C（120\u00a0kg 多い）"]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_small_change_is_said_in_words_not_a_sign_a_fax_can_lose(lang: str) -> None:
+    raw = json.dumps([{"feature": "catch_lag_1d_kg", "value": 1216.0, "effect_kg": 68.0},
+                      {"feature": "temp_50m_anom_c", "value": -0.7, "effect_kg": -3.2},
+                      {"feature": "catch_trend_kg", "value": 5.0, "effect_kg": 1.0},
+                      {"feature": "current_along_ms_change_1d", "value": -0.1, "effect_kg": -0.9}])
+    line = why_line(raw, lang, top=4)
+    assert not re.search(r"[+−\-±]\s?\d", line), line  # no sign before a number: "+68 kg" became "ı68 kg" in a fax
+    more, less = ("多い", "少ない") if lang == "ja" else ("more", "less")
+    assert f"68\u00a0kg {more}" in line and f"3\u00a0kg {less}" in line
+    assert ("マイナス0.7°C" if lang == "ja" else "minus 0.7°C") in line
+    assert ("プラス5\u00a0kg" if lang == "ja" else "plus 5\u00a0kg") in line
 
 
 @pytest.mark.parametrize("raw", [None, float("nan"), "", "not json", "{}", "[1, 2]",
@@ -79,7 +100,7 @@ def test_explanations_are_parsed_leniently() -> None:
     items = parse_explanation('[{"feature": "site_id", "value": "himi", "effect_kg": 12}, {"value": 3}]')
     assert items == [{"feature": "site_id", "value": "himi", "effect_kg": 12.0}]
     assert why_line('[{"feature": "site_id", "value": "himi", "effect_kg": 12}]', "en") == \
-        "this net's usual pattern (+12\u00a0kg)"
+        "this net's usual pattern (12\u00a0kg more)"
 
 
 def test_every_model_input_of_the_feature_table_has_words() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import warnings
@@ -63,6 +64,18 @@ def test_the_pdf_has_one_a4_page_per_cooperative_with_its_own_nets(built, tmp_pa
     assert "1,300 kg（約89箱）" in first and "410〜2,900 kg" in first and "45%" in first
     assert "見込み（平均）" in first and "大漁（2,000kg以上）45%" in first and "空の確率 35%" in first
     assert "海況データが古いです" in first and "最近30日の成績" in first
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_changes_on_paper_are_said_in_words_that_survive_a_fax(shared_settings: Settings, tmp_path: Path,
+                                                               lang: str) -> None:
+    data = load_report_data(shared_settings, ISSUE_DATE)
+    (path,) = write_pdfs(report_view(data, lang), data, tmp_path / "all.pdf", {})
+    text = " ".join(pdf_text(path).replace("\u00a0", " ").split())
+    why = ("50m水温 14.2°C（120 kg 多い）、直近7日の平均漁獲 810 kg（64 kg 少ない）" if lang == "ja" else
+           "water temperature at 50 m 14.2°C (120 kg more); average catch over 7 days 810 kg (64 kg less)")
+    assert why in text
+    assert not re.search(r"[+−±]\s?\d", text)  # no sign for a fax to turn into "ı" or lose ("+68 kg" -> "ı68 kg")
 
 
 def test_the_pages_render_to_images_of_a4_proportions(built, tmp_path: Path) -> None:

@@ -89,7 +89,7 @@ def test_nothing_expected_means_every_q90_and_the_recent_average_near_zero() -> 
 
 def test_the_index_is_newest_first_and_escaped() -> None:
     html = render_index([date(2025, 4, 9), date(2025, 4, 10), date(2024, 12, 31)], "en")
-    assert html.index("2025-04-10/index.html") < html.index("2025-04-09/index.html") < html.index("2024-12-31")
+    assert html.index("2025-04-10/index.en.html") < html.index("2025-04-09/index.en.html") < html.index("2024-12-31")
     assert "Thu 10 Apr 2025" in html
 
 
@@ -171,9 +171,9 @@ def test_the_headline_is_the_expected_catch_the_why_line_explains() -> None:
     assert sardine.empty == "空の確率 55%" and sardine.empty_pct == 55
     assert sardine.change == "50% 多い"  # mean 300 kg against last week's mean 200 kg (the median would say less)
     assert sardine.big_catch == "大漁（1,000kg以上）45%"
-    assert sardine.why == "50m水温 14.2°C（+120\u00a0kg）"  # this row's explanation, of its mean
+    assert sardine.why == "50m水温 14.2°C（120\u00a0kg 多い）"  # this row's explanation, of its mean
     assert yellowtail.expected == "80" and yellowtail.empty == ""  # 5 % is under EMPTY_NET_SHOWN_FROM
-    assert yellowtail.why == "前回の漁獲 90\u00a0kg（+30\u00a0kg）"
+    assert yellowtail.why == "前回の漁獲 90\u00a0kg（30\u00a0kg 多い）"
     assert 0.05 < EMPTY_NET_SHOWN_FROM <= 0.55
     html = render_report(data, "ja", view=view)
     assert '<span class="expected">300</span>' in html and '<span class="empty">空の確率 55%</span>' in html
