@@ -18,6 +18,7 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 DISTRIBUTION_COLUMNS = ["p_zero", "positive_log_mean", "positive_log_sd"]
+QUANTILES = {"q10": 0.1, "q50": 0.5, "q90": 0.9}  # the quantiles stored with every forecast (others on demand)
 MIN_LOG_SD = 0.05  # a positive catch is never known to better than about 5 %
 
 

@@ -26,10 +26,9 @@ from models.baselines import (
     seasonal_naive_forecast,
 )
 from models.calibration import pit_inside_share
-from models.distribution import DISTRIBUTION_COLUMNS, HurdleLogNormal
+from models.distribution import DISTRIBUTION_COLUMNS, QUANTILES, HurdleLogNormal
 from setnet.warehouse import POOLED_SITE_ID
 
-SCORED_QUANTILES = {"q10": 0.1, "q50": 0.5, "q90": 0.9}  # the stored quantiles the pinball loss judges
 BASELINE_COLUMNS = ["climatology_kg", "climatology_median_kg", "persistence_kg", "seasonal_naive_kg",
                     "crps_climatology_kg", "crps_persistence_kg"]  # what `baseline_columns` adds
 # The point forecast each method is judged by under absolute error (the median minimises it; RMSE uses the mean).
@@ -39,7 +38,7 @@ POINT_BASELINES = ("climatology", "persistence", "seasonal_naive")
 CRPS_BASELINES = ("climatology", "persistence")
 # What `score_rows` returns per (site_id, species, lead_days): the metric columns of `model_evaluations`.
 EVALUATION_METRICS = [
-    "n_rows", "mae_kg", "rmse_kg", *(f"pinball_{name}_kg" for name in SCORED_QUANTILES), "pinball_kg",
+    "n_rows", "mae_kg", "rmse_kg", *(f"pinball_{name}_kg" for name in QUANTILES), "pinball_kg",
     "coverage_80", "coverage_80_pit", "coverage_80_caught", "coverage_80_caught_expected",
     *(f"mae_{name}_kg" for name in POINT_BASELINES), *(f"skill_vs_{name}" for name in POINT_BASELINES),
     "crps_kg", *(f"crps_{name}_kg" for name in CRPS_BASELINES), *(f"crpss_{name}" for name in CRPS_BASELINES),
@@ -168,7 +167,7 @@ def row_scores(rows: pd.DataFrame, alert_probability: float) -> pd.DataFrame:
         **{f"abs_error_{name}_kg": np.abs(column(MAE_POINT_COLUMNS[name]) - actual) for name in POINT_BASELINES},
         "squared_error_kg2": (column("mean_kg") - actual) ** 2,
         **{f"pinball_{name}_kg": pinball_losses(actual, column(f"{name}_kg"), alpha)
-           for name, alpha in SCORED_QUANTILES.items()},
+           for name, alpha in QUANTILES.items()},
         "inside_80": inside,
         "inside_80_pit": (pit_inside_share(actual, column("q10_kg"), column("q90_kg"), column("p_zero"))
                           if "p_zero" in rows else missing),
@@ -195,7 +194,7 @@ def row_scores(rows: pd.DataFrame, alert_probability: float) -> pd.DataFrame:
 
 def metrics_of(means: pd.DataFrame, n_rows: pd.Series) -> pd.DataFrame:
     """Group means of `row_scores` and group sizes -> EVALUATION_METRICS per group (same index)."""
-    pinballs = means[[f"pinball_{name}_kg" for name in SCORED_QUANTILES]]
+    pinballs = means[[f"pinball_{name}_kg" for name in QUANTILES]]
     metrics = pd.DataFrame({
         "n_rows": n_rows.astype(int),
         "mae_kg": means.abs_error_kg,

@@ -26,12 +26,12 @@ import pandas as pd
 from scipy.special import expit
 
 from features.table import LABEL_COLUMN
-from models.distribution import HurdleLogNormal
+from models.distribution import QUANTILES, HurdleLogNormal
+from models.evaluate import pinball_loss
 from models.tuning import candidate_params
 from setnet.settings import Settings
 
 BOOSTER_NAMES = ("catch", "positive")
-QUANTILES = {"q10": 0.1, "q50": 0.5, "q90": 0.9}
 BIG_CATCH_PERCENTILE = 0.9
 PREDICTION_COLUMNS = ["mean_kg", "q10_kg", "q50_kg", "q90_kg", "p_zero", "p_big_catch", "big_catch_threshold_kg",
                       "positive_log_mean", "positive_log_sd"]
@@ -308,14 +308,13 @@ def _trial_scores(booster_catch: lgb.Booster, booster_positive: lgb.Booster, hel
     spread = LogSpread.measure(log_kg[caught], np.log(held.catch_kg[caught]), bins)
     distribution = HurdleLogNormal.of(1.0 - p_catch, log_kg, spread.at(log_kg))
     actual = held.catch_kg
-    pinball = [np.mean(np.maximum(level * (actual - q), (level - 1) * (actual - q)))
-               for level in QUANTILES.values() for q in [distribution.quantile_kg(level)]]
+    quantile_kg = {level: distribution.quantile_kg(level) for level in QUANTILES.values()}
     return {
         "crps_kg": float(np.mean(distribution.crps_kg(actual))),
         "brier_zero": float(np.mean((distribution.p_zero - ~caught) ** 2)),
         "rmse_log_kg": float(np.sqrt(np.mean((log_kg[caught] - np.log(actual[caught])) ** 2))) if caught.any() else np.nan,
-        "mae_kg": float(np.mean(np.abs(distribution.quantile_kg(0.5) - actual))),
-        "pinball_kg": float(np.mean(pinball)),
+        "mae_kg": float(np.mean(np.abs(quantile_kg[QUANTILES["q50"]] - actual))),
+        "pinball_kg": float(np.mean([pinball_loss(actual, kg, level) for level, kg in quantile_kg.items()])),
         "rounds_catch": int(booster_catch.current_iteration()),
         "rounds_positive": int(booster_positive.current_iteration()),
     }, spread
