@@ -31,11 +31,14 @@ serve-prefect: install
 	mkdir -p $(PREFECT_HOME)
 	$(BIN)/setnet --data-dir $(DATA_DIR) serve-prefect --port $(PREFECT_PORT)
 
-# Debian's Chromium, Japanese fonts and poppler for the report's browser and PDF tests (no browser download).
+# Debian's Chromium, Japanese fonts, poppler and tesseract (OCR of the fax test) for the report's browser and PDF
+# tests (no browser download).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
-	command -v chromium >/dev/null && command -v pdftoppm >/dev/null && fc-list :lang=ja | grep -q . || \
-	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium fonts-noto-cjk poppler-utils)
+	command -v chromium >/dev/null && command -v pdftoppm >/dev/null && command -v tesseract >/dev/null && \
+	  fc-list :lang=ja | grep -q . || \
+	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium fonts-noto-cjk poppler-utils \
+	    tesseract-ocr tesseract-ocr-eng)
 
 test: install browser
 	$(BIN)/python -m pytest
