@@ -57,6 +57,12 @@ MAP_CMAP = "RdYlBu_r"
 MAP_MIN_SPAN_C = 4  # the temperature maps' shared colour scale spans at least this many °C (whole degrees)
 MAP_MAX_BANDS = 12  # at most this many colour bands of 1 °C; a wider scale gets bands of 2 °C
 LEGEND_ROW_UNITS = 36  # legend labels (in half-width characters, a Japanese one counts 2) that fit on one row
+# Current arrows are drawn at their real speed on one fixed scale on every map (both depths, screen and paper):
+# an arrow ARROW_IN_PER_KN inches long is 1 knot; the key arrow in each map's corner shows that 1 kn.
+ARROW_IN_PER_KN = 0.5
+ARROW_SPACING_IN = 0.32  # about this far apart on the map, so arrows of up to about half a knot never touch
+KEY_KN = 1.0
+KEY_ROW_PT = 22  # the row between a map's title and its top edge, where the key arrow is drawn
 
 
 def species_colors(codes: list[str]) -> dict[str, str]:
@@ -91,10 +97,10 @@ def _new_figure(width_in: float, height_in: float) -> Figure:
     return figure
 
 
-def figure_png(figure: Figure) -> bytes:
-    """A figure encoded as PNG bytes."""
+def figure_png(figure: Figure, dpi: int = DPI) -> bytes:
+    """A figure encoded as PNG bytes (dpi pixels per inch: the screen's DPI, or more for paper)."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()
 
 
@@ -303,14 +309,26 @@ def quiver_step(n_lat: int, n_lon: int, arrows_across: int = 14) -> int:
 
 def sst_map_chart(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str, str], text: dict[str, str],
                   title: str | None = None, highlight: set[str] | None = None,
-                  coast: SurfaceField | None = None, scale: TemperatureScale | None = None) -> bytes:
-    """Temperature (°C) of one level around the nets, with the coast, current arrows in knots and the nets labelled.
+                  coast: SurfaceField | None = None, scale: TemperatureScale | None = None,
+                  width_in: float = WIDTH_IN, dpi: int = DPI) -> bytes:
+    """sst_map_figure as PNG bytes, width_in inches wide at dpi pixels per inch."""
+    with _style():
+        return figure_png(sst_map_figure(field, sites, site_names, text, title, highlight, coast, scale, width_in),
+                          dpi)
 
-    title: shown at the top left (default: the surface-currents label); highlight: nets drawn larger, in red
-    (nets under a swift-current alert); coast: the surface field of the same grid, whose empty cells are the land
-    (a deeper level is also empty where the sea is shallower than it: those cells are shaded as shallow sea);
-    scale: the colour scale, shared by the maps of one report (temperature_scale of every level; default: this
-    field's own).
+
+def sst_map_figure(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str, str], text: dict[str, str],
+                   title: str | None = None, highlight: set[str] | None = None,
+                   coast: SurfaceField | None = None, scale: TemperatureScale | None = None,
+                   width_in: float = WIDTH_IN) -> Figure:
+    """Temperature (°C) of one level around the nets, with the coast, current arrows at their real speed (one fixed
+    scale: ARROW_IN_PER_KN inches per knot, with a 1 kn key arrow under the title) and the nets named in full.
+
+    title: shown at the top left (default: the surface-currents label), wrapped when longer than the map is wide;
+    highlight: nets drawn larger, in red (nets under a swift-current alert); coast: the surface field of the same
+    grid, whose empty cells are the land (a deeper level is also empty where the sea is shallower than it: those
+    cells are shaded as shallow sea); scale: the colour scale, shared by the maps of one report (temperature_scale
+    of every level; default: this field's own).
     """
     scale = scale or temperature_scale([field], sites)
     field = bay_window(field, sites)
@@ -325,7 +343,7 @@ def sst_map_chart(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str
     with _style():
         aspect = 1.0 / np.cos(np.deg2rad(mean_lat))
         height_per_width = aspect * np.ptp(field.lat) / max(np.ptp(field.lon), 1e-6)
-        figure = _new_figure(WIDTH_IN, float(np.clip(WIDTH_IN * 0.82 * height_per_width, 2.0, 8.0)) + 1.5)
+        figure = _new_figure(width_in, float(np.clip(width_in * 0.82 * height_per_width, 2.0, 8.0)) + 1.6)
         axis = figure.subplots()
         axis.set_facecolor(LAND_COLOR)
         axis.grid(False)
@@ -341,24 +359,28 @@ def sst_map_chart(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str
                             cmap=matplotlib.colors.ListedColormap([SHALLOW_COLOR]), shading="nearest")
         if land.any() and (~land).any():
             axis.contour(field.lon, field.lat, land.astype(float), levels=[0.5], colors="#333333", linewidths=1.2)
-        step = quiver_step(field.lat.size, field.lon.size)
+        step = quiver_step(field.lat.size, field.lon.size, max(4, int((width_in - 0.9) / ARROW_SPACING_IN)))
         east_kn = np.ma.masked_invalid(field.eastward_ms[::step, ::step] / KNOT_MS)
         north_kn = np.ma.masked_invalid(field.northward_ms[::step, ::step] / KNOT_MS)
         arrows = axis.quiver(field.lon[::step], field.lat[::step], east_kn, north_kn, angles="uv",
-                             scale_units="inches", scale=2.0, width=0.004, color="#222222")
-        axis.set_title(plain(title or text["map_currents"]), loc="left", fontsize=14)  # also makes room for the key
-        axis.quiverkey(arrows, 0.68, 1.035, 1.0, text["knot_key"], labelpos="E", coordinates="axes")
+                             scale_units="inches", scale=1.0 / ARROW_IN_PER_KN, units="inches", width=0.02,
+                             color="#111111")
+        axis.set_title(plain(title or text["map_currents"]), loc="left", fontsize=14, pad=KEY_ROW_PT, wrap=True)
         axis.set_aspect(aspect)
         axis.set_xlim(field.lon.min(), field.lon.max())
         axis.set_ylim(field.lat.min(), field.lat.max())
-        axis.xaxis.set_major_locator(MaxNLocator(4))
+        axis.xaxis.set_major_locator(MaxNLocator(4 if width_in >= 4 else 3))
         axis.yaxis.set_major_locator(MaxNLocator(5))
         axis.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{_degrees(x)}°E"))
         axis.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{_degrees(y)}°N"))
         axis.tick_params(labelsize=11)
         figure.canvas.draw()  # lay the figure out first, so label boxes are measured where they will be
+        figure.set_layout_engine("none")  # and keep it so: the key and the labels are placed on this layout
+        box_pt = axis.get_window_extent().size * 72 / figure.dpi  # the map's width and height in points
+        axis.quiverkey(arrows, KEY_KN * ARROW_IN_PER_KN * 72 / 2 / box_pt[0], 1 + KEY_ROW_PT / 2 / box_pt[1], KEY_KN, text["knot_key"], labelpos="E",
+                       coordinates="axes", labelsep=0.08, fontproperties={"size": 12})
         _draw_nets(figure, axis, sites, site_names, highlight or set())
-        return figure_png(figure)
+        return figure
 
 
 def _degrees(value: float) -> str:
@@ -386,23 +408,43 @@ LABEL_OFFSETS = ((6, 4, "left", "bottom"), (6, -4, "left", "top"), (-6, 4, "righ
 
 
 def _draw_nets(figure: Figure, axis, sites: pd.DataFrame, site_names: dict[str, str], highlight: set[str]) -> None:
-    """Mark each net with a dot and its name (outlined in white), placing names where they overlap nothing."""
+    """Mark each net with a dot and its full name (outlined in white), placed where it overlaps no other name and
+    stays inside the map, else inside the figure; a name too long for either is broken onto two lines."""
     outline = [path_effects.withStroke(linewidth=3, foreground="white")]
     renderer = figure.canvas.get_renderer()
-    inside = axis.get_window_extent(renderer)
+    inside, whole = axis.get_window_extent(renderer), figure.bbox
     placed = []
     for row in sites.dropna(subset=["lat", "lon"]).sort_values("lat", ascending=False).itertuples(index=False):
         marked = row.site_id in highlight
         axis.plot(row.lon, row.lat, "o", color=HIGHLIGHT_COLOR if marked else "black", markersize=11 if marked else 8,
                   markeredgecolor="white", markeredgewidth=1.5)
-        label = axis.annotate(plain(shorten(site_names.get(row.site_id, row.site_id), 10)), (row.lon, row.lat),
-                              xytext=LABEL_OFFSETS[0][:2], textcoords="offset points", fontsize=13, path_effects=outline)
-        for dx, dy, ha, va in LABEL_OFFSETS:
-            label.set(position=(dx, dy), ha=ha, va=va)
-            box = label.get_window_extent(renderer)
-            fits = box.x0 >= inside.x0 and box.x1 <= inside.x1 and box.y0 >= inside.y0 and box.y1 <= inside.y1
-            if fits and not any(box.overlaps(other) for other in placed):
-                break
-        else:
-            label.set(position=LABEL_OFFSETS[0][:2], ha=LABEL_OFFSETS[0][2], va=LABEL_OFFSETS[0][3])
+        name = site_names.get(row.site_id, row.site_id)
+        label = axis.annotate(plain(name), (row.lon, row.lat), xytext=LABEL_OFFSETS[0][:2], textcoords="offset points",
+                              fontsize=13, path_effects=outline)
+        tries = [(text, frame, offset) for text in (name, _two_lines(name)) for frame in (inside, whole)
+                 for offset in LABEL_OFFSETS]
+        # the first place inside the map, else the figure, clear of other names; when crowded, any inside the figure
+        chosen = next((t for t in tries if _label_fits(label, renderer, *t, placed)), None) or \
+            next((t for t in tries if _label_fits(label, renderer, *t, [])), (name, whole, LABEL_OFFSETS[0]))
+        _label_fits(label, renderer, *chosen, [])
         placed.append(label.get_window_extent(renderer))
+
+
+def _label_fits(label, renderer, text: str, frame, offset: tuple, placed: list) -> bool:
+    """Set the label to text at offset; whether it then lies inside frame and clear of the placed boxes."""
+    label.set(text=plain(text), position=offset[:2], ha=offset[2], va=offset[3])
+    box = label.get_window_extent(renderer)
+    return _within(box, frame) and not any(box.overlaps(other) for other in placed)
+
+
+def _within(box, frame) -> bool:
+    return box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1
+
+
+def _two_lines(name: str) -> str:
+    """A name broken in two near its middle: at the space closest to it, else (Japanese) between characters."""
+    spaces = [i for i, c in enumerate(name) if c in " \u3000"]
+    if spaces:
+        cut = min(spaces, key=lambda i: abs(i - len(name) / 2))
+        return name[:cut] + "\n" + name[cut + 1:]
+    return name[: (len(name) + 1) // 2] + "\n" + name[(len(name) + 1) // 2:] if len(name) > 1 else name
