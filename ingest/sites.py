@@ -1,4 +1,5 @@
-"""The site registry: a CSV of set nets (site_id, name_ja, name_en, coop, lat, lon, depth_m, bearing_deg)."""
+"""The site registry: a CSV of set nets (site_id, name_ja, name_en, coop, lat, lon, depth_m, bearing_deg, and
+optionally coop_en, the cooperative's English name)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from setnet.settings import SPECIES, Settings
 from setnet.warehouse import connect, upsert
 
 SITE_COLUMNS = ["site_id", "name_ja", "name_en", "coop", "lat", "lon", "depth_m", "bearing_deg"]
+OPTIONAL_SITE_COLUMNS = ["coop_en"]  # may be absent (registries older than it) or empty: the report then shows coop
 
 
 def read_site_registry(path: Path) -> pd.DataFrame:
@@ -21,10 +23,12 @@ def read_site_registry(path: Path) -> pd.DataFrame:
     if missing:
         raise IngestError(f"{path}: site registry lacks column(s) {', '.join(missing)}")
     sites = table[SITE_COLUMNS].copy()
+    for column in OPTIONAL_SITE_COLUMNS:
+        sites[column] = table[column] if column in table.columns else pd.NA
     for column in ("lat", "lon", "depth_m", "bearing_deg"):
         sites[column] = pd.to_numeric(sites[column], errors="coerce")
-    for column in ("site_id", "name_ja", "name_en", "coop"):
-        sites[column] = sites[column].astype("string").str.strip()
+    for column in ("site_id", "name_ja", "name_en", "coop", *OPTIONAL_SITE_COLUMNS):
+        sites[column] = sites[column].astype("string").str.strip().replace("", pd.NA)
     for index, row in sites.iterrows():
         line = index + 2  # header is line 1
         if pd.isna(row.site_id) or not row.site_id:

@@ -33,7 +33,8 @@ MAP_LOOKBACK_DAYS = 7  # oldest grid day (before the issue date) the map may sho
 MAP_LEVELS = NET_LEVELS  # the levels the maps show, those the warnings read (surface, 50 m)
 LEVEL_TOLERANCE_M = DEPTH_TOLERANCE_M  # a stored depth this close to a nominal level stands for it
 
-SITE_COLUMNS = ["site_id", "name_ja", "name_en", "coop", "lat", "lon", "depth_m", "bearing_deg"]
+SITE_COLUMNS = ["site_id", "name_ja", "name_en", "coop", "coop_en", "lat", "lon", "depth_m", "bearing_deg"]
+NEWER_SITE_COLUMNS = ["coop_en"]  # migration 9: a warehouse opened read-only before it has none (read as empty)
 FORECAST_COLUMNS = ["issue_date", "target_date", "lead_days", "site_id", "species", "mean_kg", "q10_kg", "q50_kg",
                     "q90_kg", "model_version", "ocean_date"]
 OPTIONAL_FORECAST_COLUMNS = ["p_zero", "p_big_catch", "big_catch_threshold_kg", "explanation", "created_at"]
@@ -43,7 +44,6 @@ EVALUATION_COLUMNS = ["model_version", "species", "lead_days", "holdout_start", 
 OPTIONAL_EVALUATION_COLUMNS = ["coverage_80_pit", "coverage_80_caught", "crps_kg", "crpss_climatology",
                                "crpss_persistence", "brier_zero"]  # read when the schema has them
 
-SITES_SQL = f"SELECT {', '.join(SITE_COLUMNS)} FROM sites ORDER BY site_id"
 SPECIES_SQL = "SELECT species, name_ja, name_en FROM species"
 RECENT_CATCHES_SQL = ("SELECT date, site_id, species, catch_kg FROM catches WHERE date BETWEEN ? AND ? "
                       "ORDER BY date, site_id, species")
@@ -113,7 +113,7 @@ def load_report_data(settings: Settings, issue_date: date) -> ReportData:
         window_start = issue_date - timedelta(days=TRACK_RECORD_DAYS - 1)
         window = [window_start, issue_date]
         data = {
-            "sites": _frame(con, SITES_SQL),
+            "sites": read_sites(con),
             "species": merge_species_registry(_frame(con, SPECIES_SQL)),
             "forecasts": forecasts,
             "recent_catches": _frame(con, RECENT_CATCHES_SQL, window),
@@ -129,6 +129,13 @@ def load_report_data(settings: Settings, issue_date: date) -> ReportData:
                       warehouse_path=warehouse, levels=levels, net_ocean=net_ocean,
                       ocean_forecast_issue=forecast_issue, box_kg=load_box_weights(settings),
                       made_at=made_time(forecasts, settings.timezone), **data)
+
+
+def read_sites(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The site registry (SITE_COLUMNS; a column of NEWER_SITE_COLUMNS the schema lacks is empty)."""
+    present = table_columns(con, "sites")
+    columns = [c if c in present or c not in NEWER_SITE_COLUMNS else f"NULL::VARCHAR AS {c}" for c in SITE_COLUMNS]
+    return _frame(con, f"SELECT {', '.join(columns)} FROM sites ORDER BY site_id")
 
 
 def read_forecasts(con: duckdb.DuckDBPyConnection, issue_date: date) -> pd.DataFrame:

@@ -372,3 +372,13 @@ def site_names(sites: pd.DataFrame, lang: str) -> dict[str, str]:
     """site_id -> display name in the language (the id when the registry has no name)."""
     return {row.site_id: site_name(row.name_ja, row.name_en, lang) or str(row.site_id)
             for row in sites.itertuples(index=False)}
+
+
+def coop_name(coop: str, coop_sites: pd.DataFrame, lang: str) -> str:
+    """A cooperative's display name: in English the registry's coop_en (of its first net that has one), else the
+    registry's coop (the Japanese name, which also names its folder in every language)."""
+    if lang == "en" and "coop_en" in coop_sites:
+        names = [n.strip() for n in coop_sites.coop_en if isinstance(n, str) and n.strip()]
+        if names:
+            return names[0]
+    return coop

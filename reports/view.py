@@ -41,7 +41,7 @@ from reports.content import (
 )
 from reports.data import RECENT_AVERAGE_DAYS, STALE_CATCH_DAYS, ReportData
 from reports.explain import why_line
-from reports.labels import labels_for, long_day, medium_day, site_names, species_names
+from reports.labels import coop_name, labels_for, long_day, medium_day, site_names, species_names
 from setnet.settings import ModelSettings, ReportSettings, Settings
 
 EMPTY_NET_SHOWN_FROM = 0.10  # the chance of an empty net is stated on a line when it is at least this (p_zero)
@@ -265,7 +265,7 @@ def coop_views(data: ReportData, sites: pd.DataFrame, names: dict[str, str], spe
             nets.append(NetView(site_id=site_id, name=names[site_id], lines=lines, track_notes=notes, codes=codes,
                                 quiet=[species_by_code.get(code, code) for code in quiet]))
         alerts, notes, alert_sites = alert_views(data, site_ids, names, text, lang, options)
-        views.append(CoopView(name=str(coop), slug=slugs.get(str(coop), UNKNOWN_COOP_SLUG), site_ids=site_ids,
+        views.append(CoopView(name=coop_name(str(coop), coop_sites, lang), slug=slugs.get(str(coop), UNKNOWN_COOP_SLUG), site_ids=site_ids,
                               nets=nets, banners=stale_banners(data, site_ids, names, text, lang),
                               alerts=alerts, alert_notes=notes, alert_sites=alert_sites))
     return views

@@ -31,18 +31,18 @@ LAND_POLYGON = PolygonPath([*COASTLINE_LON_LAT, (138.60, 35.90), (135.90, 35.90)
 # The set-net registry, ordered so that the first three nets belong to three cooperatives and span the bay.
 SITE_REGISTRY = pd.DataFrame(
     [
-        ("himi_ouzakai", "氷見 大境", "Himi Ouzakai", "氷見漁協", 36.960, 136.990, 45, 90),
-        ("iwase", "岩瀬", "Iwase", "富山県漁協", 36.775, 137.225, 55, 0),
-        ("uozu", "魚津", "Uozu", "魚津漁協", 36.825, 137.380, 60, 315),
-        ("himi_uba", "氷見 宇波", "Himi Uba", "氷見漁協", 36.915, 136.990, 35, 90),
-        ("shinminato", "新湊", "Shinminato", "新湊漁協", 36.795, 137.095, 40, 10),
-        ("mizuhashi", "水橋", "Mizuhashi", "富山県漁協", 36.774, 137.300, 50, 0),
-        ("namerikawa", "滑川", "Namerikawa", "滑川漁協", 36.785, 137.335, 70, 345),
-        ("kurobe_ikuji", "黒部 生地", "Kurobe Ikuji", "くろべ漁協", 36.890, 137.405, 75, 305),
-        ("nyuzen", "入善", "Nyuzen", "入善町漁協", 36.950, 137.450, 80, 325),
-        ("asahi_miyazaki", "朝日 宮崎", "Asahi Miyazaki", "宮崎漁協", 36.985, 137.565, 65, 340),
+        ("himi_ouzakai", "氷見 大境", "Himi Ouzakai", "氷見漁協", "Himi Fisheries Cooperative", 36.960, 136.990, 45, 90),
+        ("iwase", "岩瀬", "Iwase", "富山県漁協", "Toyama Prefecture Fisheries Cooperative", 36.775, 137.225, 55, 0),
+        ("uozu", "魚津", "Uozu", "魚津漁協", "Uozu Fisheries Cooperative", 36.825, 137.380, 60, 315),
+        ("himi_uba", "氷見 宇波", "Himi Uba", "氷見漁協", "Himi Fisheries Cooperative", 36.915, 136.990, 35, 90),
+        ("shinminato", "新湊", "Shinminato", "新湊漁協", "Shinminato Fisheries Cooperative", 36.795, 137.095, 40, 10),
+        ("mizuhashi", "水橋", "Mizuhashi", "富山県漁協", "Toyama Prefecture Fisheries Cooperative", 36.774, 137.300, 50, 0),
+        ("namerikawa", "滑川", "Namerikawa", "滑川漁協", "Namerikawa Fisheries Cooperative", 36.785, 137.335, 70, 345),
+        ("kurobe_ikuji", "黒部 生地", "Kurobe Ikuji", "くろべ漁協", "Kurobe Fisheries Cooperative", 36.890, 137.405, 75, 305),
+        ("nyuzen", "入善", "Nyuzen", "入善町漁協", "Nyuzen Town Fisheries Cooperative", 36.950, 137.450, 80, 325),
+        ("asahi_miyazaki", "朝日 宮崎", "Asahi Miyazaki", "宮崎漁協", "Miyazaki Fisheries Cooperative", 36.985, 137.565, 65, 340),
     ],
-    columns=["site_id", "name_ja", "name_en", "coop", "lat", "lon", "depth_m", "bearing_deg"],
+    columns=["site_id", "name_ja", "name_en", "coop", "coop_en", "lat", "lon", "depth_m", "bearing_deg"],
 )
 
 

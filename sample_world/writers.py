@@ -70,7 +70,7 @@ def write_grids(grids: xr.Dataset, grids_dir: Path) -> list[Path]:
 
 
 def write_sites(sites: pd.DataFrame, path: Path) -> Path:
-    """sites.csv: site_id,name_ja,name_en,coop,lat,lon,depth_m,bearing_deg (UTF-8)."""
+    """sites.csv: site_id,name_ja,name_en,coop,coop_en,lat,lon,depth_m,bearing_deg (UTF-8)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     sites.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
     return path

@@ -298,6 +298,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE tuning_trials ADD COLUMN seasonal_start BOOLEAN;
     """,
+    # 9: the cooperative's English name from the site registry (optional: NULL shows the Japanese one)
+    """
+    ALTER TABLE sites ADD COLUMN coop_en VARCHAR;
+    """,
 )
 
 POOLED_SITE_ID = "all"  # model_evaluations' site_id of the record pooled over every net (migration 6)

@@ -41,3 +41,23 @@ def test_bad_registries_are_refused_with_a_one_line_reason(tmp_path: Path, body:
     path.write_text(body, encoding="utf-8")
     with pytest.raises(IngestError, match=message):
         read_site_registry(path)
+
+
+def test_the_english_cooperative_name_is_optional(settings: Settings, tmp_path: Path) -> None:
+    old = tmp_path / "old.csv"  # a registry from before coop_en: still loads, with no English cooperative names
+    old.write_text("site_id,name_ja,name_en,coop,lat,lon,depth_m,bearing_deg\nx,エックス,X,氷見漁協,36.9,137.0,40,0\n",
+                   encoding="utf-8")
+    assert read_site_registry(old).coop_en.isna().all()
+    new = tmp_path / "new.csv"
+    new.write_text("site_id,name_ja,name_en,coop,coop_en,lat,lon,depth_m,bearing_deg\n"
+                   "x,エックス,X,氷見漁協, Himi Fisheries Cooperative ,36.9,137.0,40,0\n"
+                   "y,ワイ,Y,氷見漁協,,36.8,137.1,40,0\n", encoding="utf-8")
+    assert read_site_registry(new).coop_en.tolist()[0] == "Himi Fisheries Cooperative"
+    assert read_site_registry(new).coop_en.isna().tolist() == [False, True]  # an empty cell is no name
+    assert ingest_sites(settings, old) == 1
+    with connect(settings.warehouse_path, read_only=True) as con:
+        assert con.execute("SELECT coop_en FROM sites").fetchall() == [(None,)]
+    assert ingest_sites(settings, new) == 2
+    with connect(settings.warehouse_path, read_only=True) as con:
+        assert con.execute("SELECT site_id, coop_en FROM sites ORDER BY site_id").fetchall() == [
+            ("x", "Himi Fisheries Cooperative"), ("y", None)]

@@ -19,12 +19,13 @@ MODEL_VERSION = "test-v1"
 SCRIPT_NAME = "<script>alert(1)</script>"
 # The shared tiny registry made into the report's test world: two of the nets in one cooperative (a cooperative's
 # page lists several), the middle one named by a script (everything shown must be escaped), set-net names, and
-# every net on the report grid of `grid_dataset`.
+# every net on the report grid of `grid_dataset`; an English name for one cooperative only.
 SITES = tiny_sites(
     site_id=["himi", "odd", "uozu"],
     name_ja=["氷見大敷", SCRIPT_NAME, "魚津定置"],
     name_en=["Himi Ohshiki", SCRIPT_NAME, "Uozu Teichi"],
     coop=["氷見漁協", "氷見漁協", "魚津漁協"],
+    coop_en=["Himi Fisheries Cooperative", "Himi Fisheries Cooperative", None],  # Uozu's: none (the Japanese shows)
     lat=[36.90, 36.86, 36.84],
     lon=[137.00, 137.08, 137.35],
     bearing_deg=[90.0, 45.0, 20.0],

@@ -98,9 +98,9 @@ def drawn_figures(monkeypatch: pytest.MonkeyPatch) -> list[Figure]:
     figures: list[Figure] = []
     encode = charts.figure_png
 
-    def keep(figure: Figure) -> bytes:
+    def keep(figure: Figure, *args) -> bytes:
         figures.append(figure)
-        return encode(figure)
+        return encode(figure, *args)
 
     monkeypatch.setattr(charts, "figure_png", keep)
     return figures

@@ -25,7 +25,7 @@ from sample_world.geography import haversine_km
 from setnet.settings import SPECIES
 
 TINY_END = date(2025, 11, 30)
-SITE_COLUMNS = ["site_id", "name_ja", "name_en", "coop", "lat", "lon", "depth_m", "bearing_deg"]
+SITE_COLUMNS = ["site_id", "name_ja", "name_en", "coop", "coop_en", "lat", "lon", "depth_m", "bearing_deg"]
 JA_TO_CODE = {s.name_ja: s.code for s in SPECIES}
 
 
