@@ -62,6 +62,7 @@ LEGEND_ROW_UNITS = 36  # legend labels (in half-width characters, a Japanese one
 ARROW_IN_PER_KN = 0.5
 ARROW_SPACING_IN = 0.32  # about this far apart on the map, so arrows of up to about half a knot never touch
 KEY_KN = 1.0
+MAP_MAX_HEIGHT_IN = 9.6  # a map figure's height (the map, its title, key row and colour bar) is at most this
 KEY_ROW_PT = 22  # the row between a map's title and its top edge, where the key arrow is drawn
 
 
@@ -310,17 +311,17 @@ def quiver_step(n_lat: int, n_lon: int, arrows_across: int = 14) -> int:
 def sst_map_chart(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str, str], text: dict[str, str],
                   title: str | None = None, highlight: set[str] | None = None,
                   coast: SurfaceField | None = None, scale: TemperatureScale | None = None,
-                  width_in: float = WIDTH_IN, dpi: int = DPI) -> bytes:
-    """sst_map_figure as PNG bytes, width_in inches wide at dpi pixels per inch."""
+                  width_in: float = WIDTH_IN, dpi: int = DPI, max_height_in: float = MAP_MAX_HEIGHT_IN) -> bytes:
+    """sst_map_figure as PNG bytes, width_in inches wide (at most max_height_in tall) at dpi pixels per inch."""
     with _style():
-        return figure_png(sst_map_figure(field, sites, site_names, text, title, highlight, coast, scale, width_in),
-                          dpi)
+        return figure_png(sst_map_figure(field, sites, site_names, text, title, highlight, coast, scale, width_in,
+                                         max_height_in), dpi)
 
 
 def sst_map_figure(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str, str], text: dict[str, str],
                    title: str | None = None, highlight: set[str] | None = None,
                    coast: SurfaceField | None = None, scale: TemperatureScale | None = None,
-                   width_in: float = WIDTH_IN) -> Figure:
+                   width_in: float = WIDTH_IN, max_height_in: float = MAP_MAX_HEIGHT_IN) -> Figure:
     """Temperature (°C) of one level around the nets, with the coast, current arrows at their real speed (one fixed
     scale: ARROW_IN_PER_KN inches per knot, with a 1 kn key arrow under the title) and the nets named in full.
 
@@ -343,7 +344,8 @@ def sst_map_figure(field: SurfaceField, sites: pd.DataFrame, site_names: dict[st
     with _style():
         aspect = 1.0 / np.cos(np.deg2rad(mean_lat))
         height_per_width = aspect * np.ptp(field.lat) / max(np.ptp(field.lon), 1e-6)
-        figure = _new_figure(width_in, float(np.clip(width_in * 0.82 * height_per_width, 2.0, 8.0)) + 1.6)
+        figure = _new_figure(width_in, min(float(np.clip(width_in * 0.82 * height_per_width, 2.0, 8.0)) + 1.6,
+                                           max_height_in))  # a tall window: a narrower map
         axis = figure.subplots()
         axis.set_facecolor(LAND_COLOR)
         axis.grid(False)

@@ -10,6 +10,7 @@ left out first, then the print is made smaller (never below MIN_SCALE), so the p
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import matplotlib
+import matplotlib.image
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
@@ -26,16 +28,22 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font, LoadFlags
 from matplotlib.patches import FancyBboxPatch
 
-from reports.charts import FONT_NAME, plain, species_colors
-from reports.data import TRACK_RECORD_DAYS, ReportData
-from reports.labels import short_day
+from reports.charts import FONT_NAME, plain, species_colors, sst_map_chart, temperature_scale
+from reports.data import MAP_LOOKBACK_DAYS, TRACK_RECORD_DAYS, ReportData
+from reports.labels import medium_day, short_day
 from reports.view import NEGLIGIBLE_KG, CoopView, ReportView
 
 A4_IN = (8.27, 11.69)
-MARGIN_IN = 0.45
+MARGIN_IN = 0.4
 BASE_PT = 11.0  # body text: large enough for older eyes on paper and after a fax
-MIN_SCALE = 0.62
-LINE_SPACING = 1.42
+MIN_PT = 10.0  # nothing on the page is printed smaller (small print, chart ticks and the map's text included)
+LINE_SPACING = 1.28
+CELL_GAP_IN = 0.18  # between the columns of tomorrow's table
+MAP_WIDTH_IN = 3.2  # the surface map, at the left of the 7-day charts; drawn at this size, so its text keeps its pt
+MAP_HEIGHT_IN = 3.9  # at most; a tall window is drawn narrower
+MAP_DPI = 300  # the map is a picture: sharp on a printer and at a fax's 200 dpi
+GAP_IN = 0.2  # between the map and the charts beside it
+CHART_HEIGHT_IN = 1.35  # one 7-day chart, its title, dates and kg ticks included
 INK, MUTED = "#111111", "#4a4a4a"
 ALERT_COLORS = {"warning": "#b91c1c", "advisory": "#b45309", "temperature": "#1d4ed8", "banner": "#111111"}
 PDF_STYLE = {"font.family": [FONT_NAME, "DejaVu Sans"], "pdf.fonttype": 42, "axes.spines.top": False,
@@ -85,61 +93,104 @@ def text_width_in(text: str, size_pt: float) -> float:
 
 
 class Page:
-    """A cursor down an A4 figure, in inches from the top; with draw=False it only measures."""
+    """A cursor down a cooperative's A4 sheets, in inches from the top of the current one; a line or block that would
+    run past the bottom margin starts a new sheet. A picture placed at the left (`float_left`) has what follows flow
+    beside it, then under it. With draw=False it only measures (sheets counted, nothing drawn)."""
 
-    def __init__(self, figure: Figure | None, scale: float):
-        self.figure = figure
-        self.scale = scale
+    def __init__(self, draw: bool):
+        self.draw = draw
+        self.figures: list[Figure] = [Figure(figsize=A4_IN)] if draw else []
+        self.sheets = 1
         self.y = MARGIN_IN
         self.width = A4_IN[0] - 2 * MARGIN_IN
+        self.floating: tuple[int, float, float] | None = None  # (sheet, x where the column beside starts, bottom)
 
     @property
-    def draw(self) -> bool:
-        return self.figure is not None
+    def figure(self) -> Figure:
+        return self.figures[-1]
 
-    def pt(self, size: float) -> float:
-        return size * self.scale
+    @staticmethod
+    def line_in(size: float) -> float:
+        return size / 72 * LINE_SPACING
 
-    def line_in(self, size: float) -> float:
-        return self.pt(size) / 72 * LINE_SPACING
+    def room(self, height_in: float) -> None:
+        """Start a new sheet unless height_in more inches fit above the bottom margin of this one."""
+        if self.y + height_in > A4_IN[1] - MARGIN_IN and self.y > MARGIN_IN:
+            self.sheets += 1
+            self.y = MARGIN_IN
+            if self.draw:
+                self.figures.append(Figure(figsize=A4_IN))
+
+    def float_left(self, width_in: float, height_in: float) -> None:
+        """Keep the left width_in inches of the next height_in inches for a picture (see region)."""
+        self.floating = (self.sheets, width_in + GAP_IN, self.y + height_in)
+
+    def region(self, height_in: float) -> tuple[float, float]:
+        """(x, width) in inches of the next block of height_in: beside the floating picture while it fits there,
+        else under it (on a new sheet when this one is full), full width."""
+        if self.floating is not None and self.floating[0] == self.sheets:
+            _, x_in, bottom = self.floating
+            if self.y + height_in <= bottom:
+                return x_in, self.width - x_in
+            self.y = max(self.y, bottom)
+        self.floating = None
+        self.room(height_in)
+        return 0.0, self.width
 
     def text(self, text: str, size: float = BASE_PT, color: str = INK, x_in: float = 0.0,
              width_in: float | None = None) -> None:
-        """Wrapped text from the cursor; the cursor moves below it."""
-        width_in = self.width - x_in if width_in is None else width_in
-        size_pt = self.pt(size)
-        for line in wrap(text, lambda candidate: text_width_in(candidate, size_pt) <= width_in):
-            self._put(x_in, line, size, color)
+        """Wrapped text from the cursor (x_in and width_in within the region it falls in); the cursor moves below."""
+        left, room = self.region(self.line_in(size))
+        width_in = room - x_in if width_in is None else min(width_in, room - x_in)
+        for line in wrap(text, lambda candidate: text_width_in(candidate, size) <= width_in):
+            left, _ = self.region(self.line_in(size))
+            self._put(left + x_in, line, size, color)
             self.y += self.line_in(size)
 
-    def row(self, cells: list[tuple[float, str]], size: float = BASE_PT, color: str = INK) -> None:
-        """One line of cells at given x offsets (inches from the left margin)."""
-        for x_in, text in cells:
-            self._put(x_in, text, size, color)
-        self.y += self.line_in(size)
+    def cells(self, cells: list[tuple[float, float, str]], size: float = BASE_PT, color: str = INK) -> None:
+        """One table row: each (x, width, text) in inches from the left margin, wrapped inside its width; the row is
+        as tall as its tallest cell."""
+        wrapped = [(x_in, wrap(text, lambda c, w=width_in: text_width_in(c, size) <= w))
+                   for x_in, width_in, text in cells]
+        lines = max((len(w) for _, w in wrapped), default=1)
+        self.floating = None  # a table is never beside a picture
+        self.room(lines * self.line_in(size))
+        for x_in, cell in wrapped:
+            for index, line in enumerate(cell):
+                self._put(x_in, line, size, color, dy_in=index * self.line_in(size))
+        self.y += lines * self.line_in(size)
 
-    def _put(self, x_in: float, text: str, size: float, color: str) -> None:
+    def _put(self, x_in: float, text: str, size: float, color: str, dy_in: float = 0.0) -> None:
         if self.draw and text:
-            self.figure.text((MARGIN_IN + x_in) / A4_IN[0], 1 - (self.y + self.pt(size) / 72) / A4_IN[1],
-                             plain(text), fontsize=self.pt(size), color=color, va="baseline", ha="left")
+            self.figure.text((MARGIN_IN + x_in) / A4_IN[0], 1 - (self.y + dy_in + size / 72) / A4_IN[1],
+                             plain(text), fontsize=size, color=color, va="baseline", ha="left")
 
     def space(self, inches: float) -> None:
-        self.y += inches * self.scale
+        self.y += inches
 
     def rule(self, color: str = "#999999", width: float = 0.8) -> None:
+        left, _ = self.region(0.05)
         if self.draw:
             y = 1 - self.y / A4_IN[1]
-            self.figure.add_artist(matplotlib.lines.Line2D([MARGIN_IN / A4_IN[0], 1 - MARGIN_IN / A4_IN[0]], [y, y],
+            self.figure.add_artist(matplotlib.lines.Line2D([(MARGIN_IN + left) / A4_IN[0], 1 - MARGIN_IN / A4_IN[0]], [y, y],
                                                            color=color, linewidth=width))
         self.y += 0.05
 
+    def axes(self, x_in: float, top_in: float, width_in: float, height_in: float):
+        """New axes at a place of this sheet, in inches from the left margin and from the top (drawing only)."""
+        return self.figure.add_axes(((MARGIN_IN + x_in) / A4_IN[0], 1 - (top_in + height_in) / A4_IN[1],
+                                     width_in / A4_IN[0], height_in / A4_IN[1]))
+
     @contextmanager
     def box(self, color: str, thick: bool = False) -> Iterator[None]:
-        """A rounded frame around what is drawn inside the block, with a coloured bar on its left."""
-        top = self.y
+        """A rounded frame around what is drawn inside the block, with a coloured bar on its left (on the sheet the
+        block ends on, when it had to continue on a new one)."""
+        self.room(0.5)
+        top, sheets = self.y, self.sheets
         self.y += 0.06
         yield
         self.y += 0.04
+        top = top if sheets == self.sheets else MARGIN_IN
         if self.draw:
             height = self.y - top
             self.figure.add_artist(FancyBboxPatch(
@@ -152,13 +203,37 @@ class Page:
         self.y += 0.08
 
 
-def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFrame, charts: bool) -> float:
-    """Lay out one cooperative's page on `page`; returns the height used in inches."""
+def table_columns(texts: list[list[str]], headers: list[str], width_in: float, size: float,
+                  header_size: float) -> list[tuple[float, float]]:
+    """(x, width) in inches of each column of a table: as wide as its widest cell (a header may wrap between words),
+    spread over width_in; narrowed in proportion (its cells then wrap) when the table would be wider."""
+    gaps = CELL_GAP_IN * (len(headers) - 1)
+    cells = [max([text_width_in(row[column], size) for row in texts if row[column]] + [0.3])
+             for column in range(len(headers))]
+    natural = [max(cell, text_width_in(header, header_size)) for cell, header in zip(cells, headers, strict=True)]
+    if sum(natural) + gaps > width_in:  # headers on several lines, broken between words
+        natural = [max([cell] + [text_width_in(word, header_size) for word in re.split(r"\s+", header) if word])
+                   for cell, header in zip(cells, headers, strict=True)]
+    if sum(natural) + gaps > width_in:
+        natural = [w * (width_in - gaps) / sum(natural) for w in natural]
+        gap = CELL_GAP_IN
+    else:
+        gap = (width_in - sum(natural)) / max(1, len(natural) - 1)
+    columns, x = [], 0.0
+    for w in natural:
+        columns.append((x, w))
+        x += w + gap
+    return columns
+
+
+def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFrame, charts: bool,
+              map_png: bytes | None, map_note: str) -> int:
+    """Lay out one cooperative's sheets on `page`; returns how many A4 sheets they take."""
     t = view.t
-    page.text(f"{t['title']}　{coop.name}", size=19)
-    page.text(view.headline, size=16)
+    page.text(f"{t['title']}　{coop.name}" if view.lang == "ja" else f"{t['title']} — {coop.name}", size=18)
+    page.text(view.headline, size=15)
     page.text(view.issued_at, size=BASE_PT)
-    page.text("　".join(f"{item['label']}{t['colon']}{item['value']}" for item in view.freshness[1:]), size=9.5,
+    page.text("　".join(f"{item['label']}{t['colon']}{item['value']}" for item in view.freshness[1:]), size=MIN_PT,
               color=MUTED)
     page.space(0.06)
     for banner in [*view.banners, *coop.banners]:
@@ -171,83 +246,114 @@ def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFr
             for detail in alert.details:
                 page.text(f"・{detail}", size=BASE_PT, x_in=0.25, width_in=page.width - 0.37)
     for note in coop.alert_notes[:-1]:  # the daily-mean remark is for the screen; paper keeps the essentials
-        page.text(note, size=9, color=MUTED)
+        page.text(note, size=MIN_PT, color=MUTED)
     page.space(0.08)
     page.text(f"{t['tomorrow']} — {view.target_label}", size=14)
     page.rule(INK, 1.2)
-    columns = [0.0, 1.55, 3.35, 5.15, 6.05]
     header = [t["col_species"], t["col_expected"], t["col_range"], t["col_big"] if view.show_big_catch else "",
               t["col_change"]]
+    rows = {id(line): forecast_cells(view, line) for net in coop.nets for line in net.lines}
+    columns = table_columns(list(rows.values()), header, page.width, BASE_PT, MIN_PT)
     for net in coop.nets:
         page.space(0.04)
         page.text(net.name, size=13)
-        page.row(list(zip(columns, header, strict=True)), size=8.5, color=MUTED)
+        page.cells([(x, w, text) for (x, w), text in zip(columns, header, strict=True)], size=MIN_PT, color=MUTED)
         for line in net.lines:
-            expected = f"{line.expected} kg" + (f"（{line.boxes}）" if line.boxes and view.lang == "ja"
-                                                 else f" ({line.boxes})" if line.boxes else "")
-            chance = f"{line.big_catch_pct}%" if line.big_catch_pct is not None else ""
-            page.row([(columns[0], line.species), (columns[1], expected), (columns[2], line.range),
-                      (columns[3], chance if view.show_big_catch else ""), (columns[4], line.change)], size=BASE_PT)
+            page.cells([(x, w, text) for (x, w), text in zip(columns, rows[id(line)], strict=True)], size=BASE_PT)
             if line.empty:
-                page.text(line.empty, size=9.5, x_in=0.2)
+                page.text(line.empty, size=MIN_PT, x_in=0.2)
             if line.big_catch:
-                page.text(f"★ {line.big_catch}", size=9.5, color="#9a3412", x_in=0.2)
+                page.text(f"★ {line.big_catch}", size=MIN_PT, color="#9a3412", x_in=0.2)
             if line.why:
-                page.text(f"{t['why']}{t['colon']}{line.why}", size=8.5, color=MUTED, x_in=0.2, width_in=page.width - 0.2)
+                page.text(f"{t['why']}{t['colon']}{line.why}", size=MIN_PT, color=MUTED, x_in=0.2,
+                          width_in=page.width - 0.2)
         if net.quiet:
-            page.text(t["summary_quiet"].format(species=t["list_sep"].join(net.quiet)), size=9, color=MUTED)
+            page.text(t["summary_quiet"].format(species=t["list_sep"].join(net.quiet)), size=MIN_PT, color=MUTED)
         page.rule()
-    if charts:
-        draw_outlooks(page, view, coop, forecasts)
+    page.space(0.06)
+    draw_map_and_outlooks(page, view, coop, forecasts if charts else None, map_png, map_note)
     page.space(0.06)
     page.text(t["track"].format(days=TRACK_RECORD_DAYS), size=12)
     for net in coop.nets:
         hits = view.t["list_sep"].join(f"{line.species} {net.track_notes[line.code]}" for line in net.lines
                                        if net.track_notes.get(line.code))
-        page.text(f"{net.name}{t['colon']}{hits or t['no_value']}", size=9.5, x_in=0.1)
+        page.text(f"{net.name}{t['colon']}{hits or t['no_value']}", size=MIN_PT, x_in=0.1)
     skill = view.t["list_sep"].join(f"{row['species']} {row['vs_climatology']}" for row in view.skill["rows"])
-    page.text(f"{t['skill']} — {t['col_vs_climatology']}{t['colon']}{skill or t['no_value']}", size=9.5, x_in=0.1)
+    page.text(f"{t['skill']} — {t['col_vs_climatology']}{t['colon']}{skill or t['no_value']}", size=MIN_PT, x_in=0.1)
     page.space(0.06)
-    page.text(view.t["footer"], size=8.5, color=MUTED)
+    page.text(view.t["footer"], size=MIN_PT, color=MUTED)
     if view.made_at:
-        page.text(view.made_at, size=8, color=MUTED)
-    return page.y + MARGIN_IN
+        page.text(view.made_at, size=MIN_PT, color=MUTED)
+    return page.sheets
 
 
-def draw_outlooks(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFrame) -> None:
-    """Per net, a row of small 7-day charts (the expected catch, mean_kg, over its q10-q90 band), one per species."""
-    page.text(f"{view.t['outlook'].format(days=view.outlook_days)} — {view.t['legend_expected']}", size=12)
-    height = 1.15 * page.scale
-    columns = max(1, max(len(net.lines) for net in coop.nets) if coop.nets else 1)
-    width = page.width / columns
+def forecast_cells(view: ReportView, line) -> list[str]:
+    """One species' cells of tomorrow's table: species, expected catch (with boxes), range, big-catch chance, change."""
+    boxes = (f"（{line.boxes}）" if view.lang == "ja" else f" ({line.boxes})") if line.boxes else ""
+    chance = f"{line.big_catch_pct}%" if line.big_catch_pct is not None and view.show_big_catch else ""
+    return [line.species, f"{line.expected} kg{boxes}", line.range, chance, line.change]
+
+
+def draw_map_and_outlooks(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFrame | None,
+                          map_png: bytes | None, map_note: str) -> None:
+    """The surface map at the left with its caption beside it and, beside it and then under it, per net a row of
+    small 7-day charts (the expected catch, mean_kg, over its q10-q90 band; dates on the x axis, kg on the y axis):
+    two a row beside the map, three under it. What follows the charts flows on beside the map too."""
+    t = view.t
+    if map_png is not None:
+        image = matplotlib.image.imread(io.BytesIO(map_png), format="png")
+        width_in, height_in = image.shape[1] / MAP_DPI, image.shape[0] / MAP_DPI
+        page.room(height_in)
+        if page.draw:
+            axis = page.axes(0.0, page.y, width_in, height_in)
+            axis.imshow(image, interpolation="none", aspect="auto")
+            axis.set_axis_off()
+        page.float_left(width_in, height_in)
+    page.text(map_note, size=MIN_PT, color=MUTED)
+    page.space(0.06)
+    if forecasts is None:
+        return
+    page.text(f"{t['outlook'].format(days=view.outlook_days)} — {t['legend_expected']}", size=12)
     for net in coop.nets:
         codes = [line.code for line in net.lines if _any_above(forecasts, net.site_id, line.code)]
-        quiet = view.t["list_sep"].join(line.species for line in net.lines if line.code not in codes)
-        note = view.t["summary_quiet"].format(species=quiet) if quiet else ""
-        page.text(f"{net.name}（{note}）" if note and view.lang == "ja" else f"{net.name} ({note})" if note else net.name,
-                  size=9.5, color=MUTED)
-        if not codes:
-            continue
-        if page.draw:
-            colors = species_colors(codes)
-            for index, code in enumerate(codes):
-                rows = forecasts[(forecasts.site_id == net.site_id) & (forecasts.species == code)].sort_values("target_date")
-                left = (MARGIN_IN + index * width + 0.42) / A4_IN[0]
-                bottom = 1 - (page.y + height - 0.22 * page.scale) / A4_IN[1]
-                axis = page.figure.add_axes((left, bottom, (width - 0.55) / A4_IN[0],
-                                             (height - 0.45 * page.scale) / A4_IN[1]))
-                x = np.arange(len(rows))
-                axis.fill_between(x, rows.q10_kg, rows.q90_kg, color=colors[code], alpha=0.25, linewidth=0)
-                axis.plot(x, rows.mean_kg, "-o", color=colors[code], linewidth=1.6, markersize=2.5)
-                axis.set_title(plain(view.species_names.get(code, code)), fontsize=page.pt(8), loc="left", pad=2)
-                axis.set_ylim(0, max(1.0, float(max(rows.q90_kg.max(), rows.mean_kg.max())) * 1.08))
-                days = [pd.Timestamp(d).date() for d in rows.target_date]
-                axis.set_xticks(x[::2], [short_day(d, view.lang, with_month=False).split("\n")[0] for d in days[::2]])
-                axis.tick_params(labelsize=page.pt(7), length=2, pad=1)
-                axis.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(3, integer=True))
-                axis.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda y, _: f"{y:,.0f}"))
-        page.y += height
+        quiet = t["list_sep"].join(line.species for line in net.lines if line.code not in codes)
+        note = t["summary_quiet"].format(species=quiet) if quiet else ""
+        title = f"{net.name}（{note}）" if note and view.lang == "ja" else f"{net.name} ({note})" if note else net.name
+        page.region(page.line_in(MIN_PT) + (CHART_HEIGHT_IN if codes else 0.0))  # the title stays with its charts
+        page.text(title, size=MIN_PT, color=MUTED)
+        while codes:
+            x_in, width_in = page.region(CHART_HEIGHT_IN)
+            per_row = 2 if width_in < page.width else 3
+            if page.draw:
+                for index, code in enumerate(codes[:per_row]):
+                    draw_outlook(page, view, forecasts, net.site_id, code, x_in + index * width_in / per_row,
+                                 width_in / per_row)
+            codes = codes[per_row:]
+            page.y += CHART_HEIGHT_IN
     page.space(0.04)
+
+
+def draw_outlook(page: Page, view: ReportView, forecasts: pd.DataFrame, site_id: str, code: str, x_in: float,
+                 width_in: float) -> None:
+    """One species' 7-day chart at a net, in a slot of the sheet (the cursor is its top)."""
+    rows = forecasts[(forecasts.site_id == site_id) & (forecasts.species == code)].sort_values("target_date")
+    color = species_colors([code])[code]
+    left, right, above, below = 0.5, 0.12, 0.3, 0.3  # room for the kg ticks, the title and the dates
+    axis = page.axes(x_in + left, page.y + above, width_in - left - right, CHART_HEIGHT_IN - above - below)
+    days = [pd.Timestamp(d).date() for d in rows.target_date]
+    x = np.arange(len(rows))
+    axis.fill_between(x, rows.q10_kg, rows.q90_kg, color=color, alpha=0.25, linewidth=0)
+    axis.plot(x, rows.mean_kg, "-o", color=color, linewidth=1.6, markersize=2.5)
+    axis.set_title(plain(view.species_names.get(code, code)), fontsize=MIN_PT, loc="left", pad=3)
+    axis.set_ylabel("kg", fontsize=MIN_PT, labelpad=2, rotation=0, ha="right", va="center")
+    axis.yaxis.set_label_coords(-0.02, 1.08)
+    axis.set_ylim(0, max(1.0, float(max(rows.q90_kg.max(), rows.mean_kg.max())) * 1.08))
+    axis.set_xlim(-0.3, len(rows) - 0.7)
+    step = 2 if width_in / max(1, len(rows)) < 0.45 else 1
+    axis.set_xticks(x[::step], [short_day(d, view.lang).split("\n")[0] for d in days[::step]])
+    axis.tick_params(labelsize=MIN_PT, length=2, pad=1)
+    axis.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(3, integer=True))
+    axis.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda y, _: f"{y:,.0f}"))
 
 
 def _any_above(forecasts: pd.DataFrame, site_id: str, code: str, kg: float = NEGLIGIBLE_KG) -> bool:
@@ -256,37 +362,54 @@ def _any_above(forecasts: pd.DataFrame, site_id: str, code: str, kg: float = NEG
     return bool(((rows.q90_kg >= kg) | (rows.mean_kg >= kg)).any())
 
 
-def coop_figure(view: ReportView, coop: CoopView, forecasts: pd.DataFrame) -> Figure:
-    """One cooperative's A4 page, fitted to one page: the charts are dropped first, then the print made smaller."""
-    for charts, scales in ((True, (1.0, 0.92, 0.85)), (False, (1.0, 0.92, 0.85, 0.78, 0.7, MIN_SCALE))):
-        for scale in scales:
-            if draw_page(Page(None, scale), view, coop, forecasts, charts) <= A4_IN[1]:
-                return _drawn(view, coop, forecasts, charts, scale)
-    return _drawn(view, coop, forecasts, False, MIN_SCALE)  # a very long cooperative: the bottom is cut
+def coop_figures(view: ReportView, coop: CoopView, data: ReportData) -> list[Figure]:
+    """One cooperative's A4 sheets: one, with the map and the 7-day charts, when they fit; else one without the
+    charts; else as many as it takes (text never below MIN_PT)."""
+    map_png, map_note = coop_map(view, coop, data)
+    charts = draw_page(Page(draw=False), view, coop, data.forecasts, True, map_png, map_note) == 1 or \
+        draw_page(Page(draw=False), view, coop, data.forecasts, False, map_png, map_note) > 1
+    page = Page(draw=True)
+    draw_page(page, view, coop, data.forecasts, charts, map_png, map_note)
+    return page.figures
 
 
-def _drawn(view: ReportView, coop: CoopView, forecasts: pd.DataFrame, charts: bool, scale: float) -> Figure:
-    figure = Figure(figsize=A4_IN)
-    draw_page(Page(figure, scale), view, coop, forecasts, charts)
-    return figure
+def coop_map(view: ReportView, coop: CoopView, data: ReportData) -> tuple[bytes | None, str]:
+    """The surface map around the cooperative's nets (PNG at MAP_DPI, the report's shared colour scale, its nets
+    under a swift-current alert in red) and its caption; (None, why not) when there is no ocean data."""
+    t = view.t
+    if not data.levels:
+        return None, t["map_missing"].format(day=medium_day(data.issue_date, view.lang), lookback=MAP_LOOKBACK_DAYS)
+    surface = data.levels[0]
+    sites = data.sites[data.sites.site_id.isin(coop.site_ids)]
+    png = sst_map_chart(surface, sites if not sites.empty else data.sites, view.site_names, t,
+                        title=None, highlight=coop.alert_sites,  # titled "arrows: surface current"; the caption says the rest
+                        coast=surface, scale=temperature_scale(data.levels, data.sites), width_in=MAP_WIDTH_IN,
+                        dpi=MAP_DPI, max_height_in=MAP_HEIGHT_IN)
+    age_days = (data.issue_date - surface.day).days
+    caption = (t["map_level_caption"].format(day=medium_day(surface.day, view.lang), level=t["level_surface"])
+               if age_days <= 0 else
+               t["map_level_caption_old"].format(day=medium_day(surface.day, view.lang), level=t["level_surface"],
+                                                 days=age_days))
+    return png, caption
 
 
 def write_pdfs(view: ReportView, data: ReportData, combined: Path | None,
                per_coop: dict[str, Path]) -> list[Path]:
-    """Write the all-cooperatives PDF (one page each, at `combined`) and each cooperative's own one-page PDF.
+    """Write the all-cooperatives PDF (each cooperative's sheets, one A4 page each when they fit, at `combined`) and
+    each cooperative's own PDF.
 
     per_coop: coop slug -> path. The files are written to temporary names and renamed (readers never see half).
     """
     written: list[Path] = []
     with matplotlib.rc_context(PDF_STYLE):
-        figures = [(coop, coop_figure(view, coop, data.forecasts)) for coop in view.coops
+        figures = [(coop, coop_figures(view, coop, data)) for coop in view.coops
                    if combined is not None or coop.slug in per_coop]
         metadata = {"Title": view.t["title"], "Creator": "setnet", "Producer": "setnet", "CreationDate": None}
-        for coop, figure in figures:
+        for coop, sheets in figures:
             if coop.slug in per_coop:
-                written.append(_save([figure], per_coop[coop.slug], metadata | {"Subject": coop.name}))
+                written.append(_save(sheets, per_coop[coop.slug], metadata | {"Subject": coop.name}))
         if combined is not None:
-            written.append(_save([f for _, f in figures], combined, metadata))
+            written.append(_save([f for _, sheets in figures for f in sheets], combined, metadata))
     return written
 
 
