@@ -348,7 +348,7 @@ def draw_outlook(page: Page, view: ReportView, forecasts: pd.DataFrame, site_id:
     axis.set_ylabel("kg", fontsize=MIN_PT, labelpad=2, rotation=0, ha="right", va="center")
     axis.yaxis.set_label_coords(-0.02, 1.08)
     axis.set_ylim(0, max(1.0, float(max(rows.q90_kg.max(), rows.mean_kg.max())) * 1.08))
-    axis.set_xlim(-0.3, len(rows) - 0.7)
+    axis.set_xlim(-0.9, len(rows) - 0.4)  # room at the left: the first date clears the 0 of the kg axis
     step = 2 if width_in / max(1, len(rows)) < 0.45 else 1
     axis.set_xticks(x[::step], [short_day(d, view.lang).split("\n")[0] for d in days[::step]])
     axis.tick_params(labelsize=MIN_PT, length=2, pad=1)

@@ -9,11 +9,14 @@ import subprocess
 import warnings
 from pathlib import Path
 
+import matplotlib
+import matplotlib.text
 import numpy as np
 import pytest
 from PIL import Image
 
 from reports import build_reports, load_report_data, report_view
+from reports import pdf as pdf_module
 from reports.pdf import display_width, wrap, write_pdfs
 from setnet.settings import Settings
 from tests.reports.conftest import ISSUE_DATE, SCRIPT_NAME, SITES
@@ -109,3 +112,214 @@ def test_every_character_on_the_page_has_a_glyph(shared_settings: Settings, tmp_
         (path,) = write_pdfs(view, data, tmp_path / "all.pdf", {})
     assert [str(w.message) for w in caught if "glyph" in str(w.message).lower()] == []
     assert pdf_pages(path) == 2
+
+
+# --- what a printed or faxed page must keep -------------------------------------------------------------------------
+
+FAX_DPI = 200  # a fine-mode fax: 200 dpi, 1 bit
+OVERLAP_PT = 0.5  # two words' boxes may touch (kerning, a shared edge) but not overlap by more than this
+
+
+@pytest.fixture(scope="module")
+def both_pdfs(shared_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The all-cooperatives PDF of the tiny world in each language."""
+    data = load_report_data(shared_settings, ISSUE_DATE)
+    folder = tmp_path_factory.mktemp("pdfs")
+    return {lang: write_pdfs(report_view(data, lang), data, folder / f"report.{lang}.pdf", {})[0]
+            for lang in ("ja", "en")}
+
+
+def overlapping_words(page) -> list[tuple[str, str]]:
+    """Pairs of words on a pdfplumber page whose boxes overlap by more than OVERLAP_PT both ways."""
+    words = page.extract_words(keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])
+    pairs = []
+    for i, a in enumerate(words):
+        for b in words[i + 1:]:
+            across = min(a["x1"], b["x1"]) - max(a["x0"], b["x0"])
+            down = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+            if across > OVERLAP_PT and down > OVERLAP_PT:
+                pairs.append((a["text"], b["text"]))
+    return pairs
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_no_two_words_on_a_page_overlap(both_pdfs: dict[str, Path], lang: str) -> None:
+    import pdfplumber
+
+    with pdfplumber.open(both_pdfs[lang]) as pdf:
+        assert len(pdf.pages) == 2
+        for page in pdf.pages:
+            assert len(page.extract_words()) > 80  # the page's text, table and chart labels are there to check
+            assert overlapping_words(page) == []
+
+
+def test_the_overlap_check_would_catch_columns_drawn_over_each_other(tmp_path: Path) -> None:
+    import pdfplumber
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8.27, 11.69))
+    figure.text(0.1, 0.5, "1,300 kg (about 89 boxes)", fontsize=11)
+    figure.text(0.25, 0.5, "410–2,900 kg", fontsize=11)  # the English columns of issue 13
+    with PdfPages(tmp_path / "bad.pdf") as pdf:
+        pdf.savefig(figure)
+    with pdfplumber.open(tmp_path / "bad.pdf") as pdf:
+        assert overlapping_words(pdf.pages[0]) != []
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_all_text_is_at_least_10_pt(both_pdfs: dict[str, Path], lang: str) -> None:
+    import pdfplumber
+
+    with pdfplumber.open(both_pdfs[lang]) as pdf:
+        sizes = [char["size"] for page in pdf.pages for char in page.chars if char["text"].strip()]
+    assert len(sizes) > 500 and min(sizes) >= pdf_module.MIN_PT - 0.01
+
+
+def test_the_maps_text_is_at_least_10_pt_at_the_size_it_is_printed(shared_settings: Settings) -> None:
+    """The map is a picture on the page, drawn at its printed width: its own text sizes are its printed sizes."""
+    from reports import charts
+
+    data = load_report_data(shared_settings, ISSUE_DATE)
+    view = report_view(data, "en")
+    with charts._style():
+        figure = charts.sst_map_figure(data.levels[0], data.sites, view.site_names, view.t,
+                                       width_in=pdf_module.MAP_WIDTH_IN, max_height_in=pdf_module.MAP_HEIGHT_IN)
+    texts = [t for t in figure.findobj(matplotlib.text.Text) if t.get_text().strip() and t.get_visible()]
+    assert len(texts) > 10 and min(t.get_fontsize() for t in texts) >= pdf_module.MIN_PT
+    assert figure.get_size_inches()[1] <= pdf_module.MAP_HEIGHT_IN + 1e-9
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_each_page_carries_the_surface_map_on_the_reports_shared_scale(shared_settings: Settings, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      lang: str) -> None:
+    import pdfplumber
+
+    from reports import charts
+    from tests.reports.test_charts import drawn_figures, temperature_meshes
+
+    data = load_report_data(shared_settings, ISSUE_DATE)
+    view = report_view(data, lang)
+    figures = drawn_figures(monkeypatch)
+    (path,) = write_pdfs(view, data, tmp_path / "all.pdf", {})
+    assert len(figures) == len(view.coops)  # one map per cooperative's page
+    scale = charts.temperature_scale(data.levels, data.sites)  # the scale of the HTML's two maps
+    for figure in figures:
+        (mesh,) = temperature_meshes(figure)
+        np.testing.assert_array_equal(mesh.norm.boundaries, scale.boundaries_c)
+    with pdfplumber.open(path) as pdf:
+        for page in pdf.pages:
+            (image,) = page.images
+            width_in = (image["x1"] - image["x0"]) / 72
+            assert 2.5 <= width_in <= pdf_module.MAP_WIDTH_IN + 0.01
+            assert image["srcsize"][0] / width_in >= FAX_DPI  # as sharp as a fine fax, or sharper
+    text = " ".join(pdf_text(path).split())
+    assert ("11月30日(日)の表層の水温" if lang == "ja" else "surface temperature (colour, °C) and currents") in text
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_7_day_charts_have_dates_and_kg_on_their_axes(both_pdfs: dict[str, Path], lang: str) -> None:
+    import pdfplumber
+
+    with pdfplumber.open(both_pdfs[lang]) as pdf:
+        words = [w["text"] for w in pdf.pages[0].extract_words()]
+    charts_drawn = 4  # two nets with two species each on the first cooperative's page
+    assert words.count("kg") >= charts_drawn  # the y axis' unit, once per chart
+    for day in ("12/1", "12/3", "12/5", "12/7"):
+        assert words.count(day) >= charts_drawn  # the dates of the days forecast
+
+
+def test_the_english_pdf_names_cooperatives_in_english_from_the_registry(both_pdfs: dict[str, Path],
+                                                                          shared_settings: Settings) -> None:
+    assert "Set-net catch forecast — Himi Fisheries Cooperative" in pdf_text(both_pdfs["en"], 1)
+    assert "魚津漁協" in pdf_text(both_pdfs["en"], 2)  # no coop_en in the registry: its Japanese name
+    assert "Himi Fisheries Cooperative" not in pdf_text(both_pdfs["ja"])
+    data = load_report_data(shared_settings, ISSUE_DATE)
+    # one folder per cooperative whatever the language: the English files sit beside the Japanese ones
+    assert [c.slug for c in report_view(data, "en").coops] == [c.slug for c in report_view(data, "ja").coops] == \
+        ["氷見漁協", "魚津漁協"]
+
+
+def fax_pages(path: Path, folder: Path) -> list[Image.Image]:
+    """The PDF as a fine-mode fax sends it: FAX_DPI, thresholded to 1 bit (poppler's -mono)."""
+    subprocess.run([poppler("pdftoppm"), "-r", str(FAX_DPI), "-mono", str(path), str(folder / "fax")], check=True)
+    return [Image.open(page) for page in sorted(folder.glob("fax-*.pbm"))]
+
+
+def tesseract() -> str:
+    """Debian's tesseract-ocr (installed by `make browser`); CI fails without it, a bare pytest run skips."""
+    path = shutil.which("tesseract")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("tesseract not installed: `make browser` installs tesseract-ocr")
+        pytest.skip("tesseract not installed (run `make browser`)")
+    return path
+
+
+def test_decimals_and_words_survive_a_fax_of_the_english_page(both_pdfs: dict[str, Path], tmp_path: Path) -> None:
+    first = fax_pages(both_pdfs["en"], tmp_path)[0]
+    assert first.mode == "1"  # black and white only, as the fax machine sends it
+    first.save(tmp_path / "fax.png")
+    read = subprocess.run([tesseract(), str(tmp_path / "fax.png"), "-", "--psm", "4", "-l", "eng"],
+                          capture_output=True, text=True, check=True).stdout
+    read = " ".join(read.split())
+    for seen in ("14.2", "0.9 kn", "1.0 kn", "about 2.4 times", "120 kg more", "64 kg less", "95% less",
+                 "1,300 kg (about 89 boxes)", "2,900"):
+        assert seen in read, f"{seen!r} lost in the fax: {read}"
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_every_decimal_point_is_still_ink_after_a_fax(both_pdfs: dict[str, Path], tmp_path: Path,
+                                                      lang: str) -> None:
+    """Each '.' between two digits keeps black pixels in its own box at 200 dpi, 1 bit (a pixel test: a lost point
+    turns 14.2 °C into 142 °C). The Japanese page's key numbers are there as text too."""
+    import pdfplumber
+
+    pages = fax_pages(both_pdfs[lang], tmp_path)
+    points = 0
+    with pdfplumber.open(both_pdfs[lang]) as pdf:
+        for page, image in zip(pdf.pages, pages, strict=True):
+            ink = np.asarray(image.convert("L")) < 128
+            chars = page.chars
+            for before, char, after in zip(chars, chars[1:], chars[2:], strict=False):
+                if char["text"] == "." and before["text"].isdigit() and after["text"].isdigit():
+                    scale = FAX_DPI / 72
+                    box = ink[int(char["top"] * scale):int(np.ceil(char["bottom"] * scale)),
+                              int(char["x0"] * scale):int(np.ceil(char["x1"] * scale))]
+                    assert box.sum() >= 2, f"a decimal point vanished near {before['text']}.{after['text']}"
+                    points += 1
+    assert points >= 4
+    text = " ".join(pdf_text(both_pdfs[lang]).replace("\u00a0", " ").split())
+    for number in ("14.2°C", "2.4", "0.9"):
+        assert number in text
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_cooperative_too_long_for_one_sheet_goes_on_over_more_in_full_size(report_settings: Settings,
+                                                                            tmp_path: Path, lang: str) -> None:
+    import pdfplumber
+
+    from setnet.warehouse import connect, upsert
+
+    extra = [f"extra{i}" for i in range(8)]
+    with connect(report_settings.warehouse_path) as con:
+        sites = con.execute("SELECT * FROM sites WHERE site_id = 'himi'").df()
+        forecasts = con.execute("SELECT * FROM forecasts WHERE site_id = 'himi'").df()
+        for i, site_id in enumerate(extra):
+            upsert(con, "sites", sites.assign(site_id=site_id, name_ja=f"追加の網{i}", name_en=f"Extra net {i}",
+                                              lat=36.9 - 0.01 * i).drop(columns="updated_at"))
+            upsert(con, "forecasts", forecasts.assign(site_id=site_id))
+    data = load_report_data(report_settings, ISSUE_DATE)
+    view = report_view(data, lang)
+    (path,) = write_pdfs(view, data, tmp_path / "all.pdf", {})
+    himi = view.coops[0]
+    assert len(himi.nets) == 10
+    with pdfplumber.open(path) as pdf:
+        assert len(pdf.pages) >= 3  # the long cooperative on two sheets or more, Uozu on its own
+        assert min(c["size"] for p in pdf.pages for c in p.chars if c["text"].strip()) >= pdf_module.MIN_PT - 0.01
+        assert [overlapping_words(page) for page in pdf.pages] == [[]] * len(pdf.pages)
+    text = pdf_text(path)
+    for net in himi.nets:
+        assert net.name in text  # nothing cut off at the bottom
+    assert view.t["track"].format(days=30) in text
