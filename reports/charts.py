@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -367,7 +368,7 @@ def sst_map_figure(field: SurfaceField, sites: pd.DataFrame, site_names: dict[st
         arrows = axis.quiver(field.lon[::step], field.lat[::step], east_kn, north_kn, angles="uv",
                              scale_units="inches", scale=1.0 / ARROW_IN_PER_KN, units="inches", width=0.02,
                              color="#111111")
-        axis.set_title(plain(title or text["map_currents"]), loc="left", fontsize=14, pad=KEY_ROW_PT, wrap=True)
+        heading = axis.set_title(plain(title or text["map_currents"]), loc="left", fontsize=14, pad=KEY_ROW_PT)
         axis.set_aspect(aspect)
         axis.set_xlim(field.lon.min(), field.lon.max())
         axis.set_ylim(field.lat.min(), field.lat.max())
@@ -377,6 +378,8 @@ def sst_map_figure(field: SurfaceField, sites: pd.DataFrame, site_names: dict[st
         axis.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{_degrees(y)}°N"))
         axis.tick_params(labelsize=11)
         figure.canvas.draw()  # lay the figure out first, so label boxes are measured where they will be
+        if _break_to_fit(heading, figure):
+            figure.canvas.draw()  # a title on two lines: lay out again
         figure.set_layout_engine("none")  # and keep it so: the key and the labels are placed on this layout
         box_pt = axis.get_window_extent().size * 72 / figure.dpi  # the map's width and height in points
         axis.quiverkey(arrows, KEY_KN * ARROW_IN_PER_KN * 72 / 2 / box_pt[0], 1 + KEY_ROW_PT / 2 / box_pt[1], KEY_KN, text["knot_key"], labelpos="E",
@@ -405,38 +408,69 @@ def bay_window(field: SurfaceField, sites: pd.DataFrame, margin_deg: float = BAY
 
 
 # Where a net's name may go, in points from its dot: right, left, then above and below.
+DOT_WEIGHT = 20.0  # covering a net's dot is this much worse than covering as much of another name
 LABEL_OFFSETS = ((6, 4, "left", "bottom"), (6, -4, "left", "top"), (-6, 4, "right", "bottom"),
                  (-6, -4, "right", "top"), (0, 9, "center", "bottom"), (0, -9, "center", "top"))
 
 
 def _draw_nets(figure: Figure, axis, sites: pd.DataFrame, site_names: dict[str, str], highlight: set[str]) -> None:
-    """Mark each net with a dot and its full name (outlined in white), placed where it overlaps no other name and
-    stays inside the map, else inside the figure; a name too long for either is broken onto two lines."""
+    """Mark each net with a dot and its full name (outlined in white), placed where it covers no other name or dot
+    and stays inside the map (on one line, else broken onto two), else inside the figure."""
     outline = [path_effects.withStroke(linewidth=3, foreground="white")]
     renderer = figure.canvas.get_renderer()
     inside, whole = axis.get_window_extent(renderer), figure.bbox
-    placed = []
-    for row in sites.dropna(subset=["lat", "lon"]).sort_values("lat", ascending=False).itertuples(index=False):
+    nets = list(sites.dropna(subset=["lat", "lon"]).sort_values("lat", ascending=False).itertuples(index=False))
+    placed = []  # the boxes names must keep clear of: every net's dot, then the names placed so far
+    for row in nets:
         marked = row.site_id in highlight
-        axis.plot(row.lon, row.lat, "o", color=HIGHLIGHT_COLOR if marked else "black", markersize=11 if marked else 8,
-                  markeredgecolor="white", markeredgewidth=1.5)
+        (dot,) = axis.plot(row.lon, row.lat, "o", color=HIGHLIGHT_COLOR if marked else "black",
+                           markersize=11 if marked else 8, markeredgecolor="white", markeredgewidth=1.5)
+        placed.append((dot.get_window_extent(renderer), DOT_WEIGHT))
+    for row in nets:
         name = site_names.get(row.site_id, row.site_id)
         label = axis.annotate(plain(name), (row.lon, row.lat), xytext=LABEL_OFFSETS[0][:2], textcoords="offset points",
                               fontsize=13, path_effects=outline)
-        tries = [(text, frame, offset) for text in (name, _two_lines(name)) for frame in (inside, whole)
+        tries = [(text, frame, offset) for frame in (inside, whole) for text in (name, _two_lines(name))
                  for offset in LABEL_OFFSETS]
-        # the first place inside the map, else the figure, clear of other names; when crowded, any inside the figure
-        chosen = next((t for t in tries if _label_fits(label, renderer, *t, placed)), None) or \
-            next((t for t in tries if _label_fits(label, renderer, *t, [])), (name, whole, LABEL_OFFSETS[0]))
-        _label_fits(label, renderer, *chosen, [])
-        placed.append(label.get_window_extent(renderer))
+        # the first place inside the map, else the figure, clear of dots and names; when crowded, the place inside
+        # the figure that covers the least of them
+        covered = [(_label_cover(label, renderer, *t, placed), index) for index, t in enumerate(tries)]
+        clear = [index for cover, index in covered if cover == 0.0]
+        crowded = sorted((cover, index) for cover, index in covered if cover is not None)
+        chosen = tries[clear[0] if clear else crowded[0][1] if crowded else 0]
+        _label_cover(label, renderer, *chosen, [])
+        placed.append((label.get_window_extent(renderer), 1.0))
 
 
-def _label_fits(label, renderer, text: str, frame, offset: tuple, placed: list) -> bool:
-    """Set the label to text at offset; whether it then lies inside frame and clear of the placed boxes."""
+def _break_to_fit(label, figure: Figure) -> bool:
+    """Break a one-line text that runs past the figure's right edge onto lines that fit (between words, or between
+    Japanese characters); whether it was broken."""
+    renderer = figure.canvas.get_renderer()
+    whole = label.get_text()
+    if "\n" in whole or label.get_window_extent(renderer).x1 <= figure.bbox.x1:
+        return False
+    tokens = re.findall(r"[^\s\u3000-\u9fff\uff00-\uffef]+\s*|.", whole)
+    lines, line = [], ""
+    for token in tokens:
+        label.set_text(line + token)
+        if line and label.get_window_extent(renderer).x1 > figure.bbox.x1:
+            lines.append(line.rstrip())
+            line = token.lstrip()
+        else:
+            line += token
+    label.set_text("\n".join([*lines, line.rstrip()]))
+    return True
+
+
+def _label_cover(label, renderer, text: str, frame, offset: tuple, placed: list) -> float | None:
+    """Set the label to text at offset; the area (px², times each box's weight) of the placed (box, weight) it then
+    covers, None when it is not inside frame."""
     label.set(text=plain(text), position=offset[:2], ha=offset[2], va=offset[3])
     box = label.get_window_extent(renderer)
-    return _within(box, frame) and not any(box.overlaps(other) for other in placed)
+    if not _within(box, frame):
+        return None
+    return float(sum(weight * max(0.0, min(box.x1, o.x1) - max(box.x0, o.x0))
+                     * max(0.0, min(box.y1, o.y1) - max(box.y0, o.y0)) for o, weight in placed))
 
 
 def _within(box, frame) -> bool:

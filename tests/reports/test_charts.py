@@ -8,10 +8,13 @@ import warnings
 from datetime import date, timedelta
 
 import matplotlib
+import matplotlib.quiver
+import matplotlib.text
 import numpy as np
 import pandas as pd
 import pytest
 from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from PIL import Image
@@ -264,3 +267,58 @@ def test_the_surface_and_50m_maps_of_a_report_use_one_colour_scale_in_c(monkeypa
     note = chart_images(data, report_view(data, lang)).map_scale_note
     scale = charts.temperature_scale(data.levels, data.sites)
     assert f"{scale.lo_c}" in note and f"{scale.hi_c}" in note and "°C" in note
+
+
+LONG_NAMES = {"ja": ["氷見 大境 東の大敷網", "<script>alert(1)</script>", "魚津 経田 沖の定置網"],
+              "en": ["Himi Ouzakai East Ohshiki", "<script>alert(1)</script>", "Uozu Kyoden Offshore Teichi"]}
+
+
+def reaches_outside(figure: Figure) -> bool:
+    """Whether anything drawn on the figure (text included) reaches past its edges, where saving cuts it off."""
+    drawn = figure.get_tightbbox(figure.canvas.get_renderer())  # inches, of what is drawn
+    width, height = figure.get_size_inches()
+    return bool(drawn.x0 < -0.01 or drawn.y0 < -0.01 or drawn.x1 > width + 0.01 or drawn.y1 > height + 0.01)
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("width_in", [charts.WIDTH_IN, 3.2], ids=["screen", "paper"])
+def test_map_labels_are_whole_and_inside_the_figure_in_both_languages(lang: str, width_in: float) -> None:
+    names = dict(zip(SITES.site_id, LONG_NAMES[lang], strict=True))
+    text = LABELS[lang]
+    title = text["map_level_title"].format(level=text["level_surface"])
+    with charts._style():
+        figure = charts.sst_map_figure(surface_field(), SITES, names, text, title=title, width_in=width_in)
+        figure.canvas.draw()
+        assert not reaches_outside(figure)  # titles, net names, ticks, key and colour bar: none cut at the edge
+    labels = [t.get_text().replace("\n", " ").replace("\\$", "$") for t in figure.axes[0].texts]
+    assert sorted(labels) == sorted(names.values())  # every net named in full: no "…"
+    assert figure.axes[0].get_title(loc="left").replace("\n", " ").replace("  ", " ") == title
+    colorbar = next(axis for axis in figure.axes[1:] if axis.get_xlabel())
+    assert colorbar.get_xlabel() == text["temp_axis"]
+
+
+def test_the_edge_check_would_catch_a_cut_label() -> None:
+    figure = Figure(figsize=(3, 2))
+    FigureCanvasAgg(figure)
+    figure.text(0.8, 0.5, "Uozu Kyoden Offshore Teichi", fontsize=13)
+    figure.canvas.draw()
+    assert reaches_outside(figure)
+
+
+@pytest.mark.parametrize("width_in", [charts.WIDTH_IN, 3.2], ids=["screen", "paper"])
+def test_current_arrows_are_drawn_at_their_real_speed_on_one_scale_with_a_1_kn_key(width_in: float) -> None:
+    field = surface_field()
+    with charts._style():
+        figure = charts.sst_map_figure(field, SITES, {}, LABELS["en"], width_in=width_in)
+        figure.canvas.draw()
+    (arrows,) = [c for c in figure.axes[0].collections if isinstance(c, matplotlib.quiver.Quiver)]
+    assert arrows.scale_units == "inches" and arrows.scale == pytest.approx(1 / charts.ARROW_IN_PER_KN)
+    land = np.broadcast_to(np.asarray(arrows.Umask, dtype=bool), np.shape(arrows.U))  # no arrow over land
+    speed_kn = np.hypot(arrows.U, arrows.V)[~land]
+    assert speed_kn.size > 10
+    expected_kn = np.hypot(0.3, 0.15) / charts.KNOT_MS  # the field's current, in knots: not rescaled to fit
+    np.testing.assert_allclose(speed_kn, expected_kn, rtol=1e-6)
+    (key,) = [a for a in figure.axes[0].get_children() if isinstance(a, matplotlib.quiver.QuiverKey)]
+    assert key.U == charts.KEY_KN and key.text.get_text() == LABELS["en"]["knot_key"] == "1 kn"
+    # the arrows' length on paper: ARROW_IN_PER_KN inches per knot, whatever the map's size
+    assert expected_kn * charts.ARROW_IN_PER_KN > 0.15  # a 0.3 m/s current is a visible arrow (> 0.15 in)

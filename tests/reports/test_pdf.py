@@ -323,3 +323,30 @@ def test_a_cooperative_too_long_for_one_sheet_goes_on_over_more_in_full_size(rep
     for net in himi.nets:
         assert net.name in text  # nothing cut off at the bottom
     assert view.t["track"].format(days=30) in text
+
+
+@pytest.mark.slow
+def test_printing_the_html_page_from_chromium_gives_a4_sheets_with_10_pt_text(shared_settings: Settings,
+                                                                              tmp_path: Path) -> None:
+    import base64
+
+    import pdfplumber
+
+    from tests.reports.browser import Chromium, chromium_path
+
+    if chromium_path() is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium not installed: `make browser` installs Debian's chromium")
+        pytest.skip("chromium not installed (run `make browser`)")
+    folder = build_reports(shared_settings, ISSUE_DATE, formats="html").folder
+    with Chromium() as chromium:
+        chromium.check((folder / "氷見漁協" / "index.html").as_uri(), 1280, 900, False, None)
+        printed = chromium.send("Page.printToPDF", preferCSSPageSize=True)  # the page's own @page size
+    (tmp_path / "printed.pdf").write_bytes(base64.b64decode(printed["data"]))
+    with pdfplumber.open(tmp_path / "printed.pdf") as pdf:
+        assert len(pdf.pages) >= 1
+        for page in pdf.pages:
+            assert (round(float(page.width)), round(float(page.height))) == A4_POINTS  # not Letter (612 x 792)
+        sizes = [c["size"] for page in pdf.pages for c in page.chars if c["text"].strip()]
+    assert "氷見漁協" in pdf_text(tmp_path / "printed.pdf")
+    assert min(sizes) >= pdf_module.MIN_PT - 0.01
