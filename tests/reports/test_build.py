@@ -309,7 +309,7 @@ def test_the_summary_text_for_the_flows_matches_the_written_summary(shared_setti
     written = (shared_settings.reports_dir / "2025-11-30" / "summary.txt").read_text(encoding="utf-8")
     assert summary_text(shared_settings, ISSUE_DATE) == written
     markdown = summary_text(shared_settings, ISSUE_DATE, "en", markdown=True)
-    assert markdown.startswith("## \\[Set\\-net catch forecast\\] 氷見漁協")
+    assert markdown.startswith("## \\[Set\\-net catch forecast\\] Himi Fisheries Cooperative")  # the registry's coop_en
     assert "&lt;script&gt;" in markdown and "<script" not in markdown
 
 
