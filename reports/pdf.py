@@ -3,9 +3,11 @@ as TrueType (so it prints, faxes and can be searched or copied).
 
 A page holds, top to bottom: the headline and data freshness, the degraded-forecast notes, the swift-current and
 temperature warnings, tomorrow's table per net (the expected catch with boxes, range, big-catch chance, change;
-the chance of an empty net, the big-catch badge with its threshold, why), small 7-day charts per net (the expected
-catch over its q10-q90 band), and the track record in one line per net. When a cooperative has many nets the charts are
-left out first, then the print is made smaller (never below MIN_SCALE), so the page always stays one page.
+the chance of an empty net, the big-catch badge with its threshold, why), the surface map of the cooperative's nets
+(on the report's shared colour scale) with small 7-day charts per net beside it (the expected catch over its
+q10-q90 band, dates and kg on the axes), and the track record in one line per net. Nothing is printed under MIN_PT.
+When a cooperative has many nets the charts are left out first; if it still does not fit, it goes on over more
+A4 sheets (never cut, never shrunk).
 """
 
 from __future__ import annotations
@@ -132,10 +134,15 @@ class Page:
             _, x_in, bottom = self.floating
             if self.y + height_in <= bottom:
                 return x_in, self.width - x_in
-            self.y = max(self.y, bottom)
-        self.floating = None
+        self.clear()
         self.room(height_in)
         return 0.0, self.width
+
+    def clear(self) -> None:
+        """Move the cursor under the floating picture (if it is on this sheet): what follows is full width."""
+        if self.floating is not None and self.floating[0] == self.sheets:
+            self.y = max(self.y, self.floating[2])
+        self.floating = None
 
     def text(self, text: str, size: float = BASE_PT, color: str = INK, x_in: float = 0.0,
              width_in: float | None = None) -> None:
@@ -153,7 +160,7 @@ class Page:
         wrapped = [(x_in, wrap(text, lambda c, w=width_in: text_width_in(c, size) <= w))
                    for x_in, width_in, text in cells]
         lines = max((len(w) for _, w in wrapped), default=1)
-        self.floating = None  # a table is never beside a picture
+        self.clear()  # a table is never beside a picture
         self.room(lines * self.line_in(size))
         for x_in, cell in wrapped:
             for index, line in enumerate(cell):

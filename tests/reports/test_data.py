@@ -169,3 +169,15 @@ def test_an_unreadable_box_table_leaves_kilograms_only(tmp_path: Path) -> None:
     table.write_text("species,size_class,kg_per_box\nyellowtail,,heavy\n", encoding="utf-8")
     assert load_box_weights(Settings(data_dir=tmp_path, ingest={"box_weight_table": table})) == {}
 
+
+
+def test_a_warehouse_from_before_coop_en_is_read_with_no_english_cooperative_names(report_settings: Settings) -> None:
+    import duckdb
+
+    from reports.data import load_report_data
+
+    with duckdb.connect(str(report_settings.warehouse_path)) as con:  # as migration 9 found it: no coop_en yet
+        con.execute("ALTER TABLE sites DROP COLUMN coop_en")
+    data = load_report_data(report_settings, ISSUE_DATE)  # read-only: the schema is not migrated by a report
+    assert "coop_en" in data.sites and data.sites.coop_en.isna().all()
+    assert set(data.sites.coop) == {"氷見漁協", "魚津漁協"}
