@@ -365,6 +365,9 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
             raise WarehouseBusy(f"warehouse {path} is in use by another setnet process; try again when it ends") from None
+        if "not a valid duckdb database" in str(error).lower():
+            raise RuntimeError(f"warehouse {path} is not a DuckDB database (corrupt, or another file): "
+                               "move it away and ingest the source files again") from None
         raise
     try:
         if not read_only:
