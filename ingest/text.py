@@ -23,7 +23,9 @@ HEADER_SEARCH_ROWS = 20
 
 
 def detect_encoding(raw: bytes) -> str:
-    """The first of UTF-8 (BOM allowed) or CP932 that decodes `raw` cleanly."""
+    """The first of UTF-8 (BOM allowed) or CP932 that decodes `raw` cleanly (UTF-16, told by its BOM, is neither)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnicodeDecodeError("setnet", raw[:2], 0, 2, "UTF-16 (save it as UTF-8 or Shift_JIS)")
     for encoding in ENCODINGS:
         try:
             raw.decode(encoding)
