@@ -60,8 +60,9 @@ def drop_repeated_steps(ds: xr.Dataset, source: str) -> tuple[xr.Dataset, list[s
     if not differing:
         return kept, []
     first = pd.Timestamp(differing[0])
-    return kept, [f"{Path(source).name}: {len(differing)} time stamp(s) given twice with different values "
-                  f"(first {first:%Y-%m-%d %H:%M}); kept the later step of each, as the file orders them"]
+    note = (f"{Path(source).name}: {len(differing)} time stamp(s) given twice with different values "
+            f"(first {first:%Y-%m-%d %H:%M}); kept the later step of each, as the file orders them")
+    return kept, [note]
 
 
 def ascending_axes(ds: xr.Dataset) -> xr.Dataset:

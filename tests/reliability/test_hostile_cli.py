@@ -184,10 +184,10 @@ def test_the_real_program_prints_exactly_one_line(tmp_path: Path) -> None:
                str(tmp_path)]
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home")}
     env.pop("SETNET_DEBUG", None)
-    quiet = subprocess.run(command, capture_output=True, text=True, env=env, timeout=HANG_GUARD_S)
+    quiet = subprocess.run(command, check=False, capture_output=True, text=True, env=env, timeout=HANG_GUARD_S)
     assert quiet.returncode == 1
     assert quiet.stderr == f"setnet: error: no NetCDF files under {tmp_path}\n"
-    loud = subprocess.run(command, capture_output=True, text=True, env={**env, "SETNET_DEBUG": "1"},
+    loud = subprocess.run(command, check=False, capture_output=True, text=True, env={**env, "SETNET_DEBUG": "1"},
                           timeout=HANG_GUARD_S)
     assert loud.returncode == 1
     assert "Traceback (most recent call last)" in loud.stderr and f"no NetCDF files under {tmp_path}" in loud.stderr
