@@ -5,7 +5,12 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from tests.reliability import test_hostile_catches, test_hostile_cli, test_hostile_grids, test_hostile_registries
+from tests.reliability import (
+    test_hostile_catches,
+    test_hostile_cli,
+    test_hostile_grids,
+    test_hostile_registries,
+)
 
 HERE = Path(__file__).resolve().parent
 DOC = (HERE.parents[1] / "docs" / "reliability.md").read_text(encoding="utf-8")
