@@ -15,14 +15,15 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from ingest.dictionaries import table_path
 from ingest.errors import IngestError
-from setnet.operations import today
-from setnet.settings import SPECIES, Settings
+from setnet.settings import SPECIES, IngestSettings, Settings
 
 _PLAIN = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
 _GROUPED = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
@@ -63,11 +64,12 @@ class Plausibility:
         return (catch_kg > ceiling).fillna(False).astype(bool)
 
     def future_reason(self) -> str:
+        """Why a date after `latest_day` is quarantined, for the reject's reason."""
         return (f"after {self.latest_day} (today where the nets are, plus {self.tolerance_days} day(s) of "
                 "tolerance: setting ingest.future_date_tolerance_days)")
 
 
-def read_ceilings(path) -> dict[str, float]:
+def read_ceilings(path: Path) -> dict[str, float]:
     """plausibility.csv -> species code -> most kg per net and day; IngestError on a bad row."""
     known = {s.code for s in SPECIES}
     try:
@@ -90,9 +92,10 @@ def read_ceilings(path) -> dict[str, float]:
 
 
 def load_plausibility(settings: Settings | None = None, on: date | None = None) -> Plausibility:
-    """The ceilings (settings' table or the shipped one) and the latest plausible date as of `on` (default: today)."""
-    settings = settings or Settings()
+    """The ceilings (settings' table or the shipped one) and the latest plausible date as of `on` (default: today
+    where the nets are); without settings, the defaults."""
     path = table_path(settings, "plausibility_table", "plausibility.csv")
-    tolerance = settings.ingest.future_date_tolerance_days
-    latest = (on or today(settings)) + timedelta(days=tolerance)
+    tolerance = (settings.ingest if settings else IngestSettings()).future_date_tolerance_days
+    zone = settings.timezone if settings else Settings.model_fields["timezone"].default
+    latest = (on or datetime.now(ZoneInfo(zone)).date()) + timedelta(days=tolerance)
     return Plausibility(latest, read_ceilings(path), tolerance, hashlib.sha256(path.read_bytes()).hexdigest())
