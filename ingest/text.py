@@ -35,7 +35,7 @@ def detect_encoding(raw: bytes) -> str:
     raise UnicodeDecodeError("setnet", raw[:1], 0, 1, "neither UTF-8 nor Shift_JIS/CP932")
 
 
-def decoded_text(path: Path) -> str:
+def _decoded_text(path: Path) -> str:
     """A text file's contents, decoded as UTF-8 (BOM allowed) or CP932; IngestError if neither."""
     if not path.exists():
         raise IngestError(f"{path}: file not found")
@@ -48,7 +48,7 @@ def decoded_text(path: Path) -> str:
 
 def read_text_table(path: Path) -> pd.DataFrame:
     """CSV file whose first line is the header -> table of strings with stripped headers; IngestError if unreadable."""
-    text = decoded_text(path)
+    text = _decoded_text(path)
     try:
         table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
@@ -161,7 +161,7 @@ def csv_records(text: str) -> tuple[list[list[str]], list[int], dict[int, tuple[
 
 def _read_csv_rows(path: Path) -> tuple[pd.DataFrame, pd.Series, dict[int, tuple[str, str]]]:
     """CSV text -> rows of strings padded to the widest row, each row's line number, and the broken lines."""
-    rows, lines, broken = csv_records(decoded_text(path))
+    rows, lines, broken = csv_records(_decoded_text(path))
     width = max((len(r) for r in rows), default=0)
     return (pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object), pd.Series(lines, dtype="int64"),
             broken)
