@@ -7,12 +7,14 @@ docs/reliability.md lists every case and what it promises."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import duckdb
 import pytest
 
 import ingest
@@ -153,3 +155,26 @@ def test_a_disk_filling_up_mid_ingest_leaves_the_warehouse_as_it_was(registered:
     assert done.stdout.startswith("ERROR ") and done.stdout.count("\n") == 1
     assert fingerprint(registered) == before
     assert signal.SIGXFSZ  # the simulated full disk is this signal's limit, ignored so the write fails instead
+
+
+def _read_only(path: Path, on: bool) -> None:
+    """Make a file unwritable: chmod for a user; for root (whom permissions do not stop) the immutable flag."""
+    if os.geteuid() != 0:
+        path.chmod(0o444 if on else 0o644)
+        return
+    done = subprocess.run(["chattr", "+i" if on else "-i", str(path)], check=False, capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"no way to make a file read-only for root here: {done.stderr.decode().strip()}")
+
+
+def test_a_read_only_warehouse_is_one_line_naming_it(registered: Settings, tmp_path: Path) -> None:
+    before = registered.warehouse_path.read_bytes()
+    _read_only(registered.warehouse_path, True)
+    try:
+        with pytest.raises(duckdb.IOException) as error:
+            ingest.ingest_sites(registered, write_sites_csv(tmp_path / "again.csv"))
+    finally:
+        _read_only(registered.warehouse_path, False)
+    message = str(error.value)
+    assert str(registered.warehouse_path) in message and "\n" not in message
+    assert registered.warehouse_path.read_bytes() == before
