@@ -51,7 +51,12 @@ def test_a_range_reads_low_to_high() -> None:
     (10.0, None, "記録なし", "no record"),
     (10.0, float("nan"), "記録なし", "no record"),
     (10.0, 0.0, "増える（平均 0 kg）", "up (average 0 kg)"),
-    (0.0, 0.0, "ほぼ同じ", "about the same"),
+    (0.0, 0.0, "ほぼゼロ", "near zero"),
+    (0.3, 0.2, "ほぼゼロ", "near zero"),  # both round to 0 kg
+    (3.0, 1.0, "2 kg 多い", "2 kg more"),  # a few kg: never "200% more" or "3 times"
+    (1.0, 4.0, "3 kg 少ない", "3 kg less"),
+    (2.2, 2.0, "ほぼ同じ", "about the same"),
+    (300.0, 2.0, "増える（平均 2 kg）", "up (average 2 kg)"),  # not "150 times" a few kilograms
 ])
 def test_the_change_against_the_recent_average_is_in_words(median, average, ja, en) -> None:
     assert change_text(median, average, JA) == ja
