@@ -149,6 +149,7 @@ class ReportView:
     species_names: dict[str, str]
     site_names: dict[str, str]
     outlook_days: int
+    target_day: str = ""  # "12月1日(月)": the forecast day without the year (the tomorrow section's heading)
 
     def coop(self, slug: str) -> CoopView:
         return next(c for c in self.coops if c.slug == slug)
@@ -180,6 +181,7 @@ def report_view(data: ReportData, lang: str = "ja", options: ReportOptions | Non
         species_names=species_by_code,
         site_names=names,
         outlook_days=int(data.forecasts.lead_days.max()),
+        target_day=medium_day(target, lang),
     )
 
 
