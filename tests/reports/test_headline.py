@@ -140,6 +140,7 @@ FIRST_SCREEN_JS = """(() => {
           headline: box(document.querySelector('#tomorrow .card .expected')),
           height: window.innerHeight};
 })()"""
+CARDS_FIT_JS = "[...document.querySelectorAll('.card')].every(c => c.scrollWidth <= c.clientWidth)"
 
 
 @pytest.mark.slow
@@ -159,3 +160,5 @@ def test_on_a_phone_the_status_and_the_first_nets_headline_are_on_the_first_scre
             assert spots["height"] == PHONE_HEIGHT
             for name in ("status", "net", "headline"):
                 assert spots[name] is not None and spots[name] <= PHONE_HEIGHT, (coop, name, spots)
+            browser.check(page.as_uri(), 1280, 900, mobile=False, screenshot=tmp_path / f"desktop-{coop}.png")
+            assert browser.evaluate(CARDS_FIT_JS), coop  # on a desktop every column stays inside its card
