@@ -60,6 +60,7 @@ NO_OPERATION_MARKERS = frozenset(
                                 "×", "no operation", "closed")
 )
 NO_OPERATION_COLUMNS = ["date", "site_id", "marker", "source_file"]
+SIZE_CLASS_COLUMNS = ["date", "site_id", "species", "size_class", "catch_kg", "fish_count", "source_file"]
 _UNIT_IN_HEADER = re.compile(r"^(.*?)[(\[](.+?)[)\]]$")
 _QUANTITY = re.compile(r"^([-+]?[\d,]*\d(?:\.\d+)?)([^\d]*)$")
 
@@ -72,6 +73,7 @@ class ParsedCatches:
     no_operation: pd.DataFrame  # date, site_id, marker, source_file (+ file, line, raw of the line that said so)
     rejects: pd.DataFrame  # file, line, raw, reason
     lines_read: int
+    size_classes: pd.DataFrame = field(default_factory=lambda: _EMPTY_SIZES)  # SIZE_CLASS_COLUMNS (size_class_rows)
 
 
 @dataclass
@@ -313,6 +315,8 @@ def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tab
 
     catches = (records[catch_ok].groupby(["date", "site_id", "species"], as_index=False).catch_kg.sum()
                .assign(source_file=source))
+    fish = number.where(unit.map(lambda u: u is not None and u[0] == "fish"))
+    sizes = size_class_rows(records[catch_ok].assign(fish_count=fish[catch_ok]), source)
     rows = table.apply(lambda row: ",".join(cell_text(v) for v in row), axis=1) if len(table) else pd.Series(dtype=str)
     said = records.qty_raw.where(records.qty_raw != "", records.remarks_raw)
     no_op = records.assign(marker=said.where(said != "", "blank"), raw=rows.to_numpy()[records.row.to_numpy()])
@@ -326,7 +330,30 @@ def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tab
     rejects = pd.DataFrame({"file": source, "line": rejects.line.astype("int32"),
                             "raw": rows.to_numpy()[rejects.row.to_numpy()] if len(rejects) else [],
                             "reason": rejects.reason.astype(str)})
-    return ParsedCatches(catches.reset_index(drop=True), no_op.reset_index(drop=True), rejects, len(table))
+    return ParsedCatches(catches.reset_index(drop=True), no_op.reset_index(drop=True), rejects, len(table),
+                         sizes)
+
+
+def size_class_rows(stored: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The stored records by size class (SIZE_CLASS_COLUMNS: kg and fish counted per date, net, species and 銘柄).
+
+    Kept only where the file really sorts the species by size: it has a 銘柄 column for it, or names two size
+    classes of it or more (a lone 'ブリ' column is the whole yellowtail catch, not one class); and only for a date,
+    net and species whose every record has a size class. fish_count is NULL unless every record was counted (本)."""
+    if stored.empty:
+        return _EMPTY_SIZES.copy()
+    key = ["date", "site_id", "species"]
+    explicit = stored.groupby("species").size_raw.apply(lambda raw: bool((raw != "").any()))
+    classes = stored[stored.size_class != ""].groupby("species").size_class.nunique()
+    sorted_species = {sp for sp in explicit.index if explicit[sp] or classes.get(sp, 0) >= 2}
+    rows = stored[stored.species.isin(sorted_species)]
+    complete = rows.groupby(key).size_class.transform(lambda c: bool((c != "").all()))
+    rows = rows[complete.astype(bool)]
+    if rows.empty:
+        return _EMPTY_SIZES.copy()
+    grouped = rows.groupby([*key, "size_class"], as_index=False).agg(
+        catch_kg=("catch_kg", "sum"), fish_count=("fish_count", lambda f: f.sum() if f.notna().all() else np.nan))
+    return grouped.assign(source_file=source)[SIZE_CLASS_COLUMNS]
 
 
 def read_catch_file(path: Path, sites: pd.DataFrame, tables: CatchTables | None = None,
@@ -359,11 +386,13 @@ def read_catch_file(path: Path, sites: pd.DataFrame, tables: CatchTables | None 
         raise IngestError(f"{path}: no rows")
     combined = _combine(parsed, str(path))
     return ParsedCatches(combined.catches.assign(source_file=str(path)),
-                         combined.no_operation.assign(source_file=str(path)), combined.rejects, combined.lines_read)
+                         combined.no_operation.assign(source_file=str(path)), combined.rejects, combined.lines_read,
+                         combined.size_classes.assign(source_file=str(path)))
 
 
 _EMPTY_CATCHES = pd.DataFrame(columns=["date", "site_id", "species", "catch_kg", "source_file"])
 _EMPTY_NO_OP = pd.DataFrame(columns=[*NO_OPERATION_COLUMNS, "file", "line", "raw"])
+_EMPTY_SIZES = pd.DataFrame(columns=SIZE_CLASS_COLUMNS)
 
 
 def _combine(parts: list[ParsedCatches], source: str) -> ParsedCatches:
@@ -381,7 +410,8 @@ def _combine(parts: list[ParsedCatches], source: str) -> ParsedCatches:
                       ignore_index=True)
     if not no_op.empty:
         no_op = no_op.drop_duplicates(["date", "site_id"])
-    return ParsedCatches(catches, no_op, rejects, sum(p.lines_read for p in parts))
+    sizes = pd.concat([p.size_classes for p in parts if not p.size_classes.empty] or [_EMPTY_SIZES], ignore_index=True)
+    return ParsedCatches(catches, no_op, rejects, sum(p.lines_read for p in parts), sizes)
 
 
 def _context_checksum(sites: pd.DataFrame, tables: CatchTables, plausible: Plausibility) -> str:
@@ -411,6 +441,7 @@ def _store_parsed(con, path: str, parsed: ParsedCatches, outcome: FileOutcome) -
         else:
             counts["removed"] = con.execute("SELECT count(*) FROM catches WHERE source_file = ?", [path]).fetchall()[0][0]
         con.execute("DELETE FROM catches WHERE source_file = ?", [path])
+        con.execute("DELETE FROM catch_size_classes WHERE source_file = ?", [path])
         con.execute("DELETE FROM no_operation_days WHERE source_file = ?", [path])
         con.execute("DELETE FROM ingest_rejects WHERE file = ? OR file LIKE ?", [path, path + "#%"])
         upsert(con, "catches", catches)
@@ -418,7 +449,11 @@ def _store_parsed(con, path: str, parsed: ParsedCatches, outcome: FileOutcome) -
             con.register("_new_catches", catches)
             con.execute("DELETE FROM no_operation_days o USING _new_catches n"
                         " WHERE o.date = n.date AND o.site_id = n.site_id")
+            # another file's size classes of a catch this file now gives are no longer that catch's breakdown
+            con.execute("DELETE FROM catch_size_classes s USING _new_catches n"
+                        " WHERE s.date = n.date AND s.site_id = n.site_id AND s.species = n.species")
             con.unregister("_new_catches")
+        upsert(con, "catch_size_classes", parsed.size_classes[SIZE_CLASS_COLUMNS])
         upsert(con, "no_operation_days", parsed.no_operation[NO_OPERATION_COLUMNS])
         upsert(con, "ingest_rejects", parsed.rejects)
         record_outcome(con, FileOutcome(**{**outcome.__dict__, "rows_stored": counts["stored"],
@@ -444,7 +479,8 @@ def _drop_markers_on_stored_catches(con, path: str, parsed: ParsedCatches) -> Pa
                           "reason": "no-operation marker '" + clashing.marker + "', but " + clashing.other
                           + " stored catches for the same day and net"})
     return ParsedCatches(parsed.catches, parsed.no_operation[marked.other.isna().to_numpy()],
-                         pd.concat([parsed.rejects, extra], ignore_index=True), parsed.lines_read)
+                         pd.concat([parsed.rejects, extra], ignore_index=True), parsed.lines_read,
+                         parsed.size_classes)
 
 
 def ingest_catches(settings: Settings, paths: list[Path], *, force: bool = False,

@@ -298,6 +298,21 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE tuning_trials ADD COLUMN seasonal_start BOOLEAN;
     """,
+    # 8: yellowtail (and any species) by size class (銘柄), where a cooperative's catch file names them: the kg of
+    # each class (summed into catches.catch_kg) and the fish counted (本/尾, NULL when the file gave weights)
+    """
+    CREATE TABLE catch_size_classes (
+        date DATE NOT NULL,
+        site_id VARCHAR NOT NULL,
+        species VARCHAR NOT NULL,
+        size_class VARCHAR NOT NULL,
+        catch_kg DOUBLE NOT NULL,
+        fish_count DOUBLE,
+        source_file VARCHAR,
+        ingested_at TIMESTAMP DEFAULT current_timestamp,
+        PRIMARY KEY (date, site_id, species, size_class)
+    );
+    """,
 )
 
 POOLED_SITE_ID = "all"  # model_evaluations' site_id of the record pooled over every net (migration 6)
@@ -307,6 +322,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "sites": ("site_id",),
     "species": ("species",),
     "catches": ("date", "site_id", "species"),
+    "catch_size_classes": ("date", "site_id", "species", "size_class"),
     "ingest_rejects": ("file", "line"),
     "grid_days": ("date",),
     "forecasts": ("issue_date", "target_date", "site_id", "species"),
