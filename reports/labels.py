@@ -41,7 +41,31 @@ LABELS: dict[str, dict[str, str]] = {
         "more": "{pct}% 多い",
         "less": "{pct}% 少ない",
         "times": "約{ratio}倍",
-        "up_from_zero": "増える（平均 0 kg）",
+        "up_from_small": "増える（平均 {kg} kg）",
+        "near_zero": "ほぼゼロ",
+        "more_kg": "{kg} kg 多い",
+        "less_kg": "{kg} kg 少ない",
+        "col_latest": "最新の水揚げ",
+        "latest_catch_value": "{day} {kg}\u00a0kg",
+        "latest_no_operation": "{day} 休漁",
+        "latest_none": "水揚げの記録なし",
+        "size_counts": "{counts}",
+        "size_count": "{size}約{n}本",
+        "kyucho_status_label": "急潮",
+        "kyucho_status_warning": "警報（{sites}）",
+        "kyucho_status_advisory": "注意報（{sites}）",
+        "kyucho_status_none": "なし",
+        "kyucho_status_more": "くわしく",
+        "kyucho_status_unknown": "予想できません：海況予報がありません",
+        "kyucho_status_unknown_seen": "予想できません：海況予報がありません（最新の解析では{level}）",
+        "kyucho_status_no_data": "判断できません：海況データがありません",
+        "level_word_warning": "警報",
+        "level_word_advisory": "注意報",
+        "summary_latest": "（最新の水揚げ {latest}）",
+        "summary_latest_none": "（水揚げの記録なし）",
+        "summary_change": "、直近7日の平均と比べて{change}",
+        "summary_sizes": "、{counts}",
+        "summary_status": "【急潮】{status}",
         "big_catch": "大漁（{threshold}kg以上）{pct}%",
         "big_catch_unsized": "大漁の可能性 {pct}%",
         "empty_chance": "空の確率 {pct}%",
@@ -181,7 +205,31 @@ LABELS: dict[str, dict[str, str]] = {
         "more": "{pct}% more",
         "less": "{pct}% less",
         "times": "about {ratio} times",
-        "up_from_zero": "up (average 0 kg)",
+        "up_from_small": "up (average {kg} kg)",
+        "near_zero": "near zero",
+        "more_kg": "{kg} kg more",
+        "less_kg": "{kg} kg less",
+        "col_latest": "Latest catch",
+        "latest_catch_value": "{day}: {kg}\u00a0kg",
+        "latest_no_operation": "{day}: not hauled",
+        "latest_none": "no catch recorded",
+        "size_counts": "{counts}",
+        "size_count": "about {n} {size}",
+        "kyucho_status_label": "Swift current",
+        "kyucho_status_warning": "WARNING ({sites})",
+        "kyucho_status_advisory": "advisory ({sites})",
+        "kyucho_status_none": "none",
+        "kyucho_status_more": "details",
+        "kyucho_status_unknown": "cannot be forecast: no ocean forecast",
+        "kyucho_status_unknown_seen": "cannot be forecast: no ocean forecast (the latest analysis shows a {level})",
+        "kyucho_status_no_data": "cannot be judged: no ocean data",
+        "level_word_warning": "warning",
+        "level_word_advisory": "advisory",
+        "summary_latest": " (latest catch {latest})",
+        "summary_latest_none": " (no catch recorded)",
+        "summary_change": ", against the last 7 days' average: {change}",
+        "summary_sizes": ", {counts}",
+        "summary_status": "[Swift current] {status}",
         "big_catch": "Big catch ({threshold} kg or more) {pct}%",
         "big_catch_unsized": "Chance of a big catch {pct}%",
         "empty_chance": "Chance of an empty net {pct}%",
@@ -372,6 +420,14 @@ def site_names(sites: pd.DataFrame, lang: str) -> dict[str, str]:
     """site_id -> display name in the language (the id when the registry has no name)."""
     return {row.site_id: site_name(row.name_ja, row.name_en, lang) or str(row.site_id)
             for row in sites.itertuples(index=False)}
+
+
+SIZE_CLASSES_EN = {"ブリ": "buri", "ガンド": "gando", "フクラギ": "fukuragi", "コズクラ": "kozukura"}
+
+
+def size_class_name(size_class: str, lang: str) -> str:
+    """A size class (銘柄) as written in the language: ガンド, or 'gando' in English (the Toyama names)."""
+    return SIZE_CLASSES_EN.get(size_class, size_class) if lang == "en" else size_class
 
 
 def coop_name(coop: str, coop_sites: pd.DataFrame, lang: str) -> str:

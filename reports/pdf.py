@@ -42,7 +42,7 @@ MIN_PT = 10.0  # nothing on the page is printed smaller (small print, chart tick
 LINE_SPACING = 1.28
 CELL_GAP_IN = 0.18  # between the columns of tomorrow's table
 MAP_WIDTH_IN = 3.2  # the surface map, at the left of the 7-day charts; drawn at this size, so its text keeps its pt
-MAP_HEIGHT_IN = 3.9  # at most; a tall window is drawn narrower
+MAP_HEIGHT_IN = 3.7  # at most; a tall window is drawn narrower
 MAP_DPI = 300  # the map is a picture: sharp on a printer and at a fax's 200 dpi
 GAP_IN = 0.2  # between the map and the charts beside it
 CHART_HEIGHT_IN = 1.35  # one 7-day chart, its title, dates and kg ticks included
@@ -240,6 +240,8 @@ def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFr
     page.text(f"{t['title']}　{coop.name}" if view.lang == "ja" else f"{t['title']} — {coop.name}", size=18)
     page.text(view.headline, size=15)
     page.text(view.issued_at, size=BASE_PT)
+    page.text(f"{t['kyucho_status_label']}{t['colon']}{coop.kyucho_status}", size=13,
+              color=ALERT_COLORS.get(coop.kyucho_level, INK))  # the swift-current status, always at the top
     page.text("　".join(f"{item['label']}{t['colon']}{item['value']}" for item in view.freshness[1:]), size=MIN_PT,
               color=MUTED)
     page.space(0.06)
@@ -261,10 +263,10 @@ def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFr
               t["col_change"]]
     rows = {id(line): forecast_cells(view, line) for net in coop.nets for line in net.lines}
     columns = table_columns(list(rows.values()), header, page.width, BASE_PT, MIN_PT)
+    page.cells([(x, w, text) for (x, w), text in zip(columns, header, strict=True)], size=MIN_PT, color=MUTED)
     for net in coop.nets:
         page.space(0.04)
         page.text(net.name, size=13)
-        page.cells([(x, w, text) for (x, w), text in zip(columns, header, strict=True)], size=MIN_PT, color=MUTED)
         for line in net.lines:
             page.cells([(x, w, text) for (x, w), text in zip(columns, rows[id(line)], strict=True)], size=BASE_PT)
             if line.empty:
