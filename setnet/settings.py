@@ -60,6 +60,7 @@ class IngestSettings(BaseModel):
     fish_weight_table: Path | None = Field(default=None, description="CSV replacing ingest/tables/fish_weights.csv")
     grid_margin_deg: float = Field(default=1.0, ge=0, description="A new grid store keeps the sites' box plus this")
     ocean_forecast_max_lead_days: int = Field(default=10, ge=1, le=30, description="Longest ocean forecast lead stored")
+    hourly_forecast_max_lead_hours: int = Field(default=239, ge=23, le=720, description="Longest lead (hours after the issue day's 00:00 UTC) of hourly ocean forecasts stored")
 
 
 class FeatureSettings(BaseModel):
@@ -161,6 +162,10 @@ class Settings(BaseSettings):
     @property
     def forecast_store_path(self) -> Path:
         return self.data_dir / "ocean_forecasts.zarr"
+
+    @property
+    def hourly_forecast_store_path(self) -> Path:
+        return self.data_dir / "ocean_forecasts_hourly.zarr"
 
     @property
     def models_dir(self) -> Path:

@@ -298,6 +298,20 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE tuning_trials ADD COLUMN seasonal_start BOOLEAN;
     """,
+    # 13: which file gave each hourly ocean forecast issue (the hourly store, for the swift-current warnings)
+    """
+    CREATE TABLE hourly_forecast_sources (
+        issue_date DATE NOT NULL,
+        variable VARCHAR NOT NULL,
+        product VARCHAR NOT NULL,
+        file VARCHAR NOT NULL,
+        checksum VARCHAR NOT NULL,
+        lead_hours VARCHAR NOT NULL,
+        regridded BOOLEAN NOT NULL,
+        ingested_at TIMESTAMP DEFAULT current_timestamp,
+        PRIMARY KEY (issue_date, variable, product)
+    );
+    """,
 )
 
 POOLED_SITE_ID = "all"  # model_evaluations' site_id of the record pooled over every net (migration 6)
@@ -315,6 +329,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "ingested_files": ("file",),
     "grid_sources": ("date", "variable", "product"),
     "ocean_forecast_sources": ("issue_date", "variable", "product"),
+    "hourly_forecast_sources": ("issue_date", "variable", "product"),
     "no_operation_days": ("date", "site_id"),
     "backtest_predictions": ("model_version", "site_id", "species", "issue_date", "lead_days"),
     "tuning_trials": ("tuning_id", "trial", "species"),
