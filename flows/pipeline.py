@@ -487,7 +487,8 @@ def demo_flow(data_dir: str | None = None, years: int = 3, sites: int = 10, seed
     settings = _settings(data_dir)  # built once per flow run; the tasks take it
     with _recorded(settings, "demo", None, {"years": years, "sites": sites, "seed": seed}):
         world = sample_world.generate_world(settings.data_dir / "sample", years=years, sites=sites, seed=seed)
-        ingest_flow(data_dir, sites_csv=str(world.sites_csv), grid_paths=[str(world.grids_dir)],
+        ingest_flow(data_dir, sites_csv=str(world.sites_csv),
+                    grid_paths=[str(world.grids_dir), str(world.forecasts_dir), str(world.hourly_forecasts_dir)],
                     catch_paths=[str(world.catches_dir)])
         train_task(settings)
         return daily_flow(world.end_date, data_dir)
