@@ -108,6 +108,8 @@ LABELS: dict[str, dict[str, str]] = {
         "kyucho_advisory_action": "急潮に備えてください（網とロープの点検、作業の段取り）。",
         "kyucho_detail": "{site}：{window}、{level}で{direction}へ 最大{speed}ノット（目安 {threshold}ノット）",
         "window_many": "{first}〜{last}（ピーク {peak}）",
+        "window_hours": "{day} {start}〜{end}時",
+        "kyucho_detail_hours": "{site}：{window} {direction}へ 最大{speed}ノット（目安 {threshold}ノット）",
         "kyucho_none": "急潮の注意報・警報はありません。いちばん速い流れ：{site} {day} {direction}へ {speed}ノット"
                        "（注意報の目安 {advisory}ノット）。",
         "kyucho_from_forecast": "{issued}発表の海況予報（{first}〜{last}）で判断しています。",
@@ -253,6 +255,8 @@ LABELS: dict[str, dict[str, str]] = {
         "kyucho_detail": "{site}: {window}, {level} current toward {direction}, up to {speed} kn "
                          "(threshold {threshold} kn)",
         "window_many": "{first} to {last} (peak {peak})",
+        "window_hours": "{day} {start}:00–{end}:00",
+        "kyucho_detail_hours": "{site}: {window}, current toward {direction}, up to {speed} kn (threshold {threshold} kn)",
         "kyucho_none": "No swift-current advisory or warning. Fastest current: {site} on {day}, toward {direction} "
                        "at {speed} kn (advisory at {advisory} kn).",
         "kyucho_from_forecast": "Judged from the ocean forecast issued {issued} ({first} to {last}).",
