@@ -153,3 +153,13 @@ def warning_record(forecast_days: pd.DataFrame, observed: pd.DataFrame, leads: t
                              "false_alarm_ratio": false_alarms / (hits + false_alarms) if hits + false_alarms else np.nan,
                              "mean_lead_gained_days": float(gained.mean()) if lead == "all" and len(gained) else np.nan})
     return pd.DataFrame(rows, columns=RECORD_COLUMNS)
+
+
+def kyucho_record(hourly: pd.DataFrame, default_kn: tuple[float, float],
+                  per_net_kn: dict[str, tuple[float, float]] | None = None,
+                  timezone: str = "Asia/Tokyo", leads: tuple[int, ...] = (1, 2, 3, 4)) -> pd.DataFrame:
+    """Every hourly forecast stored -> the warnings' RECORD_COLUMNS against the current each day turned out to have."""
+    if hourly is None or hourly.empty:
+        return pd.DataFrame(columns=RECORD_COLUMNS)
+    issued = kyucho_days(hourly, default_kn, per_net_kn, timezone)
+    return warning_record(issued, observed_days(hourly, default_kn, per_net_kn, timezone), leads)
