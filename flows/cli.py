@@ -92,11 +92,14 @@ def sample(
     response: Annotated[Literal["default", "ocean"], typer.Option(
         help="Hidden ocean-to-catch function: ocean = an ocean-dominated bay, school abundance of little weight")
     ] = "default",
+    forecast_days: Annotated[int, typer.Option(
+        min=0, help="Last issue days with ocean forecast files (daily leads 0-9 and hourly currents); 0: none")] = 60,
 ) -> None:
-    """Generate the sample Toyama Bay world: daily NetCDF grids, site registry, catches and the truth file."""
+    """Generate the sample Toyama Bay world: daily NetCDF grids, ocean forecasts, site registry, catches and truth."""
     import sample_world
 
-    world = sample_world.generate_world(out, years=years, sites=sites, seed=seed, response=response)
+    world = sample_world.generate_world(out, years=years, sites=sites, seed=seed, response=response,
+                                        forecast_days=forecast_days)
     typer.echo(f"sample world {world.start_date}..{world.end_date} ({world.response} response) written to {world.root}")
     typer.echo(f"  sites: {world.sites_csv}\n  grids: {world.grids_dir}\n  catches: {world.catches_dir}\n"
                f"  truth (never read by the pipeline): {world.truth_csv}")
