@@ -298,6 +298,24 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE tuning_trials ADD COLUMN seasonal_start BOOLEAN;
     """,
+    # 10: the evening summary's deliveries: one row per issue date, cooperative (folder name), channel (email, line)
+    # and recipient: sent, failed or skipped, after how many attempts, and a checksum of the message sent
+    """
+    CREATE TABLE deliveries (
+        issue_date DATE NOT NULL,
+        coop VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        recipient VARCHAR NOT NULL,
+        state VARCHAR NOT NULL,
+        attempts INTEGER NOT NULL,
+        error VARCHAR,
+        sent_at TIMESTAMP,
+        message_checksum VARCHAR,
+        lang VARCHAR,
+        updated_at TIMESTAMP DEFAULT current_timestamp,
+        PRIMARY KEY (issue_date, coop, channel, recipient)
+    );
+    """,
 )
 
 POOLED_SITE_ID = "all"  # model_evaluations' site_id of the record pooled over every net (migration 6)
@@ -319,6 +337,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "backtest_predictions": ("model_version", "site_id", "species", "issue_date", "lead_days"),
     "tuning_trials": ("tuning_id", "trial", "species"),
     "flow_runs": ("run_id",),
+    "deliveries": ("issue_date", "coop", "channel", "recipient"),
 }
 
 
