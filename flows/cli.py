@@ -413,8 +413,8 @@ def _delivery_line(coop: str, channel: str, deliveries: list[dict]) -> str:
         elif d["state"] == "failed":
             parts.append(f"FAILED {d['recipient']}: {d['error']}")
         else:
-            tries = f" ({d['attempts']} attempts)" if d["now"] and d["attempts"] > 1 else ""
-            parts.append(f"{'sent' if d['now'] else 'already sent'} {d['recipient']}{tries}")
+            tries = f" ({d['attempts']} attempts)" if d["this_run"] and d["attempts"] > 1 else ""
+            parts.append(f"{'sent' if d['this_run'] else 'already sent'} {d['recipient']}{tries}")
     return f"{coop} {channel}: {'; '.join(parts)}"
 
 
@@ -427,10 +427,11 @@ def deliver(issue_date: DateOption,
     """Send each cooperative's summary of an issue date by e-mail and LINE (Settings.delivery), one line per
     cooperative and channel; what was sent before is not sent again unless --force."""
     from flows.pipeline import deliver_flow
+    from reports.delivery import CHANNELS
 
     day = _parse_date(issue_date)
-    if channel not in (None, "email", "line"):
-        raise typer.BadParameter(f"{channel!r} is not email or line", param_hint="--channel")
+    if channel is not None and channel not in CHANNELS:
+        raise typer.BadParameter(f"{channel!r} is not one of {', '.join(CHANNELS)}", param_hint="--channel")
     if lang not in ("ja", "en"):
         raise typer.BadParameter(f"{lang!r} is not ja or en", param_hint="--lang")
     done = deliver_flow(day, _data_dir(), lang=lang, channels=[channel] if channel else None, force=force)

@@ -247,7 +247,7 @@ def deliver_task(settings: Settings, issue_date: date, lang: str, channels: list
                            delivery.error)
         else:
             logger.info("delivery %s %s %s: %s%s", delivery.coop_name, delivery.channel, delivery.recipient or "-",
-                        delivery.state if delivery.now else "already sent", f" ({delivery.error})" if delivery.error else "")
+                        delivery.state if delivery.this_run else "already sent", f" ({delivery.error})" if delivery.error else "")
     return [asdict(delivery) for delivery in done]
 
 
@@ -413,7 +413,7 @@ def _note_deliveries(record: operations.RunRecord, done: list[dict]) -> None:
                          for d in done if d["state"] == "failed"])
     counts: dict[str, int] = {}
     for d in done:
-        state = d["state"] if d["now"] else "already sent"
+        state = d["state"] if d["this_run"] else "already sent"
         counts[state] = counts.get(state, 0) + 1
     if counts:
         note = "delivery: " + ", ".join(f"{n} {state}" for state, n in counts.items())

@@ -74,7 +74,7 @@ class Delivery:
     sent_at: datetime | None = None  # UTC
     message_checksum: str | None = None
     lang: str = "ja"
-    now: bool = True  # False: sent by an earlier run and not sent again
+    this_run: bool = True  # False: sent by an earlier run, not sent again
 
     def row(self) -> dict:
         return {"issue_date": self.issue_date, "coop": self.coop, "channel": self.channel,
@@ -319,7 +319,7 @@ def deliver_summaries(settings: Settings, issue_date: date, lang: str = "ja", ch
             for recipient in routes[coop.slug]:
                 before = earlier.get((coop.slug, channel, recipient))
                 if before is not None and not force and (before.message_checksum == checksum or not resend_changed):
-                    done.append(replace(before, coop_name=coop.name, now=False))
+                    done.append(replace(before, coop_name=coop.name, this_run=False))
                     continue
                 send = (_email_sender(settings, view, coop, recipient, text) if channel == "email"
                         else _line_sender(settings.delivery, issue_date, coop.slug, recipient, text, checksum, force))
@@ -359,17 +359,8 @@ def sent_before(settings: Settings, issue_date: date) -> dict[tuple[str, str, st
         rows = con.execute("SELECT coop, channel, recipient, attempts, sent_at, message_checksum, lang "
                            "FROM deliveries WHERE issue_date = ? AND state = 'sent'", [issue_date]).fetchall()
     return {(coop, channel, recipient): Delivery(issue_date, coop, coop, channel, recipient, "sent", attempts, None,
-                                                 sent_at, checksum, lang or "ja", now=False)
+                                                 sent_at, checksum, lang or "ja", this_run=False)
             for coop, channel, recipient, attempts, sent_at, checksum, lang in rows}
-
-
-def list_deliveries(settings: Settings, issue_date: date) -> pd.DataFrame:
-    """The `deliveries` rows of issue_date (none before anything was delivered)."""
-    if not settings.warehouse_path.exists():
-        return pd.DataFrame()
-    with connect(settings.warehouse_path) as con:
-        return con.execute("SELECT * FROM deliveries WHERE issue_date = ? ORDER BY coop, channel, recipient",
-                           [issue_date]).df()
 
 
 def _now() -> datetime:

@@ -12,7 +12,7 @@ import pytest
 
 import reports
 from reports.build import build_reports
-from reports.delivery import LINE_TEXT_LIMIT, line_texts, push_bodies, utf16_length
+from reports.delivery import LINE_TEXT_LIMIT, line_texts, push_bodies, retry_after, utf16_length
 from reports.labels import labels_for
 from setnet.settings import Settings
 from setnet.warehouse import connect
@@ -149,7 +149,7 @@ def test_a_rerun_sends_nothing_again_unless_forced_and_a_failed_send_is_sent(rep
         third = reports.deliver_summaries(settings, ISSUE_DATE, channels=["line"])  # nothing is sent again
         forced = reports.deliver_summaries(settings, ISSUE_DATE, channels=["line"], force=True)
 
-    states = [[(d.state, d.now) for d in run if d.coop == UOZU] for run in (first, second, third, forced)]
+    states = [[(d.state, d.this_run) for d in run if d.coop == UOZU] for run in (first, second, third, forced)]
     assert states == [[("failed", True)], [("sent", True)], [("sent", False)], [("sent", True)]]
     assert len(stub.requests) == 3 and len(stub.accepted) == 2
     keys = [push.headers["x-line-retry-key"] for push in stub.requests]
@@ -182,3 +182,9 @@ def test_long_texts_split_under_the_line_limit_at_line_ends() -> None:
     assert [len(t) for t in one_line] == [LINE_TEXT_LIMIT, 10]
     bodies = push_bodies("U1", [str(i) for i in range(7)])
     assert [len(b["messages"]) for b in bodies] == [5, 2]
+
+
+def test_retry_after_reads_seconds_or_a_date_and_ignores_the_rest() -> None:
+    assert retry_after("120") == 120.0
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date passed: no wait
+    assert retry_after(None) is None and retry_after("soon") is None
