@@ -247,7 +247,8 @@ def deliver_task(settings: Settings, issue_date: date, lang: str, channels: list
                            delivery.error)
         else:
             logger.info("delivery %s %s %s: %s%s", delivery.coop_name, delivery.channel, delivery.recipient or "-",
-                        delivery.state if delivery.this_run else "already sent", f" ({delivery.error})" if delivery.error else "")
+                        delivery.state if delivery.this_run else "already sent",
+                        f" ({delivery.error})" if delivery.error else "")
     return [asdict(delivery) for delivery in done]
 
 
@@ -447,8 +448,9 @@ def _sweep_inboxes(settings: Settings, record: operations.RunRecord) -> None:
 def daily_flow(issue_date: date | None = None, data_dir: str | None = None, grid_paths: list[str] | None = None,
                catch_paths: list[str] | None = None, lang: str = "ja", sweep_inbox: bool = True) -> dict:
     """One issue date end to end: ingest the drop folders (and files given), train if no model exists, forecast,
-    report, send the summaries (Settings.delivery; a failed send marks the run degraded). Today's grid late: forecasts from the latest grid within max_grid_age_days, marked degraded with the
-    reason (and the report shows it); past that limit it fails naming the missing input."""
+    report, send the summaries (Settings.delivery; a failed send marks the run degraded). Today's grid late:
+    forecasts from the latest grid within max_grid_age_days, marked degraded with the reason (and the report shows
+    it); past that limit it fails naming the missing input."""
     settings = _settings(data_dir)  # built once per flow run; the tasks take it
     issue_date = _day(issue_date) or operations.today(settings)
     with _recorded(settings, "daily", issue_date, {"lang": lang, "grid_paths": grid_paths,
