@@ -313,7 +313,7 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (date, site_id, species, size_class)
     );
     """,
-    # 9 (helper migration 13): which file gave each hourly ocean forecast issue (the hourly store, for the swift-current warnings)
+    # 9: which file gave each hourly ocean forecast issue (the hourly store, for the swift-current warnings)
     """
     CREATE TABLE hourly_forecast_sources (
         issue_date DATE NOT NULL,
@@ -325,6 +325,24 @@ MIGRATIONS: tuple[str, ...] = (
         regridded BOOLEAN NOT NULL,
         ingested_at TIMESTAMP DEFAULT current_timestamp,
         PRIMARY KEY (issue_date, variable, product)
+    );
+    """,
+    # 10: the evening summary's deliveries: one row per issue date, cooperative (folder name), channel (email, line)
+    # and recipient: sent, failed or skipped, after how many attempts, and a checksum of the message sent
+    """
+    CREATE TABLE deliveries (
+        issue_date DATE NOT NULL,
+        coop VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        recipient VARCHAR NOT NULL,
+        state VARCHAR NOT NULL,
+        attempts INTEGER NOT NULL,
+        error VARCHAR,
+        sent_at TIMESTAMP,
+        message_checksum VARCHAR,
+        lang VARCHAR,
+        updated_at TIMESTAMP DEFAULT current_timestamp,
+        PRIMARY KEY (issue_date, coop, channel, recipient)
     );
     """,
 )
@@ -350,6 +368,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "backtest_predictions": ("model_version", "site_id", "species", "issue_date", "lead_days"),
     "tuning_trials": ("tuning_id", "trial", "species"),
     "flow_runs": ("run_id",),
+    "deliveries": ("issue_date", "coop", "channel", "recipient"),
 }
 
 
