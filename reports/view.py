@@ -16,6 +16,7 @@ from reports.alerts import (
     CurrentPeak,
     KyuchoAlert,
     TemperatureAlert,
+    hourly_rows,
     kyucho_alerts,
     old_models,
     strongest_current,
@@ -464,8 +465,13 @@ def alert_views(data: ReportData, site_ids: list[str], names: dict[str, str], te
     if not warm_cold:
         notes.append(text["temp_none"].format(threshold=f"{options.temperature_alert_c:g}")
                      if ocean.normal_c.notna().any() else text["temp_no_normal"])
-    notes.append(text["daily_mean_note"])
+    notes.append(currents_note(ocean, text))
     return alerts, notes, {a.site_id for a in kyucho}
+
+
+def currents_note(ocean: pd.DataFrame, text: dict[str, str]) -> str:
+    """What the currents judged are: hourly forecast speeds when the nets have them, else daily means."""
+    return text["hourly_note"] if not hourly_rows(ocean).empty else text["daily_mean_note"]
 
 
 def judged_from_note(data: ReportData, ocean: pd.DataFrame, text: dict[str, str], lang: str) -> str:

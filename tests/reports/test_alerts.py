@@ -135,3 +135,14 @@ def test_the_alert_text_names_the_day_the_hours_the_direction_and_the_knots() ->
 def test_hourly_calm_reports_the_strongest_hour() -> None:
     peak = strongest_current(hourly_ocean("himi", [0.3, 0.7, 0.4], "2025-12-01 15:00"))
     assert peak is not None and peak.speed_kn == pytest.approx(0.7) and peak.day == date(2025, 12, 2)
+
+
+def test_the_currents_note_says_hourly_when_the_alerts_come_from_the_hourly_forecast() -> None:
+    from reports.labels import LABELS
+    from reports.view import currents_note
+
+    daily = ocean_rows([("himi", "2025-12-01", "forecast", "surface", 0.2, 0.0, 18.0, 18.0)])
+    hourly = pd.concat([daily, hourly_ocean("himi", [0.3, 0.7, 0.4], "2025-12-01 15:00")])
+    assert currents_note(daily, LABELS["ja"]) == LABELS["ja"]["daily_mean_note"]
+    assert currents_note(hourly, LABELS["ja"]) == LABELS["ja"]["hourly_note"]
+    assert currents_note(hourly, LABELS["en"]).startswith("Currents are the hourly")
