@@ -35,7 +35,7 @@ MAP_LEVELS = NET_LEVELS  # the levels the maps show, those the warnings read (su
 LEVEL_TOLERANCE_M = DEPTH_TOLERANCE_M  # a stored depth this close to a nominal level stands for it
 
 SITE_COLUMNS = ["site_id", "name_ja", "name_en", "coop", "coop_en", "lat", "lon", "depth_m", "bearing_deg"]
-NEWER_SITE_COLUMNS = ["coop_en"]  # migration 9: a warehouse opened read-only before it has none (read as empty)
+NEWER_SITE_COLUMNS = ["coop_en"]  # migration 11: a warehouse opened read-only before it has none (read as empty)
 FORECAST_COLUMNS = ["issue_date", "target_date", "lead_days", "site_id", "species", "mean_kg", "q10_kg", "q50_kg",
                     "q90_kg", "model_version", "ocean_date"]
 OPTIONAL_FORECAST_COLUMNS = ["p_zero", "p_big_catch", "big_catch_threshold_kg", "explanation", "created_at"]

@@ -176,7 +176,7 @@ def test_a_warehouse_from_before_coop_en_is_read_with_no_english_cooperative_nam
 
     from reports.data import load_report_data
 
-    with duckdb.connect(str(report_settings.warehouse_path)) as con:  # as migration 9 found it: no coop_en yet
+    with duckdb.connect(str(report_settings.warehouse_path)) as con:  # as migration 11 found it: no coop_en yet
         con.execute("ALTER TABLE sites DROP COLUMN coop_en")
     data = load_report_data(report_settings, ISSUE_DATE)  # read-only: the schema is not migrated by a report
     assert "coop_en" in data.sites and data.sites.coop_en.isna().all()
