@@ -489,7 +489,8 @@ def backfill_flow(start: date | None = None, end: date | None = None, data_dir: 
     Safe over days already done: each day's forecasts are replaced in one transaction. Days whose inputs are
     missing are skipped and named; the flow then fails after doing the others. `batched`: every day's forecasts
     in one batch (one feature table, one prediction per species, one transaction; `models.forecast_days`) instead
-    of one day after another; each day still has its own `flow_runs` row. Neither trains: a model must exist.
+    of one day after another; each day still has its own `flow_runs` row. Batched, it never trains: a model
+    must exist.
     """
     settings = _settings(data_dir)  # built once per flow run; the tasks take it
     end = _day(end) or operations.today(settings) - timedelta(days=1)
