@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import os
 import sys
@@ -48,10 +49,49 @@ def _parse_date(text: str) -> date:
         raise typer.BadParameter(f"{text!r} is not a date like 2025-11-30") from None
 
 
+# Loggers on which Prefect's engine reports a failed flow or task run (with the traceback) as it re-raises it.
+PREFECT_ENGINE_LOGGERS = ("prefect.flow_runs", "prefect.task_runs", "prefect.engine", "prefect.flow_engine",
+                          "prefect.task_engine")
+
+
+class _EngineFailureFilter(logging.Filter):
+    """Drops Prefect's own ERROR records (the failure and its traceback): the error boundary reports it in one line.
+
+    Records our flows log themselves (a backfill day skipped, a file rejected) pass; with SETNET_DEBUG set, all pass.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if os.environ.get("SETNET_DEBUG") or record.levelno < logging.ERROR:
+            return True
+        return not record.pathname.startswith(_prefect_dir())
+
+
+@functools.cache
+def _prefect_dir() -> str:
+    """Folder of the installed prefect package (found without importing it); records from there are the engine's."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("prefect")
+    return str(Path(spec.origin).parent) + os.sep if spec and spec.origin else "<no prefect>"
+
+
+def _one_line_console() -> None:
+    """Install the engine-failure filter on Prefect's run loggers (once per process; a CLI process only)."""
+    for name in PREFECT_ENGINE_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _EngineFailureFilter) for f in logger.filters):
+            logger.addFilter(_EngineFailureFilter())
+
+
 def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a failure into `setnet: error: <reason>` on stderr and exit status 1, not a bare traceback."""
+    """The CLI's one error boundary: any failure -> `setnet: error: <reason>` on stderr and exit status 1.
+
+    Nothing else is printed for it (Prefect's report of the failed run and its traceback are held back); with
+    SETNET_DEBUG=1 the traceback is shown too.
+    """
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _one_line_console()
         try:
             return command(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.BadParameter):
@@ -151,6 +191,10 @@ def ingest_catches(
     if catches["files_failed"]:
         raise RuntimeError(f"{len(catches['files_failed'])} catch file(s) unreadable, nothing stored from them; "
                            f"first: {catches['files_failed'][0]}")
+    if catches["files_all_quarantined"]:
+        raise RuntimeError(f"every line of {len(catches['files_all_quarantined'])} catch file(s) quarantined, "
+                           f"nothing stored from them (see table ingest_rejects); first: "
+                           f"{catches['files_all_quarantined'][0]}")
 
 
 @app.command()

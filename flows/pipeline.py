@@ -130,7 +130,14 @@ def ingest_catches_task(settings: Settings, paths: list[str], force: bool = Fals
     return {**asdict(result), "summary": result.summary()}
 
 
-@task(name="fetch", task_run_name="fetch-{url}", cache_policy=NO_CACHE, **IO_RETRIES)
+def _fetch_run_name() -> str:
+    """'fetch-<url>' with the URL's secrets masked (inbox.shown_url): task run names are logged and stored."""
+    from prefect.runtime import task_run
+
+    return "fetch-" + inbox.shown_url(str(task_run.parameters.get("url", "")))
+
+
+@task(name="fetch", task_run_name=_fetch_run_name, cache_policy=NO_CACHE, **IO_RETRIES)
 def fetch_task(url: str, folder: str) -> str | None:
     """Download one grid file into the drop folder; None when the provider has not published it yet."""
     try:
@@ -317,7 +324,8 @@ def grid_ingest_flow(issue_date: date | None = None, data_dir: str | None = None
     settings = _settings(data_dir)  # built once per flow run; the tasks take it
     day = _day(issue_date) or operations.today(settings)
     folder = str(Path(drop_dir) if drop_dir else operations.grid_inbox(settings))
-    with _recorded(settings, "grid-ingest", day, {"drop_dir": folder, "urls": urls}) as record, \
+    shown = [inbox.shown_url(url) for url in urls] if urls else None  # no secret of a URL in the run log
+    with _recorded(settings, "grid-ingest", day, {"drop_dir": folder, "urls": shown}) as record, \
             tags("setnet", f"date:{day}"):
         wanted = inbox.grid_urls_for(settings, day, urls)
         states = [fetch_task(url, folder, return_state=True) for url in wanted]
@@ -327,7 +335,8 @@ def grid_ingest_flow(issue_date: date | None = None, data_dir: str | None = None
         record.message = f"{fetched} of {len(wanted)} URL(s) fetched; {done['summary']}"
         if failed:
             url, state = failed[0]
-            raise OSError(f"{len(failed)} of {len(wanted)} grid download(s) failed after retries; first: {url}: "
+            raise OSError(f"{len(failed)} of {len(wanted)} grid download(s) failed after retries; first: "
+                          f"{inbox.shown_url(url)}: "
                           f"{state.message}")
         return {"fetched": fetched, **done}
 

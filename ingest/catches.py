@@ -23,6 +23,7 @@ from ingest.dates import parse_dates
 from ingest.dictionaries import CatchTables, load_catch_tables, normalise_name
 from ingest.errors import IngestError
 from ingest.files import FileOutcome, already_ingested, expand_paths, record_outcome, sha256_of
+from ingest.plausibility import Plausibility, load_plausibility, misgrouped, number_of
 from ingest.text import cell_text, read_raw_tables
 from setnet.settings import Settings
 from setnet.warehouse import connect, transaction, upsert
@@ -59,8 +60,9 @@ NO_OPERATION_MARKERS = frozenset(
                                 "×", "no operation", "closed")
 )
 NO_OPERATION_COLUMNS = ["date", "site_id", "marker", "source_file"]
+SIZE_CLASS_COLUMNS = ["date", "site_id", "species", "size_class", "catch_kg", "fish_count", "source_file"]
 _UNIT_IN_HEADER = re.compile(r"^(.*?)[(\[](.+?)[)\]]$")
-_QUANTITY = re.compile(r"^(-?\d+(?:\.\d+)?)([^\d]*)$")
+_QUANTITY = re.compile(r"^([-+]?[\d,]*\d(?:\.\d+)?)([^\d]*)$")
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class ParsedCatches:
     no_operation: pd.DataFrame  # date, site_id, marker, source_file (+ file, line, raw of the line that said so)
     rejects: pd.DataFrame  # file, line, raw, reason
     lines_read: int
+    size_classes: pd.DataFrame = field(default_factory=lambda: _EMPTY_SIZES)  # SIZE_CLASS_COLUMNS (size_class_rows)
 
 
 @dataclass
@@ -87,6 +90,7 @@ class CatchIngestResult:
     no_operation_days: int = 0
     files_unchanged: int = 0
     files_failed: list[str] = field(default_factory=list)
+    files_all_quarantined: list[str] = field(default_factory=list)  # "<file>: line N: <first reason>"
 
     def summary(self) -> str:
         """One line for people: what was stored, updated, quarantined, skipped and refused."""
@@ -94,6 +98,8 @@ class CatchIngestResult:
                 f"{self.rows_read} lines read: {self.rows_stored} stored, {self.rows_updated} updated, "
                 f"{self.rows_unchanged} unchanged, {self.rows_removed} removed, {self.rows_quarantined} quarantined, "
                 f"{self.no_operation_days} no-operation days")
+        if self.files_all_quarantined:
+            text += f"; every line quarantined in {len(self.files_all_quarantined)} file(s)"
         return text
 
 
@@ -201,9 +207,12 @@ _NO_NAME = _NoName()
 
 
 def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tables: CatchTables | None = None,
-                      lines: pd.Series | None = None) -> ParsedCatches:
-    """Raw table (header applied) -> catches (kg per date, net, species), no-operation days and quarantined lines."""
+                      lines: pd.Series | None = None, plausible: Plausibility | None = None) -> ParsedCatches:
+    """Raw table (header applied) -> catches (kg per date, net, species), no-operation days and quarantined lines;
+    implausible values (`ingest.plausibility`: future dates, kg above the species' ceiling, digit grouping not in
+    threes) are quarantined."""
     tables = tables or load_catch_tables()
+    plausible = plausible or load_plausibility()
     table = table.reset_index(drop=True)
     lines = (pd.Series(np.arange(len(table)) + 2) if lines is None else lines.reset_index(drop=True)).astype("int64")
     columns = classify_columns([str(c) for c in table.columns], tables)
@@ -218,9 +227,11 @@ def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tab
     records["species"] = species.where(records.species_from_header == "", records.species_from_header)
     records["size_class"] = _size_classes(records, records.species, tables)
 
-    quantity = records.qty_raw.map(lambda raw: unicodedata.normalize("NFKC", raw).replace(",", "").strip())
+    quantity = records.qty_raw.map(lambda raw: unicodedata.normalize("NFKC", raw).strip())
     parts = quantity.str.replace(" ", "", regex=False).str.extract(_QUANTITY)
-    number = pd.to_numeric(parts[0], errors="coerce")
+    number = pd.to_numeric(parts[0].map(lambda text: number_of(text) if isinstance(text, str) else None),
+                           errors="coerce")
+    grouping = parts[0].map(lambda text: isinstance(text, str) and misgrouped(text)).astype(bool)
     unit_text = parts[1].fillna("").where(parts[1].fillna("") != "", records.unit_raw)
     unit_text = unit_text.where(unit_text != "", records.header_unit).where(lambda u: u != "", "kg")
     unit = unit_text.map(lambda u: UNITS.get(normalise_name(u)))
@@ -246,10 +257,14 @@ def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tab
         reason = reason.mask(reason.isna() & condition.fillna(False).astype(bool), text)
 
     reject(records.date.isna(), "unparseable date '" + records.date_raw.map(cell_text) + "'")
+    reject(plausible.future(records.date),
+           "implausible date " + records.date.astype(str) + " " + plausible.future_reason())
     reject(records.site_id.isna(), "unknown site '" + records.site_raw + "' (not an id or name in the site registry)")
     is_catch = ~marker & ~blank
     reject(is_catch & records.species.isna(),
            column_prefix("unknown species '" + records.species_raw + "' (add it to the species dictionary)"))
+    reject(is_catch & grouping, column_prefix("quantity '" + records.qty_raw + "' groups its digits other than in "
+                                              "threes (a decimal comma? write 1.5); not guessed"))
     reject(is_catch & number.isna(), column_prefix("quantity '" + records.qty_raw + "' is not a number"))
     reject(is_catch & (number < 0), column_prefix("negative quantity '" + records.qty_raw + "'"))
     reject(is_catch & unit.isna(), column_prefix("unknown unit '" + unit_text + "' (use kg, 箱 or 本/尾)"))
@@ -258,6 +273,12 @@ def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tab
     size_text = records.size_class.map(lambda s: f" size class {s}" if s else "")
     reject(no_weight, column_prefix("no weight for " + records.species.fillna("") + size_text + " in "
                                     + table_name + " to convert '" + records.qty_raw + "' to kg"))
+    ceiling = records.species.map(plausible.ceiling_kg)
+    reject(is_catch & plausible.above_ceiling(records.species, records.catch_kg),
+           column_prefix("implausible catch: '" + records.qty_raw + "' is " + records.catch_kg.map(
+               lambda kg: f"{kg:,.0f}") + " kg of " + records.species.fillna("") + ", above its ceiling of "
+               + ceiling.map(lambda kg: f"{kg:,.0f}" if isinstance(kg, float) else "") + " kg per net and day "
+               "(plausibility.csv)"))
     catch_ok = is_catch & reason.isna()
 
     # A species whose size classes are summed is stored only when every one of its quantities was readable.
@@ -294,6 +315,8 @@ def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tab
 
     catches = (records[catch_ok].groupby(["date", "site_id", "species"], as_index=False).catch_kg.sum()
                .assign(source_file=source))
+    fish = number.where(unit.map(lambda u: u is not None and u[0] == "fish"))
+    sizes = size_class_rows(records[catch_ok].assign(fish_count=fish[catch_ok]), source)
     rows = table.apply(lambda row: ",".join(cell_text(v) for v in row), axis=1) if len(table) else pd.Series(dtype=str)
     said = records.qty_raw.where(records.qty_raw != "", records.remarks_raw)
     no_op = records.assign(marker=said.where(said != "", "blank"), raw=rows.to_numpy()[records.row.to_numpy()])
@@ -307,15 +330,46 @@ def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tab
     rejects = pd.DataFrame({"file": source, "line": rejects.line.astype("int32"),
                             "raw": rows.to_numpy()[rejects.row.to_numpy()] if len(rejects) else [],
                             "reason": rejects.reason.astype(str)})
-    return ParsedCatches(catches.reset_index(drop=True), no_op.reset_index(drop=True), rejects, len(table))
+    return ParsedCatches(catches.reset_index(drop=True), no_op.reset_index(drop=True), rejects, len(table),
+                         sizes)
 
 
-def read_catch_file(path: Path, sites: pd.DataFrame, tables: CatchTables | None = None) -> ParsedCatches:
+def size_class_rows(stored: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The stored records by size class (SIZE_CLASS_COLUMNS: kg and fish counted per date, net, species and 銘柄).
+
+    Kept only where the file really sorts the species by size: it has a 銘柄 column for it, or names two size
+    classes of it or more (a lone 'ブリ' column is the whole yellowtail catch, not one class); and only for a date,
+    net and species whose every record has a size class. fish_count is NULL unless every record was counted (本)."""
+    if stored.empty:
+        return _EMPTY_SIZES.copy()
+    key = ["date", "site_id", "species"]
+    explicit = stored.groupby("species").size_raw.apply(lambda raw: bool((raw != "").any()))
+    classes = stored[stored.size_class != ""].groupby("species").size_class.nunique()
+    sorted_species = {sp for sp in explicit.index if explicit[sp] or classes.get(sp, 0) >= 2}
+    rows = stored[stored.species.isin(sorted_species)]
+    complete = rows.groupby(key).size_class.transform(lambda c: bool((c != "").all()))
+    rows = rows[complete.astype(bool)]
+    if rows.empty:
+        return _EMPTY_SIZES.copy()
+    grouped = rows.groupby([*key, "size_class"], as_index=False).agg(
+        catch_kg=("catch_kg", "sum"), fish_count=("fish_count", lambda f: f.sum() if f.notna().all() else np.nan))
+    return grouped.assign(source_file=source)[SIZE_CLASS_COLUMNS]
+
+
+def read_catch_file(path: Path, sites: pd.DataFrame, tables: CatchTables | None = None,
+                    plausible: Plausibility | None = None) -> ParsedCatches:
     """A CSV/XLSX/Parquet catch file (every sheet) -> parsed catches; IngestError if the file cannot be read."""
     tables = tables or load_catch_tables()
+    plausible = plausible or load_plausibility()
     parsed = []
     raws = read_raw_tables(path, is_catch_header)
     for raw in raws:
+        if raw.broken:  # CSV lines that are not rows (an unterminated quote): quarantined, each with its line
+            parsed.append(ParsedCatches(_EMPTY_CATCHES, _EMPTY_NO_OP, pd.DataFrame({
+                "file": raw.source, "line": pd.Series(list(raw.broken), dtype="int32"),
+                "raw": [text for _, text in raw.broken.values()],
+                "reason": [reason for reason, _ in raw.broken.values()]}),
+                len(raw.broken)))
         if raw.cells.empty:
             continue
         if not raw.header_found:
@@ -327,16 +381,18 @@ def read_catch_file(path: Path, sites: pd.DataFrame, tables: CatchTables | None 
                                     "reason": f"sheet without a catch table: {reason}"})
             parsed.append(ParsedCatches(_EMPTY_CATCHES, _EMPTY_NO_OP, rejects, len(raw.cells)))
             continue
-        parsed.append(parse_catch_table(raw.cells, sites, raw.source, tables, raw.lines))
+        parsed.append(parse_catch_table(raw.cells, sites, raw.source, tables, raw.lines, plausible))
     if not parsed:
         raise IngestError(f"{path}: no rows")
     combined = _combine(parsed, str(path))
     return ParsedCatches(combined.catches.assign(source_file=str(path)),
-                         combined.no_operation.assign(source_file=str(path)), combined.rejects, combined.lines_read)
+                         combined.no_operation.assign(source_file=str(path)), combined.rejects, combined.lines_read,
+                         combined.size_classes.assign(source_file=str(path)))
 
 
 _EMPTY_CATCHES = pd.DataFrame(columns=["date", "site_id", "species", "catch_kg", "source_file"])
 _EMPTY_NO_OP = pd.DataFrame(columns=[*NO_OPERATION_COLUMNS, "file", "line", "raw"])
+_EMPTY_SIZES = pd.DataFrame(columns=SIZE_CLASS_COLUMNS)
 
 
 def _combine(parts: list[ParsedCatches], source: str) -> ParsedCatches:
@@ -354,13 +410,15 @@ def _combine(parts: list[ParsedCatches], source: str) -> ParsedCatches:
                       ignore_index=True)
     if not no_op.empty:
         no_op = no_op.drop_duplicates(["date", "site_id"])
-    return ParsedCatches(catches, no_op, rejects, sum(p.lines_read for p in parts))
+    sizes = pd.concat([p.size_classes for p in parts if not p.size_classes.empty] or [_EMPTY_SIZES], ignore_index=True)
+    return ParsedCatches(catches, no_op, rejects, sum(p.lines_read for p in parts), sizes)
 
 
-def _context_checksum(sites: pd.DataFrame, tables: CatchTables) -> str:
-    """Checksum of what shapes a catch file's result besides its bytes: the site registry and the dictionaries."""
+def _context_checksum(sites: pd.DataFrame, tables: CatchTables, plausible: Plausibility) -> str:
+    """Checksum of what shapes a catch file's result besides its bytes: the site registry, the dictionaries and the
+    plausibility ceilings."""
     registry = sites.sort_values("site_id").to_csv(index=False).encode()
-    return hashlib.sha256(registry + tables.checksum.encode()).hexdigest()
+    return hashlib.sha256(registry + tables.checksum.encode() + plausible.checksum.encode()).hexdigest()
 
 
 def _store_parsed(con, path: str, parsed: ParsedCatches, outcome: FileOutcome) -> dict[str, int]:
@@ -383,6 +441,7 @@ def _store_parsed(con, path: str, parsed: ParsedCatches, outcome: FileOutcome) -
         else:
             counts["removed"] = con.execute("SELECT count(*) FROM catches WHERE source_file = ?", [path]).fetchall()[0][0]
         con.execute("DELETE FROM catches WHERE source_file = ?", [path])
+        con.execute("DELETE FROM catch_size_classes WHERE source_file = ?", [path])
         con.execute("DELETE FROM no_operation_days WHERE source_file = ?", [path])
         con.execute("DELETE FROM ingest_rejects WHERE file = ? OR file LIKE ?", [path, path + "#%"])
         upsert(con, "catches", catches)
@@ -390,7 +449,11 @@ def _store_parsed(con, path: str, parsed: ParsedCatches, outcome: FileOutcome) -
             con.register("_new_catches", catches)
             con.execute("DELETE FROM no_operation_days o USING _new_catches n"
                         " WHERE o.date = n.date AND o.site_id = n.site_id")
+            # another file's size classes of a catch this file now gives are no longer that catch's breakdown
+            con.execute("DELETE FROM catch_size_classes s USING _new_catches n"
+                        " WHERE s.date = n.date AND s.site_id = n.site_id AND s.species = n.species")
             con.unregister("_new_catches")
+        upsert(con, "catch_size_classes", parsed.size_classes[SIZE_CLASS_COLUMNS])
         upsert(con, "no_operation_days", parsed.no_operation[NO_OPERATION_COLUMNS])
         upsert(con, "ingest_rejects", parsed.rejects)
         record_outcome(con, FileOutcome(**{**outcome.__dict__, "rows_stored": counts["stored"],
@@ -416,7 +479,8 @@ def _drop_markers_on_stored_catches(con, path: str, parsed: ParsedCatches) -> Pa
                           "reason": "no-operation marker '" + clashing.marker + "', but " + clashing.other
                           + " stored catches for the same day and net"})
     return ParsedCatches(parsed.catches, parsed.no_operation[marked.other.isna().to_numpy()],
-                         pd.concat([parsed.rejects, extra], ignore_index=True), parsed.lines_read)
+                         pd.concat([parsed.rejects, extra], ignore_index=True), parsed.lines_read,
+                         parsed.size_classes)
 
 
 def ingest_catches(settings: Settings, paths: list[Path], *, force: bool = False,
@@ -430,12 +494,13 @@ def ingest_catches(settings: Settings, paths: list[Path], *, force: bool = False
     if not files:
         raise IngestError(f"no catch files ({', '.join(CATCH_SUFFIXES)}) under {', '.join(map(str, paths))}")
     tables = load_catch_tables(settings)
+    plausible = load_plausibility(settings)
     result = CatchIngestResult(files=len(files), rows_read=0, rows_stored=0, rows_quarantined=0)
     with connect(settings.warehouse_path) as con:
         sites = con.execute("SELECT site_id, name_ja, name_en FROM sites").df()
         if sites.empty:
             raise IngestError("no sites in the warehouse: run `setnet ingest sites FILE` first")
-        context = _context_checksum(sites, tables)
+        context = _context_checksum(sites, tables, plausible)
         for path in files:
             name, checksum = str(path), sha256_of(path)
             outcome = FileOutcome(name, "catches", checksum, context, write_id=uuid.uuid4().hex)
@@ -444,7 +509,7 @@ def ingest_catches(settings: Settings, paths: list[Path], *, force: bool = False
                 result.files_unchanged += 1
                 continue
             try:
-                parsed = read_catch_file(path, sites, tables)
+                parsed = read_catch_file(path, sites, tables, plausible)
             except IngestError as error:
                 log.warning("%s", error)
                 record_outcome(con, FileOutcome(**{**outcome.__dict__, "outcome": "rejected", "reason": str(error)}))
@@ -459,6 +524,10 @@ def ingest_catches(settings: Settings, paths: list[Path], *, force: bool = False
             result.rows_removed += counts["removed"]
             result.rows_quarantined += len(parsed.rejects)
             result.no_operation_days += len(parsed.no_operation)
+            if parsed.catches.empty and parsed.no_operation.empty and not parsed.rejects.empty:
+                first = parsed.rejects.iloc[0]
+                result.files_all_quarantined.append(f"{name}: line {first.line}: {first.reason}")
+                log.warning("%s: every line quarantined, nothing stored", name)
             log.info("%s: %s", name, counts)
     if result.files_failed and raise_on_unreadable:
         raise IngestError(f"{len(result.files_failed)} of {len(files)} catch files unreadable, the others ingested "

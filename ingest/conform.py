@@ -9,6 +9,8 @@ dataset. Pure functions: reading files and writing stores is `ingest.grids` and 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -19,6 +21,7 @@ from ingest.products import GENERIC, Product
 from ingest.store import GRID_AXIS, VARIABLES
 
 SURFACE_DEPTH_M = 5.0  # a level this shallow counts as the surface
+GRID_MATCH_FRACTION = 0.01  # coordinates within this fraction of the store's grid step are the same cell
 
 
 def normalise_grid(ds: xr.Dataset, source: str = "grid", product: Product | None = None,
@@ -35,11 +38,31 @@ def normalise_grid(ds: xr.Dataset, source: str = "grid", product: Product | None
 
 
 def wrapped_longitudes(ds: xr.Dataset) -> xr.Dataset:
-    """Longitudes in -180..180 (0..360 grids wrapped; a column given twice, as 0 and 360, kept once)."""
+    """Longitudes in -180..180 (0..360 grids wrapped in float64, so 136.3333 stays 136.3333; a column given twice,
+    as 0 and 360, kept once)."""
     if not bool(((ds.lon < -180) | (ds.lon >= 180)).any()):
         return ds
-    ds = ds.assign_coords(lon=((ds.lon + 180) % 360) - 180)
+    lon = ds.lon.values.astype("float64")
+    ds = ds.assign_coords(lon=np.where((lon < -180) | (lon >= 180), ((lon + 180) % 360) - 180, lon))
     return ds.isel(lon=~ds.lon.to_index().duplicated())
+
+
+def drop_repeated_steps(ds: xr.Dataset, source: str) -> tuple[xr.Dataset, list[str]]:
+    """A time stamp given twice keeps its later step; (dataset, what was decided when the repeats differ)."""
+    times = ds[GRID_AXIS].to_index()
+    if not times.has_duplicates:
+        return ds, []
+    repeated = times[times.duplicated()].unique()
+    differing = [t for t in repeated if not all(
+        ds[name].isel({GRID_AXIS: np.flatnonzero(times == t)}).std(GRID_AXIS, skipna=True).fillna(0).max() == 0
+        for name in ds.data_vars if GRID_AXIS in ds[name].dims)]
+    kept = ds.isel({GRID_AXIS: np.flatnonzero(~times.duplicated(keep="last"))})
+    if not differing:
+        return kept, []
+    first = pd.Timestamp(differing[0])
+    note = (f"{Path(source).name}: {len(differing)} time stamp(s) given twice with different values "
+            f"(first {first:%Y-%m-%d %H:%M}); kept the later step of each, as the file orders them")
+    return kept, [note]
 
 
 def ascending_axes(ds: xr.Dataset) -> xr.Dataset:
@@ -139,12 +162,18 @@ def _match_depths(file_depths: np.ndarray, store_depths: np.ndarray) -> dict[int
 
 
 def _on_store_lat_lon(ds: xr.Dataset, grid: xr.Dataset, source: str) -> tuple[xr.Dataset, bool]:
-    """A dataset on the store's lat and lon: the same cells relabelled, else interpolated; (dataset, regridded)."""
-    same = all(ds.sizes[a] == grid.sizes[a] and np.allclose(ds[a], grid[a], atol=1e-5) for a in ("lat", "lon"))
+    """A dataset on the store's lat and lon: the same cells relabelled, else interpolated; (dataset, regridded).
+
+    Coordinates match within GRID_MATCH_FRACTION of the store's grid step (a float32 file on the store's grid
+    matches; a grid offset by a part of a cell does not)."""
+    tolerance = {a: GRID_MATCH_FRACTION * _step(grid[a].values) for a in ("lat", "lon")}
+    same = all(ds.sizes[a] == grid.sizes[a] and np.allclose(ds[a].values.astype("float64"), grid[a].values, rtol=0,
+                                                            atol=tolerance[a]) for a in ("lat", "lon"))
     if same:
         return ds.assign_coords(lat=grid.lat.values, lon=grid.lon.values), False
     try:
-        ds = ds.sel(lat=grid.lat.values, lon=grid.lon.values, method="nearest", tolerance=1e-5)
+        ds = ds.sel(lat=grid.lat.values, method="nearest", tolerance=tolerance["lat"])
+        ds = ds.sel(lon=grid.lon.values, method="nearest", tolerance=tolerance["lon"])
         return ds.assign_coords(lat=grid.lat.values, lon=grid.lon.values), False
     except KeyError:
         pass
@@ -157,6 +186,13 @@ def _on_store_lat_lon(ds: xr.Dataset, grid: xr.Dataset, source: str) -> tuple[xr
             f"{float(grid.lat.min()):.2f}..{float(grid.lat.max()):.2f}, lon {float(grid.lon.min()):.2f}.."
             f"{float(grid.lon.max()):.2f})")
     return ds.interp(lat=grid.lat.values, lon=grid.lon.values, method="linear"), True
+
+
+def _step(values: np.ndarray) -> float:
+    """The smallest spacing of a grid axis (degrees); 1.0 for an axis of one value."""
+    spacing = np.abs(np.diff(np.asarray(values, dtype="float64")))
+    spacing = spacing[spacing > 0]
+    return float(spacing.min()) if spacing.size else 1.0
 
 
 def _on_store_depths(ds: xr.Dataset, grid: xr.Dataset, source: str) -> xr.Dataset:

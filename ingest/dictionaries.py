@@ -3,7 +3,8 @@
 - species.csv: every spelling of a species -> species code and size class (銘柄);
 - box_weights.csv: kg in one box (箱) per species and size class;
 - fish_weights.csv: kg of one fish (本/尾) per species and size class;
-- products.toml: the ocean products and their variable names (read by `ingest.products`).
+- products.toml: the ocean products and their variable names (read by `ingest.products`);
+- plausibility.csv: the most kg per species, net and day (read by `ingest.plausibility`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def _table_settings(settings: Settings) -> dict[str, Path | None]:
         "species_dictionary": settings.ingest.species_dictionary,
         "box_weight_table": settings.ingest.box_weight_table,
         "fish_weight_table": settings.ingest.fish_weight_table,
+        "plausibility_table": settings.ingest.plausibility_table,
     }
 
 

@@ -25,6 +25,7 @@ from ingest.conform import (
     combine_daily,
     conform_to_grid,
     crop_to_sites,
+    drop_repeated_steps,
     grid_of,
     normalise_grid,
     overlay_newest,
@@ -61,6 +62,7 @@ log = logging.getLogger(__name__)
 NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf", ".cdf")
 FILES_PER_BATCH = 64
 DASK_ABOVE_BYTES = 256 * 2**20  # files larger than this are read through Dask, lazily
+SAID_IN_SUMMARY = 3  # choices spelled out in the summary line (the rest: counted, and in the log)
 
 
 @dataclass
@@ -76,13 +78,17 @@ class GridIngestResult:
     files_rejected: list[str] = field(default_factory=list)
     forecast_issues: int = 0
     decisions: list[str] = field(default_factory=list)
+    said: list[str] = field(default_factory=list)  # the choices the summary line states (replaced days, repeated steps)
 
     def summary(self) -> str:
-        """One line for people."""
+        """One line for people, with every choice made for them (days replaced, repeated time steps)."""
         span = f" ({self.first_day}..{self.last_day})" if self.first_day else ""
-        return (f"{self.files} grid files ({self.files_unchanged} unchanged, {len(self.files_rejected)} rejected): "
+        text = (f"{self.files} grid files ({self.files_unchanged} unchanged, {len(self.files_rejected)} rejected): "
                 f"{self.days_added} days added, {self.days_replaced} days updated{span}, "
                 f"{self.forecast_issues} forecast issues stored")
+        shown = self.said[:SAID_IN_SUMMARY]
+        more = len(self.said) - len(shown)
+        return text + "".join(f"; {choice}" for choice in shown) + (f"; and {more} more (see the log)" if more else "")
 
 
 # --- reading one file -------------------------------------------------------------------------------------------
@@ -107,6 +113,7 @@ class ReadGrid:
     fields: xr.Dataset  # canonical, on the store grid; sub-daily steps kept for analyses; FORECAST_AXIS for forecasts
     regridded: bool
     forecast: bool
+    notes: list[str] = field(default_factory=list)  # choices made reading it (a repeated time step: the later kept)
 
     @property
     def name(self) -> str:
@@ -136,11 +143,13 @@ def read_grid_file(path: Path, *, products: ProductTable, product_name: str | No
         product = products.get(product_name) if product_name else products.identify(path.name, ds.attrs)
         provisional = product.is_provisional(path.name)
         as_forecast = is_forecast_file(ds, product, forecast)
+        notes: list[str] = []
         try:
             if as_forecast:
                 canonical = normalise_forecast(ds, str(path), product, issue_date, settings.ingest.ocean_forecast_max_lead_days)
             else:
                 canonical = normalise_grid(ds, str(path), product, daily=False)
+                canonical, notes = drop_repeated_steps(canonical, str(path))
             check_covers_sites(canonical, sites, str(path))
             grid = grids[as_forecast] if grids[as_forecast] is not None else grids[False]
             if grid is None:
@@ -153,7 +162,7 @@ def read_grid_file(path: Path, *, products: ProductTable, product_name: str | No
             raise IngestError(f"{path}: data unreadable, truncated or corrupt? ({str(error).splitlines()[0]})") from None
         check_grid_values(canonical, str(path))
         return ReadGrid(path, checksum, context, product, provisional, _age(path, ds.attrs, provisional), canonical,
-                        regridded, as_forecast)
+                        regridded, as_forecast, notes)
 
 
 # --- writing a batch ---------------------------------------------------------------------------------------------
@@ -222,6 +231,10 @@ def _record_sources(con, table: str, key: str, rows: pd.DataFrame, result: GridI
                     "where it has values (the newer file wins)")
         log.info(decision)
         result.decisions.append(decision)
+    for (new, old), group in previous.groupby(["new_file", "old_file"]):
+        days = sorted(set(pd.to_datetime(group.day).dt.date))
+        result.said.append(f"{Path(new).name} replaced {len(days)} day(s) ({days[0]}..{days[-1]}) of "
+                           f"{Path(old).name} where it has values (the newer file wins)")
     con.execute(f"DELETE FROM {table} t USING _sources s WHERE t.{key} = s.day AND t.variable = s.variable"
                 f" AND s.all_depths AND t.product <> s.product")
     con.unregister("_sources")
@@ -367,6 +380,10 @@ def ingest_grids(settings: Settings, paths: list[Path], *, product: str | None =
                                   grids=grids, settings=settings)
             if read is None:
                 continue
+            for note in read.notes:
+                log.warning("%s", note)
+            result.decisions.extend(read.notes)
+            result.said.extend(read.notes)
             if grids[read.forecast] is None:
                 grids[read.forecast] = grid_of(read.fields)
             _enqueue(con, settings, pending[read.forecast], read, result)

@@ -10,6 +10,7 @@ download in progress) are left for the next run.
 from __future__ import annotations
 
 import os
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -49,6 +50,22 @@ def grid_urls_for(settings: Settings, day: date, templates: list[str] | None = N
     return list(dict.fromkeys(urls))
 
 
+_SECRET_KEY = re.compile(r"token|key|pass|secret|sig|auth|credential|session", re.IGNORECASE)
+
+
+def shown_url(url: str) -> str:
+    """A URL as logs and messages show it: a password in it and query values named like secrets (token, apikey,
+    password, signature ...) replaced by '***'."""
+    parts = urllib.parse.urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    query = "&".join(f"{key}=***" if _SECRET_KEY.search(key) else (f"{key}={value}" if value or "=" in pair else key)
+                     for pair in parts.query.split("&") if pair
+                     for key, _, value in [pair.partition("=")])
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
 def fetch(url: str, folder: Path, timeout_s: float = 120.0) -> Path:
     """Download `url` into `folder` under the URL's file name, unless a file of that name is there already.
 
@@ -57,7 +74,7 @@ def fetch(url: str, folder: Path, timeout_s: float = 120.0) -> Path:
     """
     name = Path(urllib.parse.urlparse(url).path).name
     if not name:
-        raise ValueError(f"{url}: no file name in the URL")
+        raise ValueError(f"{shown_url(url)}: no file name in the URL")
     target = folder / name
     if target.exists():
         return target
@@ -70,12 +87,12 @@ def fetch(url: str, folder: Path, timeout_s: float = 120.0) -> Path:
     except urllib.error.HTTPError as error:
         partial.unlink(missing_ok=True)
         if error.code in (404, 410):
-            raise RemoteMissing(f"{url}: not published yet ({error.code})") from None
+            raise RemoteMissing(f"{shown_url(url)}: not published yet ({error.code})") from None
         raise
     except urllib.error.URLError as error:
         partial.unlink(missing_ok=True)
         if isinstance(error.reason, FileNotFoundError):  # file:// URLs
-            raise RemoteMissing(f"{url}: not published yet (no such file)") from None
+            raise RemoteMissing(f"{shown_url(url)}: not published yet (no such file)") from None
         raise
     except BaseException:
         partial.unlink(missing_ok=True)

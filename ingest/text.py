@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +23,9 @@ HEADER_SEARCH_ROWS = 20
 
 
 def detect_encoding(raw: bytes) -> str:
-    """The first of UTF-8 (BOM allowed) or CP932 that decodes `raw` cleanly."""
+    """The first of UTF-8 (BOM allowed) or CP932 that decodes `raw` cleanly (UTF-16, told by its BOM, is neither)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnicodeDecodeError("setnet", raw[:2], 0, 2, "UTF-16 (save it as UTF-8 or Shift_JIS)")
     for encoding in ENCODINGS:
         try:
             raw.decode(encoding)
@@ -62,6 +65,7 @@ class RawTable:
     cells: pd.DataFrame  # columns = header cells; values: strings, numbers or datetimes; blank = ""
     lines: pd.Series  # the line (CSV) or row (XLSX) number of each row, 1-based
     header_found: bool
+    broken: dict[int, tuple[str, str]] = field(default_factory=dict)  # CSV line -> (why it is no row, its text)
 
 
 def cell_text(value: object) -> str:
@@ -76,22 +80,29 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _with_header(rows: pd.DataFrame, lines: pd.Series, source: str, is_header: Callable[[list[str]], bool]) -> RawTable:
-    """Rows of cells -> RawTable whose header is the first row (of the first 20) that `is_header` accepts."""
+def _with_header(rows: pd.DataFrame, lines: pd.Series, source: str, is_header: Callable[[list[str]], bool],
+                 broken: dict[int, tuple[str, str]] | None = None) -> RawTable:
+    """Rows of cells -> RawTable whose header is the first row (of the first 20) that `is_header` accepts; without
+    one, every row is kept (columns column1, column2 ...) and header_found is False."""
     rows = rows.reset_index(drop=True)
     lines = lines.reset_index(drop=True)
     header_at = next((i for i in range(min(HEADER_SEARCH_ROWS, len(rows)))
                       if is_header([cell_text(v) for v in rows.iloc[i]])), None)
     found = header_at is not None
     header_at = header_at if found else 0
+    broken = broken or {}
     if rows.empty:
-        return RawTable(source, pd.DataFrame(), pd.Series(dtype="int64"), False)
-    header = [cell_text(v) or f"column{j + 1}" for j, v in enumerate(rows.iloc[header_at])]
-    body = rows.iloc[header_at + 1 :].copy()
+        return RawTable(source, pd.DataFrame(), pd.Series(dtype="int64"), False, broken)
+    if found:
+        header = [cell_text(v) or f"column{j + 1}" for j, v in enumerate(rows.iloc[header_at])]
+        body, body_lines = rows.iloc[header_at + 1 :].copy(), lines.iloc[header_at + 1 :]
+    else:  # no header: the first row is data like the others, never taken for a header
+        header = [f"column{j + 1}" for j in range(rows.shape[1])]
+        body, body_lines = rows.copy(), lines
     body.columns = _unique(header)
-    body_lines = lines.iloc[header_at + 1 :]
     blank = body.apply(lambda row: all(cell_text(v) == "" for v in row), axis=1) if len(body) else pd.Series(dtype=bool)
-    return RawTable(source, body[~blank].reset_index(drop=True), body_lines[~blank].reset_index(drop=True), found)
+    return RawTable(source, body[~blank].reset_index(drop=True), body_lines[~blank].reset_index(drop=True), found,
+                    broken)
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -104,18 +115,56 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def _read_csv_rows(path: Path) -> tuple[pd.DataFrame, pd.Series]:
-    """CSV text -> rows of strings padded to the widest row, with each row's line number."""
-    reader = csv.reader(io.StringIO(_decoded_text(path)))
-    rows, lines = [], []
-    try:
-        for row in reader:
+UNTERMINATED_QUOTE = ("unterminated quote: a cell opened with \" is not closed on this line (it would swallow the "
+                      "lines after it); the lines after it are read on their own")
+
+
+def csv_records(text: str) -> tuple[list[list[str]], list[int], dict[int, tuple[str, str]]]:
+    """CSV text -> (rows, the line each starts on, broken line -> (reason, text)): every physical line is in one.
+
+    A quoted cell may span lines only when it holds no comma on them (a remark with a line break); a quote that
+    opens a cell swallowing whole rows, or that never closes, breaks its line alone: the reader starts again on
+    the next line.
+    """
+    physical = io.StringIO(text).readlines()
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    broken: dict[int, tuple[str, str]] = {}
+    start = 0  # index of the physical line the reader starts on
+    while start < len(physical):
+        reader = csv.reader(itertools.islice(physical, start, None), strict=True)
+        restart, consumed = None, 0
+        while True:
+            first = start + consumed + 1  # 1-based line the next record starts on
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as error:  # a quote closed lines later in mid-cell, or never: the opening line is bad
+                spans = start + reader.line_num > first or "end of data" in str(error)
+                reason = UNTERMINATED_QUOTE if spans else f"not a readable CSV line ({error})"
+                broken[first] = (reason, physical[first - 1].rstrip("\r\n"))
+                restart = first
+                break
+            consumed = reader.line_num
+            if start + consumed > first and any("\n" in cell and "," in cell for cell in row):
+                broken[first] = (UNTERMINATED_QUOTE, physical[first - 1].rstrip("\r\n"))
+                restart = first
+                break
             rows.append(row)
-            lines.append(reader.line_num)
-    except csv.Error as error:
-        raise IngestError(f"{path}: not a readable CSV table ({error})") from None
+            lines.append(first)
+        if restart is None:
+            break
+        start = restart
+    return rows, lines, broken
+
+
+def _read_csv_rows(path: Path) -> tuple[pd.DataFrame, pd.Series, dict[int, tuple[str, str]]]:
+    """CSV text -> rows of strings padded to the widest row, each row's line number, and the broken lines."""
+    rows, lines, broken = csv_records(_decoded_text(path))
     width = max((len(r) for r in rows), default=0)
-    return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object), pd.Series(lines, dtype="int64")
+    return (pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object), pd.Series(lines, dtype="int64"),
+            broken)
 
 
 def read_raw_tables(path: Path, is_header: Callable[[list[str]], bool]) -> list[RawTable]:
@@ -142,5 +191,5 @@ def read_raw_tables(path: Path, is_header: Callable[[list[str]], bool]) -> list[
             _with_header(rows, pd.Series(rows.index + 1), f"{path}#{name}" if several else str(path), is_header)
             for name, rows in sheets.items()
         ]
-    rows, lines = _read_csv_rows(path)
-    return [_with_header(rows, lines, str(path), is_header)]
+    rows, lines, broken = _read_csv_rows(path)
+    return [_with_header(rows, lines, str(path), is_header, broken)]

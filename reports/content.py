@@ -14,6 +14,8 @@ import pandas as pd
 from setnet.settings import SPECIES
 
 SAME_WITHIN_PCT = 10  # a forecast within this many percent of the recent average reads "about the same"
+SMALL_KG = 5.0  # under this, a change is said in kilograms, never as a percentage or a multiple
+NEAR_ZERO_KG = 0.5  # both under this: "ほぼゼロ"
 KNOT_MS = 0.514444  # metres per second in one knot
 COMPASS_JA = ("北", "北北東", "北東", "東北東", "東", "東南東", "南東", "南南東",
               "南", "南南西", "南西", "西南西", "西", "西北西", "北西", "北北西")
@@ -64,12 +66,23 @@ def tomorrow_rows(forecasts: pd.DataFrame, catches: pd.DataFrame, issue_date: da
 
 
 def change_text(expected_kg: float, average_kg: float | None, text: dict[str, str]) -> str:
-    """The expected catch (kg, a mean) against the recent average catch (kg, a mean), in words: '35% 多い', '約3倍',
-    'ほぼ同じ', 'no record'."""
+    """The expected catch (kg, a mean) against the recent average catch (kg, a mean over the days the net was
+    hauled), in words: '35% 多い', '約3倍', 'ほぼ同じ', 'ほぼゼロ', '3 kg 多い', 'no record'.
+
+    Percentages and multiples of a few kilograms say nothing: when both are under SMALL_KG the change is said
+    in kilograms (or 'ほぼゼロ' when both round to 0 kg); from an average under SMALL_KG it is 'up (average 2 kg)'."""
     if average_kg is None or not np.isfinite(average_kg):
         return text["no_record"]
-    if average_kg < 0.5:
-        return text["about_same"] if expected_kg < 0.5 else text["up_from_zero"]
+    expected_kg = max(float(expected_kg), 0.0)
+    if expected_kg < SMALL_KG and average_kg < SMALL_KG:
+        if expected_kg < NEAR_ZERO_KG and average_kg < NEAR_ZERO_KG:
+            return text["near_zero"]
+        difference = expected_kg - average_kg
+        if format_kg(abs(difference)) == "0":
+            return text["about_same"]
+        return (text["more_kg"] if difference > 0 else text["less_kg"]).format(kg=format_kg(abs(difference)))
+    if average_kg < SMALL_KG:
+        return text["up_from_small"].format(kg=format_kg(average_kg))
     change = (expected_kg - average_kg) / average_kg
     if format_pct(change) < SAME_WITHIN_PCT:
         return text["about_same"]
@@ -84,11 +97,17 @@ def format_ratio(ratio: float) -> str:
 
 
 def change_direction(expected_kg: float, average_kg: float | None) -> str:
-    """'up', 'down' or 'same' (CSS class of the change cell)."""
+    """'up', 'down' or 'same' (CSS class of the change cell), as change_text words it."""
     if average_kg is None or not np.isfinite(average_kg):
         return "same"
-    if average_kg < 0.5:
-        return "same" if expected_kg < 0.5 else "up"
+    expected_kg = max(float(expected_kg), 0.0)
+    if expected_kg < SMALL_KG and average_kg < SMALL_KG:
+        difference = expected_kg - average_kg
+        if (expected_kg < NEAR_ZERO_KG and average_kg < NEAR_ZERO_KG) or format_kg(abs(difference)) == "0":
+            return "same"
+        return "up" if difference > 0 else "down"
+    if average_kg < SMALL_KG:
+        return "up"
     change = (expected_kg - average_kg) / average_kg
     if format_pct(change) < SAME_WITHIN_PCT:
         return "same"
@@ -205,3 +224,34 @@ def unique_slugs(names: list[str]) -> dict[str, str]:
         used.add(slug)
         slugs[name] = slug
     return slugs
+
+
+def latest_landing(latest_catches: pd.DataFrame, latest_no_operation: pd.DataFrame, site_id: str,
+                   species: str) -> tuple[str, date | None, float | None]:
+    """A net's latest record of a species: ('catch', day, kg), ('no_operation', day, None) when the net's latest
+    休漁 day is later than that catch, or ('none', None, None) when nothing is recorded."""
+    catch = latest_catches[(latest_catches.site_id == site_id) & (latest_catches.species == species)]
+    closed = latest_no_operation[latest_no_operation.site_id == site_id]
+    catch_day = pd.Timestamp(catch.date.max()).date() if not catch.empty else None
+    closed_day = pd.Timestamp(closed.date.max()).date() if not closed.empty and closed.date.notna().any() else None
+    if closed_day is not None and (catch_day is None or closed_day > catch_day):
+        return "no_operation", closed_day, None
+    if catch_day is None:
+        return "none", None, None
+    return "catch", catch_day, float(catch.sort_values("date").catch_kg.iloc[-1])
+
+
+def fish_counts(catch_kg: float, shares: dict[str, float], kg_per_fish: dict[str, float]) -> list[tuple[str, int]]:
+    """A catch (kg) split by size-class shares of kg and counted in fish (本) by each class's weight of one fish:
+    [('ブリ', 12), ('ガンド', 30), ...], the heaviest class first, classes without a weight or rounding to 0 left out."""
+    counts = []
+    for size_class, share in shares.items():
+        weight = kg_per_fish.get(size_class)
+        if weight is None or not weight > 0 or not np.isfinite(share) or catch_kg is None or not np.isfinite(catch_kg):
+            continue
+        count = max(float(catch_kg), 0.0) * float(share) / weight
+        step = 1 if count < 100 else 10
+        rounded = int(math.floor(count / step + 0.5) * step)
+        if rounded > 0:
+            counts.append((size_class, rounded, weight))
+    return [(size_class, n) for size_class, n, _ in sorted(counts, key=lambda c: -c[2])]

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 TRACK_RECORD_DAYS = 30  # days of lead-1 forecasts compared with catches
 RECENT_AVERAGE_DAYS = 7  # days of catches the forecast is compared with
 STALE_CATCH_DAYS = 14  # a net with no catch in this many days gets a warning
+SIZE_SHARE_DAYS = 30  # days of size-class records (銘柄) whose kg shares split the expected yellowtail catch
 MAP_LOOKBACK_DAYS = 7  # oldest grid day (before the issue date) the map may show
 MAP_LEVELS = NET_LEVELS  # the levels the maps show, those the warnings read (surface, 50 m)
 LEVEL_TOLERANCE_M = DEPTH_TOLERANCE_M  # a stored depth this close to a nominal level stands for it
@@ -57,6 +58,15 @@ RECORD_MODELS_SQL = ("SELECT r.model_version, max(r.train_end) AS train_end, min
                      "FROM forecasts WHERE lead_days = 1 AND target_date BETWEEN ? AND ? GROUP BY ALL) f "
                      "USING (model_version, species) GROUP BY ALL ORDER BY 1")
 LAST_CATCH_SQL = "SELECT site_id, max(date) AS last_date FROM catches WHERE date <= ? GROUP BY site_id"
+LATEST_CATCHES_SQL = ("SELECT date, site_id, species, catch_kg FROM catches WHERE date <= ? "
+                      "QUALIFY row_number() OVER (PARTITION BY site_id, species ORDER BY date DESC) = 1 "
+                      "ORDER BY site_id, species")
+LATEST_NO_OPERATION_SQL = ("SELECT site_id, max(date) AS date FROM no_operation_days WHERE date <= ? "
+                           "GROUP BY site_id ORDER BY site_id")
+SIZE_SHARES_SQL = ("WITH k AS (SELECT site_id, species, size_class, sum(catch_kg) AS kg FROM catch_size_classes "
+                   "WHERE date BETWEEN ? AND ? GROUP BY site_id, species, size_class) "
+                   "SELECT site_id, species, size_class, kg / sum(kg) OVER (PARTITION BY site_id, species) AS share "
+                   "FROM k QUALIFY sum(kg) OVER (PARTITION BY site_id, species) > 0 ORDER BY site_id, species, size_class")
 
 
 class ReportError(RuntimeError):
@@ -97,6 +107,13 @@ class ReportData:
     ocean_forecast_issue: date | None = None  # the ocean forecast read for the days ahead (None: none usable)
     box_kg: dict[str, float] = field(default_factory=dict)  # species -> kg in one box (箱)
     made_at: datetime | None = None  # when the run made the forecasts (wall clock), in the settings' time zone
+    latest_catches: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["date", "site_id", "species", "catch_kg"]))  # each net and species' latest catch up to issue_date
+    latest_no_operation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["site_id", "date"]))  # each net's latest day recorded as not hauled (休漁) up to issue_date
+    size_shares: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["site_id", "species", "size_class", "share"]))  # kg shares by size class, the SIZE_SHARE_DAYS
+    fish_kg: dict[tuple[str, str], float] = field(default_factory=dict)  # (species, size class) -> kg of one fish
     # the models of recent_lead1: model_version, train_end (their training data's last day), first_issue (of theirs)
     record_models: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -127,6 +144,9 @@ def load_report_data(settings: Settings, issue_date: date) -> ReportData:
             "evaluations": read_evaluations(con, issue_date),
             "model_runs": _frame(con, MODEL_RUNS_SQL, [issue_date]),
             "last_catch_dates": _frame(con, LAST_CATCH_SQL, [issue_date]),
+            "latest_catches": _frame(con, LATEST_CATCHES_SQL, [issue_date]),
+            "latest_no_operation": _frame(con, LATEST_NO_OPERATION_SQL, [issue_date]),
+            "size_shares": read_size_shares(con, issue_date),
             "record_models": _frame(con, RECORD_MODELS_SQL, window),
         }
         latest = con.execute("SELECT max(date) FROM catches WHERE date <= ?", [issue_date]).fetchone()[0]
@@ -135,6 +155,7 @@ def load_report_data(settings: Settings, issue_date: date) -> ReportData:
     return ReportData(issue_date=issue_date, latest_catch_date=latest, surface=levels[0] if levels else None,
                       warehouse_path=warehouse, levels=levels, net_ocean=net_ocean,
                       ocean_forecast_issue=forecast_issue, box_kg=load_box_weights(settings),
+                      fish_kg=load_fish_weights(settings),
                       made_at=made_time(forecasts, settings.timezone), **data)
 
 
@@ -236,6 +257,24 @@ def load_box_weights(settings: Settings) -> dict[str, float]:
         log.warning("box weights unreadable (%s): the report shows kilograms only", error)
         return {}
     return {species: kg for (species, size_class), kg in table.items() if not size_class}
+
+
+def read_size_shares(con: duckdb.DuckDBPyConnection, issue_date: date) -> pd.DataFrame:
+    """Each net and species' share of kg by size class over the SIZE_SHARE_DAYS up to issue_date (site_id, species,
+    size_class, share); empty when the warehouse keeps no size classes (before migration 8, or none ingested)."""
+    if not table_columns(con, "catch_size_classes"):
+        return pd.DataFrame(columns=["site_id", "species", "size_class", "share"])
+    start = issue_date - timedelta(days=SIZE_SHARE_DAYS - 1)
+    return _frame(con, SIZE_SHARES_SQL, [start, issue_date])
+
+
+def load_fish_weights(settings: Settings) -> dict[tuple[str, str], float]:
+    """(species, size class) -> kg of one fish, from ingest's user-editable fish table; {} if unreadable."""
+    try:
+        return read_weight_table(table_path(settings, "fish_weight_table", "fish_weights.csv"), "kg_per_fish")
+    except (ValueError, OSError) as error:
+        log.warning("fish weights unreadable (%s): the report shows no fish counts", error)
+        return {}
 
 
 def made_time(forecasts: pd.DataFrame, timezone: str) -> datetime | None:

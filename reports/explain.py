@@ -4,7 +4,8 @@ with signs said in words ("120 kg 多い", "マイナス1.3°C") so that a fax c
 Feature names are matched by pattern, not by a fixed list, because the feature set keeps changing: a name is
 split into an optional `target_` prefix, a base (`temp_50m_c`, `catch_mean_7d_kg`, ...) and an optional window
 suffix (`_mean_7d`, `_change_1d`, `_trend_30d`, `_max_3d`). The base's phrase and unit come from BASE_PHRASES; an
-unknown base falls back to the raw name and a plain number, so a new feature never breaks the report.
+unknown base is said as "その他の条件" (other conditions) without its value, so a new feature never breaks the
+report nor shows a code name or a number without a unit to a fisher.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class Phrase:
 
     ja: str
     en: str
-    unit: str  # "c", "kn", "kg", "psu", "m", "days", "count", "pct", "weekday", "yesno", "c_per_km", "none", "raw"
+    unit: str  # "c", "kn", "kg", "psu", "m", "days", "count", "pct", "weekday", "yesno", "c_per_km", "none"
 
 
 def _level(token: str, lang_index: int) -> str:
@@ -41,7 +42,10 @@ BASE_PHRASES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Phrase]]] = 
      lambda m: Phrase(f"{_level(m[1], 0)}水温の平年差", f"temperature at {_level(m[1], 1)} vs normal", "c_delta")),
     (re.compile(r"^temp_(surface|50m|100m)(?:_radius)?_c$"),
      lambda m: Phrase(f"{_level(m[1], 0)}水温", f"water temperature at {_level(m[1], 1)}", "c")),
-    (re.compile(r"^salinity(?:_(50m))?(?:_radius)?(?:_anom)?_psu$"),
+    (re.compile(r"^salinity(?:_(50m))?(?:_radius)?_anom_psu$"),
+     lambda m: Phrase(f"{'50m' if m[1] else ''}塩分の平年差", f"salinity{' at 50 m' if m[1] else ''} vs normal",
+                      "psu_delta")),
+    (re.compile(r"^salinity(?:_(50m))?(?:_radius)?_psu$"),
      lambda m: Phrase(f"{'50m' if m[1] else ''}塩分", f"salinity{' at 50 m' if m[1] else ''}", "psu")),
     (re.compile(r"^current_speed(?:_(50m))?(?:_threshold)?_ms$"),
      lambda m: Phrase(f"{'50m層の' if m[1] else ''}流れの速さ", f"current speed{' at 50 m' if m[1] else ''}", "kn")),
@@ -61,9 +65,12 @@ BASE_PHRASES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Phrase]]] = 
      lambda m: Phrase("この7日の急潮日数", "swift-current days in the last 7", "days")),
     (re.compile(r"^swift_current(?:_(50m))?$"),
      lambda m: Phrase(f"{'50m層の' if m[1] else ''}急潮", f"swift current{' at 50 m' if m[1] else ''}", "yesno")),
-    (re.compile(r"^ssh(?:_radius)?(?:_anom)?_m$"), lambda m: Phrase("海面の高さ", "sea surface height", "m")),
+    (re.compile(r"^ssh(?:_radius)?_anom_m$"), lambda m: Phrase("海面の高さの平年差", "sea surface height vs normal",
+                                                              "m_delta")),
+    (re.compile(r"^ssh(?:_radius)?_m$"), lambda m: Phrase("海面の高さ", "sea surface height", "m")),
     (re.compile(r"^front_(surface|50m)_c_per_km$"),
-     lambda m: Phrase(f"{_level(m[1], 0)}の水温前線", f"temperature front at {_level(m[1], 1)}", "c_per_km")),
+     lambda m: Phrase(f"{_level(m[1], 0)}の潮目（水温の変わり目）", f"temperature front at {_level(m[1], 1)}",
+                      "c_per_km")),
     (re.compile(r"^stratification_(50m|100m)_c$"),
      lambda m: Phrase(f"表面と{m[1]}の水温差", f"temperature difference surface to {_level(m[1], 1)}", "c_delta")),
     (re.compile(r"^catch_lag_0d_kg$"), lambda m: Phrase("今日の漁獲", "today's catch", "kg")),
@@ -92,13 +99,14 @@ BASE_PHRASES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Phrase]]] = 
     (re.compile(r"^doy_(sin|cos)$"), lambda m: Phrase("季節", "time of year", "none")),
     (re.compile(r"^weekday$"), lambda m: Phrase("曜日", "day of the week", "weekday")),
     (re.compile(r"^is_holiday$"), lambda m: Phrase("休日", "holiday", "yesno")),
-    (re.compile(r"^lunar_age_days$"), lambda m: Phrase("月齢", "moon age", "count")),
+    (re.compile(r"^lunar_age_days$"), lambda m: Phrase("月齢", "moon age", "days")),
     (re.compile(r"^moon_illumination$"), lambda m: Phrase("月の明るさ", "moonlight", "pct")),
     (re.compile(r"^lead_days$"), lambda m: Phrase("何日先の予想か", "days ahead", "days")),
     (re.compile(r"^ocean_age_days$"), lambda m: Phrase("海況データの古さ", "age of the ocean data", "days")),
     (re.compile(r"^ocean_is_forecast$"), lambda m: Phrase("海況予報の使用", "ocean forecast used", "yesno")),
-    (re.compile(r"^site_id$"), lambda m: Phrase("この網の特徴", "this net's usual pattern", "none")),
+    (re.compile(r"^site_id$"), lambda m: Phrase("この網のふだんの水揚げ", "what this net usually lands", "none")),
 ]
+OTHER_CONDITIONS = ("その他の条件", "other conditions")
 WINDOW_SUFFIX = re.compile(r"_(mean|change|trend|max)_(\d+)d$")
 WINDOW_WORDS = {
     "mean": ("（{n}日平均）", " ({n}-day mean)"),
@@ -122,8 +130,8 @@ def feature_phrase(feature: str) -> Phrase:
         if match:
             phrase = build(match)
             break
-    else:
-        return Phrase(feature, feature, "raw")
+    else:  # a feature without words yet: said as "other conditions", its value (of unknown unit) not shown
+        return Phrase(OTHER_CONDITIONS[0], OTHER_CONDITIONS[1], "none")
     ja, en, unit = phrase.ja, phrase.en, phrase.unit
     if window:
         kind, days = window
@@ -160,15 +168,17 @@ def format_value(value: object, unit: str, lang: str) -> str:
         "kn_delta": lambda x: f"{_signed(x / KNOT_MS, 1, lang)}\u00a0{knots}",
         "kg": lambda x: f"{format_kg(x)}\u00a0kg",
         "kg_delta": lambda x: f"{_signed_words(x, format_kg(abs(x)), lang)}\u00a0kg",
-        "psu": lambda x: f"{x:.1f}",
-        "m": lambda x: f"{x:.2f} m",
+        "psu": lambda x: f"{x:.1f}\u00a0psu",
+        "psu_delta": lambda x: f"{_signed(x, 1, lang)}\u00a0psu",
+        "m": lambda x: f"{x:.2f}\u00a0m",
+        "m_delta": lambda x: f"{_signed(x, 2, lang)}\u00a0m",
         "days": lambda x: f"{x:.0f}日" if lang == "ja" else f"{x:.0f} d",
-        "count": lambda x: f"{x:.0f}",
+        "count": lambda x: f"{x:.0f}{'回' if lang == 'ja' else ' times'}",
         "pct": lambda x: f"{x * 100:.0f}%",
         "weekday": lambda x: WEEKDAYS[lang][int(x) % 7] if lang == "en" else f"{WEEKDAYS['ja'][int(x) % 7]}曜",
         "yesno": lambda x: ("はい" if x >= 0.5 else "いいえ") if lang == "ja" else ("yes" if x >= 0.5 else "no"),
     }
-    return formats.get(unit, lambda x: f"{x:.3g}")(number)
+    return formats[unit](number) if unit in formats else ""  # never a bare number without its unit
 
 
 # Signs are said in words: a fax at 200 dpi turns a small "+" into "ı" and loses a "−" (issue 13).

@@ -1,7 +1,9 @@
 """The short plain-text summary: the body of a message or an e-mail, one block per cooperative.
 
-It keeps what a crew needs before dawn: the day, the warnings, and per net each species' expected catch (the
-distribution's mean, and boxes) with its range, the chance of an empty net and the big-catch chance. With
+It keeps what a crew needs before dawn: the day, the swift-current status (always, right under the day), the
+warnings, and per net each species' expected catch (the distribution's mean, boxes and fish by size class) with
+its range, the chance of an empty net, the big-catch chance, the change against the last week and the latest
+landing. With
 markdown=True the same content is Markdown (for the Prefect artifact), with input names escaped.
 """
 
@@ -29,6 +31,8 @@ def coop_summary(view: ReportView, coop: CoopView, markdown: bool = False) -> st
     head += f"（{issued}）" if view.lang == "ja" else f" ({issued})"
     lines.append(esc(head))
     bullet = "- " if markdown else ""
+    status = t["summary_status"].format(status=coop.kyucho_status)  # always stated, right under the day
+    lines.append(bullet + ("**" + esc(status) + "**" if markdown and coop.kyucho_level == "warning" else esc(status)))
     for banner in [*view.banners, *coop.banners]:
         lines.append(bullet + esc(f"▲ {banner}"))
     for alert in coop.alerts:
@@ -55,7 +59,8 @@ def about_zero(line: ForecastLine) -> bool:
 
 
 def summary_line(line: ForecastLine, t: dict[str, str], lang: str) -> str:
-    """'ブリ 見込み（平均）1,300 kg・約89箱（410〜2,900 kg）、空の確率 32%、大漁（2,000kg以上）45%'."""
+    """'ブリ 見込み（平均）1,300 kg・約89箱（410〜2,900 kg）、空の確率 32%、大漁（2,000kg以上）45%、ブリ約12本・
+    ガンド約30本、直近7日の平均と比べて35% 多い（最新の水揚げ 11月30日(日) 1,216 kg）'."""
     boxes = (f"・{line.boxes}" if lang == "ja" else f", {line.boxes}") if line.boxes else ""
     text = t["summary_line"].format(species=line.species, expected=line.expected, boxes=boxes, range=line.range)
     if line.empty:
@@ -63,6 +68,13 @@ def summary_line(line: ForecastLine, t: dict[str, str], lang: str) -> str:
     if line.big_catch:
         key = "summary_big" if line.big_catch_threshold else "summary_big_unsized"
         text += t[key].format(threshold=line.big_catch_threshold, pct=line.big_catch_pct)
+    if line.sizes:
+        text += t["summary_sizes"].format(counts=line.sizes)
+    if line.change and line.change != t["no_record"]:
+        text += t["summary_change"].format(change=line.change)
+    if line.latest:
+        text += (t["summary_latest_none"] if line.latest == t["latest_none"]
+                 else t["summary_latest"].format(latest=line.latest))
     return text
 
 

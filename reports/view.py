@@ -6,7 +6,7 @@ page and the plain-text summary all draw from the same ReportView, so the three 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -27,9 +27,11 @@ from reports.content import (
     change_direction,
     change_text,
     compass_point,
+    fish_counts,
     format_kg,
     format_pct,
     format_range,
+    latest_landing,
     no_better_than_normal,
     ocean_date_of,
     ordered_sites,
@@ -42,7 +44,7 @@ from reports.content import (
 )
 from reports.data import RECENT_AVERAGE_DAYS, STALE_CATCH_DAYS, ReportData
 from reports.explain import why_line
-from reports.labels import labels_for, long_day, medium_day, site_names, species_names
+from reports.labels import labels_for, long_day, medium_day, site_names, size_class_name, species_names
 from setnet.settings import ModelSettings, ReportSettings, Settings
 from setnet.warehouse import POOLED_SITE_ID
 
@@ -92,6 +94,8 @@ class ForecastLine:
     big_catch: str  # badge text "大漁（2,000kg以上）45%" when the chance reaches the alert level, else ""
     big_catch_threshold: str  # "2,000" (kg) or "" when the forecast has no threshold
     why: str  # "50m水温 14.2°C（120 kg 多い）、前回の漁獲 800 kg（60 kg 少ない）" or "": effects on expected_kg
+    latest: str = ""  # the net's latest landing of the species: "11月30日(日) 1,200 kg" / "11月30日(日) 休漁" / none
+    sizes: str = ""  # the expected catch in fish by size class: "ブリ約12本・ガンド約30本" ('' where not counted)
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,8 @@ class CoopView:
     alerts: list[AlertView]
     alert_notes: list[str]  # where the warnings come from, and the calm line when there is none
     alert_sites: set[str] = field(default_factory=set)  # nets under a swift-current advisory or warning
+    kyucho_level: str = "unknown"  # warning / advisory / none / unknown (no ocean forecast, or no ocean data)
+    kyucho_status: str = ""  # "警報（氷見大敷）" / "注意報（…）" / "なし" / "予想できません：海況予報がありません"
     skill: list[dict] = field(default_factory=list)  # the tested skill of each of its nets and species (skill_row)
 
 
@@ -148,6 +154,7 @@ class ReportView:
     species_names: dict[str, str]
     site_names: dict[str, str]
     outlook_days: int
+    target_day: str = ""  # "12月1日(月)": the forecast day without the year (the tomorrow section's heading)
 
     def coop(self, slug: str) -> CoopView:
         return next(c for c in self.coops if c.slug == slug)
@@ -180,6 +187,7 @@ def report_view(data: ReportData, lang: str = "ja", options: ReportOptions | Non
         species_names=species_by_code,
         site_names=names,
         outlook_days=int(data.forecasts.lead_days.max()),
+        target_day=medium_day(target, lang),
     )
 
 
@@ -277,19 +285,72 @@ def coop_views(data: ReportData, sites: pd.DataFrame, names: dict[str, str], spe
         for site_id in site_ids:
             codes = [code for code in species if (site_id, code) in rows.index]
             quiet = [code for code in codes if nothing_tomorrow(rows.loc[(site_id, code)])]
-            lines = [forecast_line(rows.loc[(site_id, code)], code, species_by_code.get(code, code), data.box_kg,
-                                   text, lang, options.big_catch_probability)
+            lines = [replace(forecast_line(rows.loc[(site_id, code)], code, species_by_code.get(code, code),
+                                           data.box_kg, text, lang, options.big_catch_probability),
+                             latest=latest_text(data, site_id, code, text, lang),
+                             sizes=sizes_text(data, site_id, code, float(rows.loc[(site_id, code)].mean_kg), text,
+                                              lang))
                      for code in codes if code not in quiet]
             notes = {code: hit_note(hits, site_id, code, text) for code in species}
             record = [line for code in species if (line := record_line(hits, site_id, code, species_by_code, text))]
             nets.append(NetView(site_id=site_id, name=names[site_id], lines=lines, track_notes=notes, codes=codes,
                                 quiet=[species_by_code.get(code, code) for code in quiet], record=record))
         alerts, notes, alert_sites = alert_views(data, site_ids, names, text, lang, options)
+        level, status = kyucho_status(data, site_ids, names, text, options)
         views.append(CoopView(name=str(coop), slug=slugs.get(str(coop), UNKNOWN_COOP_SLUG), site_ids=site_ids,
                               nets=nets, banners=stale_banners(data, site_ids, names, text, lang),
                               alerts=alerts, alert_notes=notes, alert_sites=alert_sites,
+                              kyucho_level=level, kyucho_status=status,
                               skill=net_skill_rows(data.evaluations, site_ids, names, species_by_code, text)))
     return views
+
+
+def latest_text(data: ReportData, site_id: str, code: str, text: dict[str, str], lang: str) -> str:
+    """The net's latest landing of the species, with its day: '11月30日(日) 1,200 kg', '11月30日(日) 休漁' when the
+    warehouse records the net as not hauled after it, or '水揚げの記録なし'."""
+    catches = pd.concat([frame for frame in (data.latest_catches, data.recent_catches) if not frame.empty]
+                        or [data.latest_catches], ignore_index=True)
+    kind, day, catch_kg = latest_landing(catches, data.latest_no_operation, site_id, code)
+    if kind == "catch":
+        return text["latest_catch_value"].format(day=medium_day(day, lang), kg=format_kg(catch_kg))
+    if kind == "no_operation":
+        return text["latest_no_operation"].format(day=medium_day(day, lang))
+    return text["latest_none"]
+
+
+def sizes_text(data: ReportData, site_id: str, code: str, expected_kg: float, text: dict[str, str],
+               lang: str) -> str:
+    """The expected catch (mean_kg) in fish by size class, split by the net's size-class shares of kg over the last
+    SIZE_SHARE_DAYS (reports.data) and counted by fish_weights: 'ブリ約12本・ガンド約30本' ('' where the net's
+    catch files give no size classes)."""
+    shares = data.size_shares[(data.size_shares.site_id == site_id) & (data.size_shares.species == code)]
+    if shares.empty:
+        return ""
+    weights = {size: kg for (species, size), kg in data.fish_kg.items() if species == code and size}
+    counts = fish_counts(expected_kg, dict(zip(shares.size_class, shares.share.astype(float), strict=True)), weights)
+    return text["list_sep"].join(text["size_count"].format(size=size_class_name(size, lang), n=f"{n:,}")
+                                 for size, n in counts)
+
+
+def kyucho_status(data: ReportData, site_ids: list[str], names: dict[str, str], text: dict[str, str],
+                  options: ReportOptions) -> tuple[str, str]:
+    """The cooperative's swift-current status for the top of the page, from the same alerts as the boxes: (level,
+    words), level one of 'warning', 'advisory', 'none' or 'unknown' ('予想できません：海況予報がありません' when no
+    ocean forecast was read: the warnings are then judged from the latest analysis only)."""
+    ocean = None if data.net_ocean is None else data.net_ocean[data.net_ocean.site_id.isin(site_ids)]
+    if ocean is None or ocean.empty:
+        return "unknown", text["kyucho_status_no_data"]
+    kyucho = kyucho_alerts(ocean, options.kyucho_kn, options.kyucho_per_net_kn)
+    tier = next((t for t in ("warning", "advisory") if any(a.tier == t for a in kyucho)), None)
+    if data.ocean_forecast_issue is None:
+        if tier is not None:
+            return "unknown", text["kyucho_status_unknown_seen"].format(level=text[f"level_word_{tier}"])
+        return "unknown", text["kyucho_status_unknown"]
+    if tier is None:
+        return "none", text["kyucho_status_none"]
+    warned = {a.site_id for a in kyucho if a.tier == tier}
+    sites = text["list_sep"].join(names.get(s, s) for s in site_ids if s in warned)
+    return tier, text[f"kyucho_status_{tier}"].format(sites=sites)
 
 
 def nothing_tomorrow(row: pd.Series) -> bool:

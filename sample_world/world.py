@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sample_world import catch_model, operations, writers
+from sample_world import catch_model, operations, size_classes, writers
 from sample_world.geography import land_mask, nearest_sea_cells, select_sites
 from sample_world.ocean import build_ocean, day_of_year
 from setnet.settings import SPECIES
 
 MAX_SITE_TO_SEA_KM = 5.0
+SIZE_FILE_STEM = "buri_sizes"  # catches/buri_sizes_YYYY.csv: yellowtail by size class (sample_world.size_classes)
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class WorldFiles:
     root: Path
     sites_csv: Path  # root/sites.csv
     grids_dir: Path  # root/grids (root/grids/YYYY/toyama_phy_YYYYMMDD.nc, one file per day)
-    catches_dir: Path  # root/catches (root/catches/catches_YYYY.csv)
+    catches_dir: Path  # root/catches (catches_YYYY.csv; buri_sizes_YYYY.csv: 氷見漁協's yellowtail by size class)
     truth_csv: Path  # root/truth/truth.csv (the oracle; the pipeline never reads it)
     world_json: Path  # root/truth/world.json (the arguments the world was generated with, response included)
     start_date: date
@@ -106,6 +107,10 @@ def generate_world(out_dir: Path, years: int = 3, sites: int = 10, seed: int = 4
     name_ja = {s.code: s.name_ja for s in SPECIES}
     catches = keys.assign(species=keys["species"].map(name_ja), catch_kg=np.round(catch_kg.ravel(), 1))
     catches = catches[operated_long].reset_index(drop=True)
+    # Some cooperatives count their yellowtail by size class, in a file of their own (sample_world.size_classes).
+    sized_sites = registry.site_id[registry.coop.isin(size_classes.SIZE_CLASS_COOPS)].tolist()
+    sizes = size_classes.split_by_size(catches, sized_sites, seed)
+    catches = catches[~((catches.species == size_classes.SIZE_CLASS_SPECIES) & catches.site_id.isin(sized_sites))]
 
     events = event_table(ocean.events, dates, storms & ~closed, damaged, site_ids)
 
@@ -114,6 +119,9 @@ def generate_world(out_dir: Path, years: int = 3, sites: int = 10, seed: int = 4
     writers.remove_stale(grids_dir, "*/toyama_phy_*.nc", writers.write_grids(grids, grids_dir))
     sites_csv = writers.write_sites(registry, root / "sites.csv")
     writers.remove_stale(catches_dir, "catches_*.csv", writers.write_catches(catches, catches_dir))
+    names = dict(zip(registry.site_id, registry.name_ja, strict=True))
+    writers.remove_stale(catches_dir, f"{SIZE_FILE_STEM}_*.csv",
+                         writers.write_size_classes(sizes, names, catches_dir, SIZE_FILE_STEM))
     truth_csv = writers.write_truth(truth, root / "truth" / "truth.csv")
     writers.write_events(events, root / "truth" / "events.csv")
     writers.write_net_cells(cells, root / "truth" / "net_cells.csv")

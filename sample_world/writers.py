@@ -89,6 +89,19 @@ def write_catches(catches: pd.DataFrame, catches_dir: Path) -> list[Path]:
     return paths
 
 
+def write_size_classes(sizes: pd.DataFrame, names: dict[str, str], catches_dir: Path, stem: str) -> list[Path]:
+    """catches/<stem>_YYYY.csv: a cooperative's own export of yellowtail by size class, in fish (本):
+    日付,網名,魚種,銘柄,本数 with the net's Japanese name, one row per day hauled and class."""
+    catches_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for year, rows in sizes.groupby(sizes["date"].str.slice(0, 4), sort=True):
+        path = catches_dir / f"{stem}_{year}.csv"
+        pd.DataFrame({"日付": rows.date, "網名": rows.site_id.map(names), "魚種": "ブリ", "銘柄": rows.size_class,
+                      "本数": rows.fish}).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        paths.append(path)
+    return paths
+
+
 def write_truth(truth: pd.DataFrame, path: Path) -> Path:
     """truth/truth.csv: date,site_id,species,expected_kg,median_kg,q10_kg,q90_kg,p_zero,operated for every day,
     site and species (the hidden distribution's mean, quantiles and chance of an empty net)."""

@@ -58,6 +58,8 @@ class IngestSettings(BaseModel):
     species_dictionary: Path | None = Field(default=None, description="CSV replacing ingest/tables/species.csv")
     box_weight_table: Path | None = Field(default=None, description="CSV replacing ingest/tables/box_weights.csv")
     fish_weight_table: Path | None = Field(default=None, description="CSV replacing ingest/tables/fish_weights.csv")
+    plausibility_table: Path | None = Field(default=None, description="CSV replacing ingest/tables/plausibility.csv (most kg per species, net and day)")
+    future_date_tolerance_days: int = Field(default=1, ge=0, le=366, description="Days after today (where the nets are) a catch date may lie before it is quarantined")
     grid_margin_deg: float = Field(default=1.0, ge=0, description="A new grid store keeps the sites' box plus this")
     ocean_forecast_max_lead_days: int = Field(default=10, ge=1, le=30, description="Longest ocean forecast lead stored")
 

@@ -298,6 +298,21 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE tuning_trials ADD COLUMN seasonal_start BOOLEAN;
     """,
+    # 8: yellowtail (and any species) by size class (銘柄), where a cooperative's catch file names them: the kg of
+    # each class (summed into catches.catch_kg) and the fish counted (本/尾, NULL when the file gave weights)
+    """
+    CREATE TABLE catch_size_classes (
+        date DATE NOT NULL,
+        site_id VARCHAR NOT NULL,
+        species VARCHAR NOT NULL,
+        size_class VARCHAR NOT NULL,
+        catch_kg DOUBLE NOT NULL,
+        fish_count DOUBLE,
+        source_file VARCHAR,
+        ingested_at TIMESTAMP DEFAULT current_timestamp,
+        PRIMARY KEY (date, site_id, species, size_class)
+    );
+    """,
     # 11: the mean absolute error of the expected catch (mean_kg, the number the report shows); mae_kg is the median's
     """
     ALTER TABLE model_evaluations ADD COLUMN mae_mean_kg DOUBLE;
@@ -311,6 +326,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "sites": ("site_id",),
     "species": ("species",),
     "catches": ("date", "site_id", "species"),
+    "catch_size_classes": ("date", "site_id", "species", "size_class"),
     "ingest_rejects": ("file", "line"),
     "grid_days": ("date",),
     "forecasts": ("issue_date", "target_date", "site_id", "species"),
@@ -369,6 +385,9 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
     except duckdb.IOException as error:
         if "lock" in str(error).lower():
             raise WarehouseBusy(f"warehouse {path} is in use by another setnet process; try again when it ends") from None
+        if "not a valid duckdb database" in str(error).lower():
+            raise RuntimeError(f"warehouse {path} is not a DuckDB database (corrupt, or another file): "
+                               "move it away and ingest the source files again") from None
         raise
     try:
         if not read_only:

@@ -375,8 +375,10 @@ def test_an_unknown_cooperative_or_format_is_refused_before_writing(shared_setti
 def test_the_summary_states_the_expected_catch_with_its_empty_and_big_catch_chances(shared_settings: Settings,
                                                                                       report_html: str) -> None:
     summary = (shared_settings.reports_dir / "2025-11-30" / "summary.txt").read_text(encoding="utf-8")
-    assert "・ブリ 見込み（平均）1,300 kg・約89箱（410〜2,900 kg）、大漁（2,000kg以上）45%\n" in summary
-    assert "・ホタルイカ 見込み（平均）9 kg・約3箱（0〜21 kg）、空の確率 35%\n" in summary
+    assert ("・ブリ 見込み（平均）1,300 kg・約89箱（410〜2,900 kg）、大漁（2,000kg以上）45%"
+            "、直近7日の平均と比べて約2.4倍（最新の水揚げ 11月29日(土) 860\u00a0kg）\n") in summary
+    assert ("・ホタルイカ 見込み（平均）9 kg・約3箱（0〜21 kg）、空の確率 35%"
+            "、直近7日の平均と比べて67% 少ない（最新の水揚げ 11月29日(土) 32\u00a0kg）\n") in summary
     assert summary.count("空の確率") == 1
 
 

@@ -10,10 +10,13 @@ import pytest
 
 from reports.content import (
     boxes,
+    change_direction,
     change_text,
     coop_slug,
+    fish_counts,
     format_kg,
     format_range,
+    latest_landing,
     no_better_than_normal,
     ocean_date_of,
     ordered_sites,
@@ -52,7 +55,12 @@ def test_a_range_reads_low_to_high() -> None:
     (10.0, None, "記録なし", "no record"),
     (10.0, float("nan"), "記録なし", "no record"),
     (10.0, 0.0, "増える（平均 0 kg）", "up (average 0 kg)"),
-    (0.0, 0.0, "ほぼ同じ", "about the same"),
+    (0.0, 0.0, "ほぼゼロ", "near zero"),
+    (0.3, 0.2, "ほぼゼロ", "near zero"),  # both round to 0 kg
+    (3.0, 1.0, "2 kg 多い", "2 kg more"),  # a few kg: never "200% more" or "3 times"
+    (1.0, 4.0, "3 kg 少ない", "3 kg less"),
+    (2.2, 2.0, "ほぼ同じ", "about the same"),
+    (300.0, 2.0, "増える（平均 2 kg）", "up (average 2 kg)"),  # not "150 times" a few kilograms
 ])
 def test_the_change_against_the_recent_average_is_in_words(median, average, ja, en) -> None:
     assert change_text(median, average, JA) == ja
@@ -160,3 +168,26 @@ def test_cooperative_folders_are_unique() -> None:
     slugs = unique_slugs(["A coop", "a-coop", "B"])
     assert slugs["A coop"] == "a-coop" and slugs["a-coop"].startswith("a-coop-") and slugs["B"] == "b"
     assert len(set(slugs.values())) == 3
+
+
+@pytest.mark.parametrize(("expected", "average", "direction"), [
+    (3.0, 1.0, "up"), (1.0, 4.0, "down"), (0.2, 0.3, "same"), (300.0, 2.0, "up"), (80.0, 100.0, "down")])
+def test_the_change_colour_follows_its_words(expected: float, average: float, direction: str) -> None:
+    assert change_direction(expected, average) == direction
+
+
+def test_the_latest_landing_is_the_latest_catch_or_a_later_day_without_hauling() -> None:
+    catches = pd.DataFrame({"date": pd.to_datetime(["2025-11-20", "2025-11-28", "2025-11-28"]),
+                            "site_id": ["a", "a", "b"], "species": ["sardine", "sardine", "sardine"],
+                            "catch_kg": [5.0, 120.0, 7.0]})
+    closed = pd.DataFrame({"site_id": ["b"], "date": pd.to_datetime(["2025-11-29"])})
+    assert latest_landing(catches, closed, "a", "sardine") == ("catch", date(2025, 11, 28), 120.0)
+    assert latest_landing(catches, closed, "b", "sardine") == ("no_operation", date(2025, 11, 29), None)
+    assert latest_landing(catches, closed, "a", "yellowtail") == ("none", None, None)
+
+
+def test_an_expected_catch_is_counted_in_fish_by_size_class_heaviest_first() -> None:
+    shares = {"フクラギ": 0.2, "ブリ": 0.5, "ガンド": 0.3, "コズクラ": 0.0}
+    weights = {"ブリ": 9.0, "ガンド": 4.5, "フクラギ": 1.5, "コズクラ": 0.5}
+    assert fish_counts(1334.0, shares, weights) == [("ブリ", 74), ("ガンド", 89), ("フクラギ", 180)]
+    assert fish_counts(1334.0, {"謎": 1.0}, weights) == []  # a class without a weight of one fish is not counted

@@ -35,10 +35,43 @@ def test_features_are_named_by_pattern(feature: str, ja: str, en: str) -> None:
     assert (phrase.ja, phrase.en) == (ja, en)
 
 
-def test_an_unknown_feature_keeps_its_name_and_a_plain_number() -> None:
+def test_an_unknown_feature_is_said_as_other_conditions_without_a_bare_number() -> None:
     phrase = feature_phrase("wave_height_sig_m2")
-    assert (phrase.ja, phrase.en, phrase.unit) == ("wave_height_sig_m2", "wave_height_sig_m2", "raw")
-    assert format_value(1.23456, phrase.unit, "ja") == "1.23"
+    assert (phrase.ja, phrase.en) == ("その他の条件", "other conditions")
+    assert format_value(1.23456, phrase.unit, "ja") == ""
+
+
+# The features the features stage makes (features/*.py), as the model's explanations name them.
+FEATURES = [
+    "catch_anomaly_7d", "catch_bay_anomaly_3d", "catch_bay_climatology_kg", "catch_bay_mean_3d_kg",
+    "catch_climatology_kg", "catch_last_kg", "catch_last_year_kg", "catch_max_30d_kg", "catch_mean_30d_kg",
+    "catch_mean_7d_kg", "catch_neighbours_mean_3d_kg", "catch_trend_kg", "current_across_50m_ms", "current_across_ms",
+    "current_along_50m_ms", "current_along_ms", "current_east_50m_ms", "current_east_ms", "current_east_radius_ms",
+    "current_north_50m_ms", "current_north_ms", "current_north_radius_ms", "current_speed_50m_jump_ms",
+    "current_speed_50m_ms", "current_speed_50m_threshold_ms", "current_speed_jump_ms", "current_speed_ms",
+    "current_speed_ms_max_3d", "current_speed_threshold_ms", "days_since_operation", "doy_cos", "doy_sin",
+    "front_50m_c_per_km", "front_surface_c_per_km", "is_holiday", "lead_days", "lunar_age_days", "moon_illumination",
+    "ocean_age_days", "ocean_is_forecast", "operated_days_30d", "operated_days_7d", "salinity_50m_psu",
+    "salinity_anom_psu", "salinity_psu", "salinity_radius_psu", "site_id", "ssh_anom_m", "ssh_m", "ssh_radius_m",
+    "stratification_100m_c", "stratification_50m_c", "swift_current", "swift_current_50m", "swift_current_50m_days_7d",
+    "swift_current_days_7d", "target_current_across_ms", "target_current_along_ms", "target_current_speed_ms",
+    "target_salinity_psu", "target_ssh_m", "target_temp_100m_c", "target_temp_50m_c", "target_temp_surface_c",
+    "temp_100m_anom_c", "temp_100m_c", "temp_100m_c_change_7d", "temp_100m_radius_c", "temp_50m_anom_c", "temp_50m_c",
+    "temp_50m_c_change_7d", "temp_surface_c", "temp_surface_c_mean_7d", "weekday",
+]
+UNIT_WORDS = ("°C", "ノット", "kn", "kg", "psu", "m", "日", " d", "%", "曜", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
+              "Sun", "はい", "いいえ", "yes", "no")
+
+
+@pytest.mark.parametrize("feature", FEATURES)
+def test_every_feature_is_said_in_words_with_a_unit_in_both_languages(feature: str) -> None:
+    phrase = feature_phrase(feature)
+    assert phrase.ja != feature and phrase.en != feature and "その他" not in phrase.ja  # it has words of its own
+    assert not re.search(r"[a-z]_[a-z]", phrase.ja + phrase.en)  # no code names
+    assert "特徴" not in phrase.ja and "pattern" not in phrase.en  # issue 13: "この網の特徴" says nothing
+    for lang in ("ja", "en"):
+        shown = format_value(0.7, phrase.unit, lang)
+        assert shown == "" or any(word in shown for word in UNIT_WORDS), (feature, lang, shown)
 
 
 @pytest.mark.parametrize(("value", "unit", "lang", "shown"), [
@@ -100,7 +133,7 @@ def test_explanations_are_parsed_leniently() -> None:
     items = parse_explanation('[{"feature": "site_id", "value": "himi", "effect_kg": 12}, {"value": 3}]')
     assert items == [{"feature": "site_id", "value": "himi", "effect_kg": 12.0}]
     assert why_line('[{"feature": "site_id", "value": "himi", "effect_kg": 12}]', "en") == \
-        "this net's usual pattern (12\u00a0kg more)"
+        "what this net usually lands (12\u00a0kg more)"
 
 
 def test_every_model_input_of_the_feature_table_has_words() -> None:

@@ -179,7 +179,9 @@ def test_the_headline_is_the_expected_catch_the_why_line_explains() -> None:
     assert '<span class="expected">300</span>' in html and '<span class="empty">空の確率 55%</span>' in html
     assert '<span class="expected">0</span>' not in html
     summary = report_summary(view)
-    assert "・マイワシ 見込み（平均）300 kg（0〜900 kg）、空の確率 55%、大漁（1,000kg以上）45%\n" in summary
+    assert ("・マイワシ 見込み（平均）300 kg（0〜900 kg）、空の確率 55%、大漁（1,000kg以上）45%"
+            "、直近7日の平均と比べて50% 多い（最新の水揚げ 4月9日(水) 200\u00a0kg）\n") in summary
+    assert sardine.latest == "4月9日(水) 200\u00a0kg"  # beside the headline: the latest landing, with its day
     english = {line.code: line for line in report_view(data, "en").coops[0].nets[0].lines}["sardine"]
     assert english.empty == "Chance of an empty net 55%" and english.big_catch == "Big catch (1,000 kg or more) 45%"
 

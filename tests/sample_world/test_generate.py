@@ -22,6 +22,7 @@ from sample_world.catch_model import (
     zero_probability,
 )
 from sample_world.geography import haversine_km
+from sample_world.size_classes import KG_PER_FISH, SIZE_CLASS_COOPS
 from setnet.settings import SPECIES
 
 TINY_END = date(2025, 11, 30)
@@ -31,10 +32,23 @@ JA_TO_CODE = {s.name_ja: s.code for s in SPECIES}
 
 @pytest.fixture(scope="module")
 def catches(tiny: WorldFiles) -> pd.DataFrame:
-    """Every catch file of the tiny world, read as text columns plus catch_kg."""
+    """Every catch file of the tiny world, read as text columns plus catch_kg (the yellowtail counted by size class
+    summed back to kg by the world's weight of one fish)."""
     files = sorted(tiny.catches_dir.glob("catches_*.csv"))
-    return pd.concat([pd.read_csv(f, dtype={"date": str, "site_id": str, "species": str}) for f in files],
-                     ignore_index=True)
+    kg = pd.concat([pd.read_csv(f, dtype={"date": str, "site_id": str, "species": str}) for f in files],
+                   ignore_index=True)
+    return pd.concat([kg, sized_as_kg(tiny)], ignore_index=True).sort_values(["date", "site_id"], kind="stable")
+
+
+def sized_as_kg(world: WorldFiles) -> pd.DataFrame:
+    """The size-class files (日付,網名,魚種,銘柄,本数) as date, site_id, species, catch_kg rows."""
+    sizes = pd.concat([pd.read_csv(f, dtype=str) for f in sorted(world.catches_dir.glob("buri_sizes_*.csv"))],
+                      ignore_index=True)
+    ids = dict(zip(pd.read_csv(world.sites_csv).name_ja, pd.read_csv(world.sites_csv).site_id, strict=True))
+    sizes = sizes.assign(catch_kg=sizes["本数"].astype(int) * sizes["銘柄"].map(KG_PER_FISH))
+    summed = sizes.groupby(["日付", "網名", "魚種"], as_index=False).catch_kg.sum()
+    return pd.DataFrame({"date": summed["日付"], "site_id": summed["網名"].map(ids), "species": summed["魚種"],
+                         "catch_kg": summed.catch_kg})
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +93,24 @@ def test_files_exist_in_the_stated_layout(tiny: WorldFiles) -> None:
     expected = {f"{d:%Y}/toyama_phy_{d:%Y%m%d}.nc" for d in days}
     found = {p.relative_to(tiny.grids_dir).as_posix() for p in tiny.grids_dir.rglob("*.nc")}
     assert found == expected
-    assert sorted(p.name for p in tiny.catches_dir.iterdir()) == ["catches_2024.csv", "catches_2025.csv"]
+    assert sorted(p.name for p in tiny.catches_dir.iterdir()) == ["buri_sizes_2024.csv", "buri_sizes_2025.csv",
+                                                                  "catches_2024.csv", "catches_2025.csv"]
+
+
+def test_one_cooperative_counts_its_yellowtail_by_size_class_in_a_file_of_its_own(tiny: WorldFiles) -> None:
+    sites = pd.read_csv(tiny.sites_csv)
+    sized = set(sites.name_ja[sites.coop.isin(SIZE_CLASS_COOPS)])
+    sizes = pd.concat([pd.read_csv(f, dtype=str) for f in tiny.catches_dir.glob("buri_sizes_*.csv")])
+    assert list(sizes.columns) == ["日付", "網名", "魚種", "銘柄", "本数"]
+    assert set(sizes["網名"]) == sized and set(sizes["魚種"]) == {"ブリ"}
+    assert set(sizes["銘柄"]) == {"ブリ", "ガンド", "フクラギ"}
+    assert (sizes.groupby(["日付", "網名"]).size() == 3).all() and (sizes["本数"].astype(int) >= 0).all()
+    kg = pd.concat([pd.read_csv(f) for f in tiny.catches_dir.glob("catches_*.csv")])
+    in_kg = kg[(kg.species == "ブリ")].site_id.map(dict(zip(sites.site_id, sites.coop, strict=True)))
+    assert not in_kg.isin(SIZE_CLASS_COOPS).any()  # their yellowtail are in the size-class file only
+    winter = sizes[sizes["日付"].str[5:7].isin(["12", "01", "02"])]
+    fish = winter.assign(kg=winter["本数"].astype(int) * winter["銘柄"].map(KG_PER_FISH)).groupby("銘柄").kg.sum()
+    assert fish["ブリ"] > fish["ガンド"] > 0 and fish["ブリ"] > fish["フクラギ"] > 0  # 寒ブリ: adults in winter
 
 
 # --- ocean grids ---
@@ -377,7 +408,8 @@ def test_regenerating_into_the_same_folder_leaves_no_stale_files(tmp_path: Path)
     world = generate_world(tmp_path, years=1, sites=1, end_date=date(2025, 3, 31))
     grid_days = sorted(p.stem[-8:] for p in world.grids_dir.rglob("*.nc"))
     assert (grid_days[0], grid_days[-1], len(grid_days)) == ("20240401", "20250331", 365)
-    assert sorted(p.name for p in world.catches_dir.iterdir()) == ["catches_2024.csv", "catches_2025.csv"]
+    assert sorted(p.name for p in world.catches_dir.iterdir()) == ["buri_sizes_2024.csv", "buri_sizes_2025.csv",
+                                                                  "catches_2024.csv", "catches_2025.csv"]
 
 
 # --- the default world ---
