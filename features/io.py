@@ -25,6 +25,7 @@ import pandas as pd
 import xarray as xr
 
 from features.catch_history import CATCH_LOOKBACK_DAYS
+from features.kyucho import hourly_at_nets
 from features.net_ocean import analysis_at_nets, forecast_at_nets
 from features.ocean import SiteFootprints, extract_site_ocean, site_footprints
 from features.ocean_forecast import forecast_site_values
@@ -38,7 +39,14 @@ from features.ocean_state import (
     site_ocean_cube,
 )
 from features.table import build_feature_table
-from ingest.store import GRID_AXIS, has_store, open_forecast_store, open_grid_store
+from ingest.store import (
+    FORECAST_AXIS,
+    GRID_AXIS,
+    has_store,
+    open_forecast_store,
+    open_grid_store,
+    open_hourly_forecast_store,
+)
 from setnet.settings import SPECIES, Settings
 from setnet.warehouse import connect
 
@@ -254,7 +262,9 @@ def ocean_at_nets(settings: Settings, sites: pd.DataFrame, issue_date: date | pd
 
     Rows per net and level (surface, 50 m): the analysis day the features use on the issue date (within
     max_grid_age_days; source 'analysis'), and the days after it up to max_lead_days of the newest ocean forecast
-    issued on it or up to max_grid_age_days before (source 'forecast'). Temperature, its normal and its anomaly in C
+    issued on it or up to max_grid_age_days before (source 'forecast'), and the hourly surface currents of the newest
+    hourly forecast for the local days after the issue date (source 'hourly forecast', date = the valid hour in
+    UTC; for the swift-current warnings, `features.kyucho`). Temperature, its normal and its anomaly in C
     (against the features' reference, as their `*_anom_c`), currents in m/s, depths in m, cells in degrees.
     """
     issue = pd.Timestamp(issue_date).normalize()
@@ -278,7 +288,42 @@ def ocean_at_nets(settings: Settings, sites: pd.DataFrame, issue_date: date | pd
         values = _forecast_values(settings, store, sites, days, leads, grid, footprints)
         rows.append(forecast_at_nets(values, reference, end, issue, settings.max_lead_days, store.depth.values,
                                      footprints.lookup if _on_same_grid(store, grid) else None))
+    rows.append(hourly_ocean_at_nets(settings, sites, issue))
     return pd.concat([r for r in rows if not r.empty] or rows[:1], ignore_index=True)
+
+
+SOURCE_HOURLY = "hourly forecast"
+
+
+def hourly_currents_at_nets(settings: Settings, sites: pd.DataFrame,
+                            issue_dates: pd.DatetimeIndex | None = None) -> pd.DataFrame:
+    """Hourly forecast store -> features.kyucho.HOURLY_COLUMNS at each net (sites: site_id, lat, lon, bearing_deg)
+    for the issues in `issue_dates` (None: every issue stored); empty without a store."""
+    if not has_store(settings.hourly_forecast_store_path):
+        return pd.DataFrame(columns=["issue_date", "lead_hours", "valid_time", "site_id", "east_ms", "north_ms",
+                                     "along_ms", "across_ms"])
+    store = open_hourly_forecast_store(settings.hourly_forecast_store_path)
+    issued = pd.DatetimeIndex(store[FORECAST_AXIS].values) if issue_dates is None else pd.DatetimeIndex(issue_dates)
+    sites = sites.assign(bearing_deg=sites.get("bearing_deg", 0.0))
+    return hourly_at_nets(store, sites, issued, settings.features.site_search_radius_km)
+
+
+def hourly_ocean_at_nets(settings: Settings, sites: pd.DataFrame, issue: pd.Timestamp) -> pd.DataFrame:
+    """NET_OCEAN_COLUMNS rows (source 'hourly forecast', date = valid hour in UTC, surface) of the newest hourly
+    forecast issued on `issue` or up to max_grid_age_days before, for the local days after it up to max_lead_days."""
+    days = pd.date_range(issue - pd.Timedelta(days=settings.max_grid_age_days), issue, freq="D")
+    hourly = hourly_currents_at_nets(settings, sites, days)
+    if hourly.empty:
+        return hourly
+    hourly = hourly[hourly.issue_date == hourly.issue_date.max()]
+    local_day = (pd.to_datetime(hourly.valid_time).dt.tz_localize("UTC").dt.tz_convert(settings.timezone)
+                 .dt.tz_localize(None).dt.normalize())
+    hourly = hourly[(local_day > issue) & (local_day <= issue + pd.Timedelta(days=settings.max_lead_days))]
+    return pd.DataFrame({"site_id": hourly.site_id, "date": pd.to_datetime(hourly.valid_time),
+                         "source": SOURCE_HOURLY, "level": "surface", "depth_m": np.nan,
+                         "east_ms": hourly.east_ms, "north_ms": hourly.north_ms, "temp_c": np.nan,
+                         "normal_c": np.nan, "anomaly_c": np.nan, "cell_lat": np.nan, "cell_lon": np.nan,
+                         "forecast_issue_date": pd.to_datetime(hourly.issue_date)})
 
 
 def build_features(settings: Settings, issue_dates: pd.DatetimeIndex, *,

@@ -84,16 +84,25 @@ def forecast_cube(site_forecasts: pd.DataFrame | None, issue_dates: pd.DatetimeI
     return cube
 
 
+def along_across_ms(east_ms: np.ndarray, north_ms: np.ndarray,
+                    bearing_rad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Current components (m/s) along a net's bearing and 90 degrees clockwise of it (across the net)."""
+    along = east_ms * np.sin(bearing_rad) + north_ms * np.cos(bearing_rad)
+    across = east_ms * np.cos(bearing_rad) - north_ms * np.sin(bearing_rad)
+    return along, across
+
+
 def target_values(cube: np.ndarray, bearing_rad: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Forecast cube -> (TARGET_COLUMNS, (issue, lead, site, column) values, (issue, lead, site) bool has_forecast)."""
     point = {column: cube[..., k] for k, column in enumerate(POINT_COLUMNS)}
     east, north = point["current_east_ms"], point["current_north_ms"]
+    along, across = along_across_ms(east, north, bearing_rad)
     derived = {
         "temp_surface_c": point["temp_surface_c"], "temp_50m_c": point["temp_50m_c"],
         "temp_100m_c": point["temp_100m_c"], "salinity_psu": point["salinity_psu"],
         "current_speed_ms": np.hypot(east, north),
-        "current_along_ms": east * np.sin(bearing_rad) + north * np.cos(bearing_rad),
-        "current_across_ms": east * np.cos(bearing_rad) - north * np.sin(bearing_rad),
+        "current_along_ms": along,
+        "current_across_ms": across,
         "ssh_m": point["ssh_m"],
     }
     values = np.stack([derived[source] for source in TARGET_COLUMNS.values()], axis=-1)

@@ -132,11 +132,14 @@ def sample(
     response: Annotated[Literal["default", "ocean"], typer.Option(
         help="Hidden ocean-to-catch function: ocean = an ocean-dominated bay, school abundance of little weight")
     ] = "default",
+    forecast_days: Annotated[int, typer.Option(
+        min=0, help="Last issue days with ocean forecast files (daily leads 0-9 and hourly currents); 0: none")] = 60,
 ) -> None:
-    """Generate the sample Toyama Bay world: daily NetCDF grids, site registry, catches and the truth file."""
+    """Generate the sample Toyama Bay world: daily NetCDF grids, ocean forecasts, site registry, catches and truth."""
     import sample_world
 
-    world = sample_world.generate_world(out, years=years, sites=sites, seed=seed, response=response)
+    world = sample_world.generate_world(out, years=years, sites=sites, seed=seed, response=response,
+                                        forecast_days=forecast_days)
     typer.echo(f"sample world {world.start_date}..{world.end_date} ({world.response} response) written to {world.root}")
     typer.echo(f"  sites: {world.sites_csv}\n  grids: {world.grids_dir}\n  catches: {world.catches_dir}\n"
                f"  truth (never read by the pipeline): {world.truth_csv}")
@@ -449,6 +452,49 @@ def daily(issue_date: DateOption,
     typer.echo(f"{done['rows']} forecasts issued {done['issue_date']}; report: {done['report']}")
     for reason in done.get("reasons", []):
         typer.echo(f"  degraded: {reason}")
+
+
+def _delivery_line(coop: str, channel: str, deliveries: list[dict]) -> str:
+    """'氷見漁協 email: sent a@example.org; failed b@example.org: SMTP login refused (535)'."""
+    parts = []
+    for d in deliveries:
+        if d["state"] == "skipped":
+            parts.append(f"skipped: {d['error']}")
+        elif d["state"] == "failed":
+            parts.append(f"FAILED {d['recipient']}: {d['error']}")
+        else:
+            tries = f" ({d['attempts']} attempts)" if d["this_run"] and d["attempts"] > 1 else ""
+            parts.append(f"{'sent' if d['this_run'] else 'already sent'} {d['recipient']}{tries}")
+    return f"{coop} {channel}: {'; '.join(parts)}"
+
+
+@app.command()
+@_one_line_errors
+def deliver(issue_date: DateOption,
+            channel: Annotated[str | None, typer.Option("--channel", help="email or line [default: both]")] = None,
+            force: Annotated[bool, typer.Option("--force", help="Send again what was already sent")] = False,
+            lang: Annotated[str, typer.Option(help="ja or en")] = "ja") -> None:
+    """Send each cooperative's summary of an issue date by e-mail and LINE (Settings.delivery), one line per
+    cooperative and channel; what was sent before is not sent again unless --force."""
+    from flows.pipeline import deliver_flow
+    from reports.delivery import CHANNELS
+
+    day = _parse_date(issue_date)
+    if channel is not None and channel not in CHANNELS:
+        raise typer.BadParameter(f"{channel!r} is not one of {', '.join(CHANNELS)}", param_hint="--channel")
+    if lang not in ("ja", "en"):
+        raise typer.BadParameter(f"{lang!r} is not ja or en", param_hint="--lang")
+    done = deliver_flow(day, _data_dir(), lang=lang, channels=[channel] if channel else None, force=force)
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for delivery in done["deliveries"]:
+        groups.setdefault((delivery["coop_name"], delivery["channel"]), []).append(delivery)
+    for (coop, kind), deliveries in groups.items():
+        typer.echo(_delivery_line(coop, kind, deliveries))
+    failed = [d for d in done["deliveries"] if d["state"] == "failed"]
+    if failed:
+        first = failed[0]
+        raise RuntimeError(f"{len(failed)} of {len(done['deliveries'])} deliveries failed; first: {first['coop_name']} "
+                           f"{first['channel']} {first['recipient']}: {first['error']}")
 
 
 @app.command()

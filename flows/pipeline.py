@@ -10,7 +10,8 @@ inside a task. Every flow that writes holds the data folder's run lock and recor
 exponential back-off on I/O errors only.
 
 Scheduled deployments (prefect.yaml): `grid_ingest_flow`, `catch_ingest_flow`, `daily_flow`, `refresh_flow`,
-`train_flow` (weekly), `backfill_flow` (manual). See docs/operations.md.
+`train_flow` (weekly), `backfill_flow` (manual); `deliver_flow` sends a day's summaries again (`setnet deliver`).
+See docs/operations.md.
 """
 
 from __future__ import annotations
@@ -275,6 +276,24 @@ def summary_task(settings: Settings, issue_date: date, lang: str) -> str:
     return reports.summary_text(settings, issue_date, lang, markdown=True)
 
 
+@task(name="deliver", task_run_name="deliver-{issue_date}", cache_policy=NO_CACHE)
+def deliver_task(settings: Settings, issue_date: date, lang: str, channels: list[str] | None = None,
+                 force: bool = False, resend_changed: bool = False) -> list[dict]:
+    """Send the summaries by e-mail and LINE (retrying transient failures itself, per message); every outcome is
+    recorded in `deliveries` and returned, failures too."""
+    done = reports.deliver_summaries(settings, issue_date, lang, channels, force=force, resend_changed=resend_changed)
+    logger = get_run_logger()
+    for delivery in done:
+        if delivery.state == "failed":
+            logger.warning("delivery %s %s %s failed: %s", delivery.coop_name, delivery.channel, delivery.recipient,
+                           delivery.error)
+        else:
+            logger.info("delivery %s %s %s: %s%s", delivery.coop_name, delivery.channel, delivery.recipient or "-",
+                        delivery.state if delivery.this_run else "already sent",
+                        f" ({delivery.error})" if delivery.error else "")
+    return [asdict(delivery) for delivery in done]
+
+
 @task(name="has-models", cache_policy=NO_CACHE)
 def has_models_task(settings: Settings) -> bool:
     return models.has_trained_models(settings)
@@ -434,6 +453,33 @@ def _publish(kind: str, summary: dict, settings: Settings, lang: str) -> None:
     )
 
 
+def _note_deliveries(record: operations.RunRecord, done: list[dict]) -> None:
+    """Failed sends degrade the run (one reason each); a count of what became of the sends joins its message."""
+    record.note(reasons=[f"delivery to {d['coop_name']} by {d['channel']} ({d['recipient']}) failed: {d['error']}"
+                         for d in done if d["state"] == "failed"])
+    counts: dict[str, int] = {}
+    for d in done:
+        state = d["state"] if d["this_run"] else "already sent"
+        counts[state] = counts.get(state, 0) + 1
+    if counts:
+        note = "delivery: " + ", ".join(f"{n} {state}" for state, n in counts.items())
+        record.message = "; ".join(filter(None, [record.message, note]))
+
+
+def _deliver(settings: Settings, issue_date: date, lang: str, record: operations.RunRecord, summary: dict,
+             resend_changed: bool = False) -> None:
+    """Send the summaries after the report. Nothing a send does fails the flow: the report stays, the run is marked
+    degraded with the reason."""
+    state = deliver_task(settings, issue_date, lang, resend_changed=resend_changed, return_state=True)
+    if state.is_completed():
+        done = state.result()
+        _note_deliveries(record, done)
+    else:
+        done = []
+        record.note(reasons=[f"delivery of the summaries failed: {state.message}"])
+    summary.update(deliveries=done, degraded=record.degraded, reasons=list(record.reasons))
+
+
 def _sweep_inboxes(settings: Settings, record: operations.RunRecord) -> None:
     """Ingest whatever waits in the drop folders (late files too) before forecasting; bad files only warn."""
     grids = grid_inbox_task(settings)
@@ -447,8 +493,9 @@ def _sweep_inboxes(settings: Settings, record: operations.RunRecord) -> None:
 def daily_flow(issue_date: date | None = None, data_dir: str | None = None, grid_paths: list[str] | None = None,
                catch_paths: list[str] | None = None, lang: str = "ja", sweep_inbox: bool = True) -> dict:
     """One issue date end to end: ingest the drop folders (and files given), train if no model exists, forecast,
-    report. Today's grid late: forecasts from the latest grid within max_grid_age_days, marked degraded with the
-    reason (and the report shows it); past that limit it fails naming the missing input."""
+    report, send the summaries (Settings.delivery; a failed send marks the run degraded). Today's grid late:
+    forecasts from the latest grid within max_grid_age_days, marked degraded with the reason (and the report shows
+    it); past that limit it fails naming the missing input."""
     settings = _settings(data_dir)  # built once per flow run; the tasks take it
     issue_date = _day(issue_date) or operations.today(settings)
     with _recorded(settings, "daily", issue_date, {"lang": lang, "grid_paths": grid_paths,
@@ -459,6 +506,7 @@ def daily_flow(issue_date: date | None = None, data_dir: str | None = None, grid
         if sweep_inbox:
             _sweep_inboxes(settings, record)
         summary = _issue(settings, issue_date, lang, record)
+        _deliver(settings, issue_date, lang, record, summary)
         _publish("daily", summary, settings, lang)
         return summary
 
@@ -466,7 +514,8 @@ def daily_flow(issue_date: date | None = None, data_dir: str | None = None, grid
 @flow(name="refresh", flow_run_name=_run_name("refresh", operations.current_issue_date), log_prints=True)
 def refresh_flow(issue_date: date | None = None, data_dir: str | None = None, lang: str = "ja") -> dict:
     """The early (02:00) refresh: ingest the drop folders, then re-issue the current forecast only if grids or
-    catches arrived since it was made (or none was made); otherwise record the run as skipped."""
+    catches arrived since it was made (or none was made), sending the summaries whose text changed; otherwise record
+    the run as skipped, sending only what the evening could not."""
     settings = _settings(data_dir)  # built once per flow run; the tasks take it
     issue_date = _day(issue_date) or operations.current_issue_date(settings)
     with _recorded(settings, "refresh", issue_date, {"lang": lang}) as record, tags("setnet", f"date:{issue_date}"):
@@ -475,12 +524,29 @@ def refresh_flow(issue_date: date | None = None, data_dir: str | None = None, la
         if not arrived:
             record.state, record.message = "skipped", f"nothing arrived since {issue_date}'s forecasts were made"
             get_run_logger().info("refresh %s: %s", issue_date, record.message)
-            return {"issue_date": str(issue_date), "reissued": False, "arrived": []}
+            unchanged = {"issue_date": str(issue_date), "reissued": False, "arrived": []}
+            _deliver(settings, issue_date, lang, record, unchanged)  # what the evening could not send
+            return unchanged
         get_run_logger().info("refresh %s: re-issuing, %s", issue_date, "; ".join(arrived))
         record.message = "re-issued: " + "; ".join(arrived)
         summary = _issue(settings, issue_date, lang, record)
+        _deliver(settings, issue_date, lang, record, summary, resend_changed=True)  # the changed summary goes out
         _publish("refresh", summary, settings, lang)
         return {**summary, "reissued": True, "arrived": arrived}
+
+
+@flow(name="deliver", flow_run_name=_run_name("deliver"), log_prints=True)
+def deliver_flow(issue_date: date, data_dir: str | None = None, lang: str = "ja", channels: list[str] | None = None,
+                 force: bool = False) -> dict:
+    """Send issue_date's summaries by e-mail and LINE (the channels given, default both), each cooperative to its
+    recipients; what was sent before is not sent again unless `force`. Failed sends degrade the run."""
+    settings = _settings(data_dir)  # built once per flow run; the tasks take it
+    with _recorded(settings, "deliver", issue_date, {"lang": lang, "channels": channels, "force": force}) as record, \
+            tags("setnet", f"date:{issue_date}"):
+        done = deliver_task(settings, issue_date, lang, channels, force)
+        _note_deliveries(record, done)
+        return {"issue_date": str(issue_date), "deliveries": done, "degraded": record.degraded,
+                "reasons": list(record.reasons)}
 
 
 def _backfill_name() -> str:
@@ -570,7 +636,8 @@ def demo_flow(data_dir: str | None = None, years: int = 3, sites: int = 10, seed
     settings = _settings(data_dir)  # built once per flow run; the tasks take it
     with _recorded(settings, "demo", None, {"years": years, "sites": sites, "seed": seed}):
         world = sample_world.generate_world(settings.data_dir / "sample", years=years, sites=sites, seed=seed)
-        ingest_flow(data_dir, sites_csv=str(world.sites_csv), grid_paths=[str(world.grids_dir)],
+        ingest_flow(data_dir, sites_csv=str(world.sites_csv),
+                    grid_paths=[str(world.grids_dir), str(world.forecasts_dir), str(world.hourly_forecasts_dir)],
                     catch_paths=[str(world.catches_dir)])
         first_recorded = world.end_date - timedelta(days=TRACK_RECORD_DAYS)
         train_task(settings, until=first_recorded)

@@ -3,8 +3,9 @@
 The "writer" side of grid ingest (pangeo-forge-recipes' writers) and its I/O edge, `ingest_grids`: each file is
 opened, recognised (`ingest.cf`: CF names and units), conformed to the store's grid (`ingest.conform`) and checked;
 files are then written in batches, each all or nothing, to its store (`ingest.store`: layout, overlay writes, undo
-journal) and to the warehouse. Ocean forecast files go to the forecast store (`ingest.forecasts`). Which product
-and file gave each stored day and variable: tables `grid_sources` and `ocean_forecast_sources`.
+journal) and to the warehouse. Ocean forecast files go to the forecast store, hourly ones to the hourly forecast store
+(`ingest.forecasts`). Which product and file gave each stored day and variable: tables `grid_sources`,
+`ocean_forecast_sources` and `hourly_forecast_sources`.
 """
 
 from __future__ import annotations
@@ -39,17 +40,21 @@ from ingest.files import (
     record_outcomes,
     sha256_of,
 )
-from ingest.forecasts import is_forecast_file, normalise_forecast
+from ingest.forecasts import is_forecast_file, is_hourly_file, normalise_forecast, normalise_hourly_forecast
 from ingest.products import Product, ProductTable, load_product_table
 from ingest.store import (
     FORECAST_AXIS,
     GRID_AXIS,
+    HOURLY_LEAD_AXIS,
+    HOURLY_VARIABLES,
     LEAD_AXIS,
+    VARIABLES,
     begin_journal,
     end_journal,
     has_store,
     open_forecast_store,
     open_grid_store,
+    open_hourly_forecast_store,
     overlay_write,
     recover_store,
     undo_journal,
@@ -77,6 +82,7 @@ class GridIngestResult:
     files_unchanged: int = 0
     files_rejected: list[str] = field(default_factory=list)
     forecast_issues: int = 0
+    hourly_forecast_issues: int = 0
     decisions: list[str] = field(default_factory=list)
     said: list[str] = field(default_factory=list)  # the choices the summary line states (replaced days, repeated steps)
 
@@ -85,7 +91,8 @@ class GridIngestResult:
         span = f" ({self.first_day}..{self.last_day})" if self.first_day else ""
         text = (f"{self.files} grid files ({self.files_unchanged} unchanged, {len(self.files_rejected)} rejected): "
                 f"{self.days_added} days added, {self.days_replaced} days updated{span}, "
-                f"{self.forecast_issues} forecast issues stored")
+                f"{self.forecast_issues} forecast issues stored"
+                + (f", {self.hourly_forecast_issues} hourly" if self.hourly_forecast_issues else ""))
         shown = self.said[:SAID_IN_SUMMARY]
         more = len(self.said) - len(shown)
         return text + "".join(f"; {choice}" for choice in shown) + (f"; and {more} more (see the log)" if more else "")
@@ -93,11 +100,14 @@ class GridIngestResult:
 
 # --- reading one file -------------------------------------------------------------------------------------------
 
-def store_grids(settings: Settings) -> dict[bool, xr.Dataset | None]:
-    """The grid (lat, lon, depth) of the analysis store (False) and of the forecast store (True); None if not written."""
+def store_grids(settings: Settings) -> dict[bool | str, xr.Dataset | None]:
+    """The grid (lat, lon, depth) of the analysis store (False), the forecast store (True) and the hourly forecast
+    store ("hourly"); None if not written."""
     analysis, forecast = settings.grid_store_path, settings.forecast_store_path
+    hourly = settings.hourly_forecast_store_path
     return {False: grid_of(open_grid_store(analysis)) if has_store(analysis) else None,
-            True: grid_of(open_forecast_store(forecast)) if has_store(forecast) else None}
+            True: grid_of(open_forecast_store(forecast)) if has_store(forecast) else None,
+            "hourly": grid_of(open_hourly_forecast_store(hourly)) if has_store(hourly) else None}
 
 
 @dataclass
@@ -113,11 +123,17 @@ class ReadGrid:
     fields: xr.Dataset  # canonical, on the store grid; sub-daily steps kept for analyses; FORECAST_AXIS for forecasts
     regridded: bool
     forecast: bool
+    hourly: bool = False  # an hourly forecast (its own store)
     notes: list[str] = field(default_factory=list)  # choices made reading it (a repeated time step: the later kept)
 
     @property
     def name(self) -> str:
         return str(self.path)
+
+    @property
+    def kind(self) -> bool | str:
+        """The store it goes to: False (analyses), True (daily forecasts) or "hourly"."""
+        return "hourly" if self.hourly else self.forecast
 
 
 def _age(path: Path, attrs: dict, provisional: bool) -> tuple:
@@ -132,7 +148,8 @@ def read_grid_file(path: Path, *, products: ProductTable, product_name: str | No
     """Open, recognise, normalise, check and conform one NetCDF file; IngestError with the reason if it is bad.
 
     `grids` holds the grid of the analysis store (False) and of the forecast store (True), None before the first
-    file; a new forecast store takes the analysis grid, a new analysis store the file's grid cropped to the nets.
+    file; a new forecast store takes the analysis grid, a new analysis store the file's grid cropped to the nets, a new
+    hourly store ("hourly") the hourly file's grid cropped to the nets.
     """
     try:
         lazy = {} if path.stat().st_size > DASK_ABOVE_BYTES else None  # big files: crop before loading
@@ -143,15 +160,19 @@ def read_grid_file(path: Path, *, products: ProductTable, product_name: str | No
         product = products.get(product_name) if product_name else products.identify(path.name, ds.attrs)
         provisional = product.is_provisional(path.name)
         as_forecast = is_forecast_file(ds, product, forecast)
+        hourly = as_forecast and is_hourly_file(ds)
         notes: list[str] = []
         try:
-            if as_forecast:
+            if hourly:
+                canonical = normalise_hourly_forecast(ds, str(path), product, issue_date,
+                                                      settings.ingest.hourly_forecast_max_lead_hours)
+            elif as_forecast:
                 canonical = normalise_forecast(ds, str(path), product, issue_date, settings.ingest.ocean_forecast_max_lead_days)
             else:
                 canonical = normalise_grid(ds, str(path), product, daily=False)
                 canonical, notes = drop_repeated_steps(canonical, str(path))
             check_covers_sites(canonical, sites, str(path))
-            grid = grids[as_forecast] if grids[as_forecast] is not None else grids[False]
+            grid = grids["hourly"] if hourly else grids[as_forecast] if grids[as_forecast] is not None else grids[False]
             if grid is None:
                 canonical = crop_to_sites(canonical, sites, settings.ingest.grid_margin_deg)
                 regridded = False
@@ -162,7 +183,7 @@ def read_grid_file(path: Path, *, products: ProductTable, product_name: str | No
             raise IngestError(f"{path}: data unreadable, truncated or corrupt? ({str(error).splitlines()[0]})") from None
         check_grid_values(canonical, str(path))
         return ReadGrid(path, checksum, context, product, provisional, _age(path, ds.attrs, provisional), canonical,
-                        regridded, as_forecast, notes)
+                        regridded, as_forecast, hourly, notes)
 
 
 # --- writing a batch ---------------------------------------------------------------------------------------------
@@ -243,25 +264,35 @@ def _record_sources(con, table: str, key: str, rows: pd.DataFrame, result: GridI
     upsert(con, table, out.assign(ingested_at=pd.Timestamp.now()))
 
 
-def _store_of(settings: Settings, forecast: bool) -> tuple[str, Path, str, str]:
-    """(daily axis, store path, provenance table, its day column) of the forecast or the analysis store."""
+def _store_of(settings: Settings, forecast: bool, hourly: bool = False) -> tuple[str, Path, str, str]:
+    """(daily axis, store path, provenance table, its day column) of the hourly, forecast or analysis store."""
+    if hourly:
+        return FORECAST_AXIS, settings.hourly_forecast_store_path, "hourly_forecast_sources", "issue_date"
     if forecast:
         return FORECAST_AXIS, settings.forecast_store_path, "ocean_forecast_sources", "issue_date"
     return GRID_AXIS, settings.grid_store_path, "grid_sources", "date"
 
 
-def _batch_rows(reads: list[ReadGrid], fields: xr.Dataset, axis: str, forecast: bool) -> pd.DataFrame:
+def _batch_rows(reads: list[ReadGrid], fields: xr.Dataset, axis: str, forecast: bool,
+                hourly: bool = False) -> pd.DataFrame:
     """Provenance rows of a batch's files (forecast rows name the leads each file gave instead of depths)."""
     kept = {r.name: r.fields for r in reads}
     rows = _source_rows(reads, grid_of(fields), kept, axis)
-    if forecast:
+    if hourly:
+        rows = rows.drop(columns=["provisional", "depths_m"]).assign(
+            lead_hours=[_leads_text(kept[f], HOURLY_LEAD_AXIS) for f in rows.file])
+    elif forecast:
         rows = rows.drop(columns=["provisional", "depths_m"]).assign(lead_days=[_leads_text(kept[f]) for f in rows.file])
     return rows
 
 
-def _count_days(result: GridIngestResult, days: pd.DatetimeIndex, prior: set, forecast: bool) -> None:
+def _count_days(result: GridIngestResult, days: pd.DatetimeIndex, prior: set, forecast: bool,
+                hourly: bool = False) -> None:
     """Add a written batch's days to the result: forecast issues, or analysis days added and replaced."""
     day_list = [d.date() for d in days]
+    if hourly:
+        result.hourly_forecast_issues += len(day_list)
+        return
     if forecast:
         result.forecast_issues += len(day_list)
         return
@@ -273,7 +304,8 @@ def _count_days(result: GridIngestResult, days: pd.DatetimeIndex, prior: set, fo
 
 def _write_batch(con, settings: Settings, batch: list[ReadGrid], result: GridIngestResult, forecast: bool) -> None:
     """Write one batch of read files to its store and the warehouse, all or nothing."""
-    axis, path, table, key = _store_of(settings, forecast)
+    hourly = batch[0].hourly
+    axis, path, table, key = _store_of(settings, forecast, hourly)
     kept = {r.name: (r.fields if forecast else _drop_superseded_provisional(con, r)) for r in batch}
     write_id = uuid.uuid4().hex
     outcomes = [FileOutcome(read.name, "ocean_forecasts" if forecast else "grids", read.checksum, read.context,
@@ -286,11 +318,11 @@ def _write_batch(con, settings: Settings, batch: list[ReadGrid], result: GridIng
         return
     fields = overlay_newest([r.fields for r in sorted(live, key=lambda r: r.age)]) if forecast else _daily_fields(live)
     days = fields[axis].to_index()
-    rows = _batch_rows(live, fields, axis, forecast)
+    rows = _batch_rows(live, fields, axis, forecast, hourly)
     prior = set(pd.to_datetime(con.execute(f"SELECT DISTINCT {key} FROM {table}").df()[key]).dt.date)
     begin_journal(path, write_id, days, axis)
     try:
-        overlay_write(path, fields, axis)
+        overlay_write(path, fields, axis, HOURLY_VARIABLES if hourly else VARIABLES)
         with transaction(con):
             _record_sources(con, table, key, rows, result)
             if not forecast:
@@ -301,13 +333,13 @@ def _write_batch(con, settings: Settings, batch: list[ReadGrid], result: GridIng
         undo_journal(path)
         raise
     end_journal(path)
-    _count_days(result, days, prior, forecast)
+    _count_days(result, days, prior, forecast, hourly)
 
 
-def _leads_text(fields: xr.Dataset) -> str:
+def _leads_text(fields: xr.Dataset, lead_axis: str = LEAD_AXIS) -> str:
     """'0..7' for the leads a forecast file gave values for."""
-    has = fields.to_array().notnull().any(dim=[d for d in fields.to_array().dims if d != LEAD_AXIS])
-    leads = fields[LEAD_AXIS].values[has.values]
+    has = fields.to_array().notnull().any(dim=[d for d in fields.to_array().dims if d != lead_axis])
+    leads = fields[lead_axis].values[has.values]
     return f"{leads.min()}..{leads.max()}" if leads.size else ""
 
 
@@ -324,6 +356,7 @@ def _recover_stores(con, settings: Settings) -> None:
         return con.execute("SELECT 1 FROM ingested_files WHERE write_id = ?", [write_id]).fetchall() != []
     recover_store(settings.grid_store_path, committed)
     recover_store(settings.forecast_store_path, committed)
+    recover_store(settings.hourly_forecast_store_path, committed)
 
 
 def _read_new_file(con, path: Path, result: GridIngestResult, *, force: bool, context: str, product: str | None,
@@ -373,7 +406,7 @@ def ingest_grids(settings: Settings, paths: list[Path], *, product: str | None =
         _recover_stores(con, settings)
         sites = con.execute("SELECT site_id, lat, lon FROM sites").df()
         grids = store_grids(settings)
-        pending: dict[bool, list[ReadGrid]] = {False: [], True: []}
+        pending: dict[bool | str, list[ReadGrid]] = {False: [], True: [], "hourly": []}
         for path in files:
             read = _read_new_file(con, path, result, force=force, context=context, product=product,
                                   products=products, forecast=forecast, issue_date=issue_date, sites=sites,
@@ -384,12 +417,12 @@ def ingest_grids(settings: Settings, paths: list[Path], *, product: str | None =
                 log.warning("%s", note)
             result.decisions.extend(read.notes)
             result.said.extend(read.notes)
-            if grids[read.forecast] is None:
-                grids[read.forecast] = grid_of(read.fields)
-            _enqueue(con, settings, pending[read.forecast], read, result)
-        for is_forecast, queue in pending.items():
+            if grids[read.kind] is None:
+                grids[read.kind] = grid_of(read.fields)
+            _enqueue(con, settings, pending[read.kind], read, result)
+        for queue in pending.values():
             if queue:
-                _write_batch(con, settings, queue, result, is_forecast)
+                _write_batch(con, settings, queue, result, queue[0].forecast)
     if result.files_rejected and raise_on_rejected:
         raise IngestError(f"{len(result.files_rejected)} of {len(files)} grid files rejected, the others ingested "
                           f"({result.summary()}); first: {result.files_rejected[0]}")

@@ -1,8 +1,9 @@
 """The contract of the canonical Zarr stores (the daily grid store and the ocean forecast store), owned here only.
 
-Axis names (`GRID_AXIS`; `FORECAST_AXIS` and `LEAD_AXIS` for forecasts), the variables (`VARIABLES`), chunking
+Axis names (`GRID_AXIS`; `FORECAST_AXIS` and `LEAD_AXIS` for forecasts, `FORECAST_AXIS` and `HOURLY_LEAD_AXIS` for
+the hourly forecast store), the variables (`VARIABLES`; `HOURLY_VARIABLES` for the hourly store), chunking
 (`CHUNK_DAYS` along the daily axis, the whole grid in space), opening (`open_grid_store`, `open_forecast_store`,
-`has_store`) and writing (`overlay_write` with an undo journal): every reader and writer uses these and guesses
+`open_hourly_forecast_store`, `has_store`) and writing (`overlay_write` with an undo journal): every reader and writer uses these and guesses
 no name. A store has one regular daily axis (`time`, or `issue_time` for forecasts, which also have `lead_days`)
 chunked 32 days, and holds every canonical variable (NaN until a file provides it). A write *overlays*: a new file's values replace the stored
 ones wherever the file has a value; where it has none (a variable it lacks, a depth it lacks, land, outside its
@@ -41,6 +42,11 @@ VARIABLES: dict[str, tuple[bool, str, str]] = {
     "ssh_m": (False, "m", "sea_surface_height_above_geoid"),
 }
 SPATIAL = ("depth", "lat", "lon")
+# The hourly forecast store (`<data-dir>/ocean_forecasts_hourly.zarr`): surface currents only, dims (FORECAST_AXIS,
+# HOURLY_LEAD_AXIS, depth, lat, lon) on its own grid (the first hourly file's, cropped to the nets); lead hour h is
+# valid at the issue day's 00:00 UTC + h hours. The daily forecast store keeps the daily means the features use.
+HOURLY_LEAD_AXIS = "lead_hours"
+HOURLY_VARIABLES = {name: VARIABLES[name] for name in ("eastward_current_ms", "northward_current_ms")}
 
 
 def open_store(path: Path, what: str = "grid store") -> xr.Dataset:
@@ -60,6 +66,11 @@ def open_forecast_store(path: Path) -> xr.Dataset:
     return open_store(path, "ocean forecast store")
 
 
+def open_hourly_forecast_store(path: Path) -> xr.Dataset:
+    """The hourly forecast store -> lazy Dataset (issue_time, lead_hours, depth, lat, lon); FileNotFoundError when absent."""
+    return open_store(path, "hourly ocean forecast store")
+
+
 def has_store(path: Path) -> bool:
     """Whether a canonical store has been written at `path`."""
     return (Path(path) / "zarr.json").exists()
@@ -69,11 +80,12 @@ def _chunks(variable: xr.DataArray, axis: str) -> tuple[int, ...]:
     return tuple(CHUNK_DAYS if d == axis else variable.sizes[d] for d in variable.dims)
 
 
-def empty_fields(template: xr.Dataset, axis: str, days: pd.DatetimeIndex) -> xr.Dataset:
-    """Every canonical variable, all NaN, on `days` and the template's other coordinates."""
+def empty_fields(template: xr.Dataset, axis: str, days: pd.DatetimeIndex,
+                 names: dict[str, tuple[bool, str, str]] = VARIABLES) -> xr.Dataset:
+    """Every canonical variable of `names`, all NaN, on `days` and the template's other coordinates."""
     extra = [d for d in template.dims if d not in (axis, *SPATIAL)]  # LEAD_AXIS in the forecast store
     variables = {}
-    for name, (has_depth, units, standard_name) in VARIABLES.items():
+    for name, (has_depth, units, standard_name) in names.items():
         dims = (axis, *extra, *(("depth",) if has_depth else ()), "lat", "lon")
         shape = tuple(len(days) if d == axis else template.sizes[d] for d in dims)
         variables[name] = xr.DataArray(np.full(shape, np.nan, dtype="float32"), dims=dims,
@@ -98,40 +110,42 @@ def _write_whole(path: Path, ds: xr.Dataset, axis: str) -> None:
         temporary.rename(path)
 
 
-def _extend_axis(path: Path, new: xr.Dataset, axis: str) -> None:
+def _extend_axis(path: Path, new: xr.Dataset, axis: str, names: dict[str, tuple[bool, str, str]]) -> None:
     """Make the store's daily axis cover the days of `new` (NaN days appended, or the store rebuilt for earlier days)."""
     first, last = pd.Timestamp(new[axis].values.min()), pd.Timestamp(new[axis].values.max())
     if not path.exists():
-        _write_whole(path, empty_fields(new, axis, pd.date_range(first, last, freq="D")), axis)
+        _write_whole(path, empty_fields(new, axis, pd.date_range(first, last, freq="D"), names), axis)
         return
     stored = open_store(path)
     days = stored[axis].to_index()
-    lacking = [name for name in VARIABLES if name not in stored.data_vars]
+    lacking = [name for name in names if name not in stored.data_vars]
     if lacking:  # a store written before a variable was canonical gets it now, all NaN
-        empty = empty_fields(stored, axis, days)[lacking]
+        empty = empty_fields(stored, axis, days, names)[lacking]
         empty = empty.drop_vars([c for c in empty.coords])
         empty.to_zarr(path, mode="a", consolidated=False,
                       encoding={name: {"chunks": _chunks(empty[name], axis)} for name in lacking})
         stored = open_store(path)
     if first < days[0]:  # rare backfill before the store begins: rebuild
-        earlier = empty_fields(stored, axis, pd.date_range(first, days[0] - pd.Timedelta(days=1), freq="D"))
+        earlier = empty_fields(stored, axis, pd.date_range(first, days[0] - pd.Timedelta(days=1), freq="D"), names)
         _write_whole(path, xr.concat([earlier, stored.load().drop_encoding()], dim=axis, data_vars="all"), axis)
         stored = open_store(path)
         days = stored[axis].to_index()
     if last > days[-1]:
-        later = empty_fields(stored, axis, pd.date_range(days[-1] + pd.Timedelta(days=1), last, freq="D"))
+        later = empty_fields(stored, axis, pd.date_range(days[-1] + pd.Timedelta(days=1), last, freq="D"), names)
         later.drop_vars([c for c in later.coords if c != axis]).to_zarr(path, append_dim=axis, consolidated=False)
 
 
-def overlay_write(path: Path, new: xr.Dataset, axis: str) -> None:
-    """Write `new` (on the store's grid) into the store: its non-NaN values replace the stored ones, nothing else changes."""
+def overlay_write(path: Path, new: xr.Dataset, axis: str,
+                  variables: dict[str, tuple[bool, str, str]] = VARIABLES) -> None:
+    """Write `new` (on the store's grid) into the store: its non-NaN values replace the stored ones, nothing else
+    changes. `variables`: the store's variables (HOURLY_VARIABLES for the hourly store)."""
     new = new.sortby(axis).load()
-    _extend_axis(path, new, axis)
+    _extend_axis(path, new, axis, variables)
     stored = open_store(path)
     days = stored[axis].to_index()
     positions = days.get_indexer(new[axis].to_index())
     start, stop = int(positions.min()), int(positions.max()) + 1
-    names = [n for n in new.data_vars if n in VARIABLES]
+    names = [n for n in new.data_vars if n in variables]
     block = stored[names].isel({axis: slice(start, stop)}).load()
     newer = new[names].reindex({axis: block[axis]})
     merged = xr.Dataset({name: newer[name].where(newer[name].notnull(), block[name]).astype("float32")
@@ -151,7 +165,7 @@ def _is_small_or_touched(relative: Path, touched: set[int] | None, axis: str) ->
     parts = relative.parts
     if relative.name == "zarr.json" or touched is None or len(parts) < 3 or parts[1] != "c":
         return True
-    if parts[0] in (axis, *SPATIAL, LEAD_AXIS):
+    if parts[0] in (axis, *SPATIAL, LEAD_AXIS, HOURLY_LEAD_AXIS):
         return True
     return not parts[2].isdigit() or int(parts[2]) in touched
 

@@ -265,11 +265,36 @@ def _misses(targets: pd.DataFrame) -> list[str]:
             *([MISSES_EXPLAINED] if (missed.target == "crpss_vs_ceiling").any() else [])]
 
 
+KYUCHO_EXPLAINED = (
+    "Each issue's hourly ocean forecast at each net's nearest sea cell gives, per net and JST day 1–4 days ahead, "
+    "the tier its peak current reaches (注意報 advisory, 警報 warning; thresholds per net in the report settings). "
+    "What the day turned out to have is the first 24 hours of every issue joined into one hourly series per net "
+    "(the best hourly current available, from the forecast store itself). A warning counts as an advisory too. "
+    "hit_rate = hits / (hits + misses); false_alarm_ratio = false alarms / (hits + false alarms); "
+    "mean_lead_gained_days: over observed events warned at some lead, the longest such lead. Only the issues in "
+    "the hourly forecast archive are scored, so the record is short and each rate is noisy.\n")
+KYUCHO_SCORES = ["site_id", "tier", "lead_days", "hits", "misses", "false_alarms", "hit_rate", "false_alarm_ratio",
+                 "mean_lead_gained_days"]
+
+
+def kyucho_section(record: pd.DataFrame | None) -> list[str]:
+    """The swift-current warnings' verified record (features.kyucho.RECORD_COLUMNS) as model-card parts."""
+    if record is None or record.empty:
+        return ["\n## Swift-current (急潮) warnings\n",
+                "No hourly ocean forecast is stored: the warnings have no verified record.\n"]
+    pooled_rows = record[record.site_id == POOLED_SITE_ID]
+    per_net = record[(record.site_id != POOLED_SITE_ID) & (record.lead_days == "all")]
+    return ["\n## Swift-current (急潮) warnings: verified record\n", KYUCHO_EXPLAINED,
+            markdown_table(_present(pooled_rows, KYUCHO_SCORES)), "\nPer net, leads 1–4 pooled:\n",
+            markdown_table(_present(per_net, KYUCHO_SCORES))]
+
+
 def render_model_card(version: str, metrics: pd.DataFrame, truth: pd.DataFrame | None, checks: pd.DataFrame | None,
-                      period: tuple[date, date], command: str, reliability: pd.DataFrame | None = None) -> str:
+                      period: tuple[date, date], command: str, reliability: pd.DataFrame | None = None,
+                      kyucho_record: pd.DataFrame | None = None) -> str:
     """Markdown model card from backtest metrics (model_evaluations rows: pooled, site_id 'all', and per net), the
-    reliability table of P(empty net) (`models.evaluate.reliability_table`) and, on the sample world, the truth
-    scores and target checks."""
+    reliability table of P(empty net) (`models.evaluate.reliability_table`), the swift-current warnings' record
+    (`features.kyucho.kyucho_record`) and, on the sample world, the truth scores and target checks."""
     overall = pooled(metrics)
     lead1 = overall[overall.lead_days == 1]
     parts = [
@@ -300,6 +325,7 @@ def render_model_card(version: str, metrics: pd.DataFrame, truth: pd.DataFrame |
                   ("Forecasts grouped by their predicted chance of an empty net: a reliable forecast's observed "
                    "share of empty nets matches its predicted chance in every bin.\n"),
                   markdown_table(reliability)]
+    parts += kyucho_section(kyucho_record)
     if truth is not None and checks is not None:
         targets = target_table(truth).assign(holds=lambda t: t.holds.map(verdict))
         parts += [
@@ -334,7 +360,9 @@ def render_model_card(version: str, metrics: pd.DataFrame, truth: pd.DataFrame |
         "day's forecast can be far off, so read the q10–q90 range and P(empty net), not only the median.\n"
         "- Forecasts assume the net operates; no-operation days (weather, holidays, damage) are not predicted.\n"
         "- Ocean inputs beyond the issue day are the analysis of the issue day unless an ocean forecast is stored; "
-        "skill falls with lead time.\n"
+        "skill falls with lead time. Where the forecast archive does not reach back, training rows carry persisted "
+        "analyses (`ocean_is_forecast` = 0); what forecast covariates are worth by lead, measured: "
+        "docs/model-forecast-value.md (`python -m bench.ocean_forecast_value`).\n"
         "- The spread of a catch is a fitted lognormal per bin of the predicted scale: where real catches have a "
         "heavier tail than a lognormal, q90 and P(big catch) read too low.\n"
         "- Rare big catches are the hardest: check the hit and false-alarm rates before acting on an alert.\n"

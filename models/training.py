@@ -11,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from features import build_features, feature_columns
+from features.io import hourly_currents_at_nets
+from features.kyucho import kyucho_record
 from features.table import LABEL_COLUMN
 from models.backtest import rolling_origin_backtest
 from models.distribution import DISTRIBUTION_COLUMNS, forecast_quantiles
@@ -258,4 +260,14 @@ def write_model_card(settings: Settings, truth_csv: Path | None, command: str,
         truth_table = truth_scores(lead1, pd.read_csv(truth_csv), ceiling_crpss)
         checks = target_checks(truth_table)
     return render_model_card(version, metrics, truth_table, checks, period, command,
-                             reliability=reliability_table(lead1))
+                             reliability=reliability_table(lead1), kyucho_record=kyucho_warning_record(settings))
+
+
+def kyucho_warning_record(settings: Settings) -> pd.DataFrame:
+    """The swift-current warnings of every stored hourly forecast against the current of the day (per net, tier, lead)."""
+    with connect(settings.warehouse_path, read_only=True) as con:
+        sites = con.execute("SELECT site_id, lat, lon, bearing_deg FROM sites").df()
+    hourly = hourly_currents_at_nets(settings, sites)
+    report = settings.reports
+    return kyucho_record(hourly, (report.kyucho_advisory_kn, report.kyucho_warning_kn),
+                         dict(report.kyucho_thresholds_kn), settings.timezone)

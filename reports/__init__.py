@@ -5,13 +5,15 @@ Formats: one self-contained HTML page per cooperative (and one for all), an A4 P
 short plain-text summary. Layers: `data` (the only I/O: DuckDB and the Zarr stores -> ReportData), pure `content`,
 `explain`, `alerts`, `view` (numbers -> words, per cooperative) and `charts` (PNG bytes); `render` (HTML, Jinja2
 autoescaped), `pdf` (matplotlib, no browser), `summary` (text); `build` writes the files; `serve` shows them on
-localhost.
+localhost; `delivery` sends each cooperative's summary by e-mail and LINE.
 """
 
 from reports.build import FORMATS, BuiltReport, build_report, build_reports, summary_text, write_index
 from reports.data import ReportData, ReportError, SurfaceField, load_report_data
+from reports.delivery import CHANNELS, Delivery, deliver_summaries
 from reports.render import render_report
 from reports.view import ReportOptions, report_view
 
-__all__ = ["FORMATS", "BuiltReport", "ReportData", "ReportError", "ReportOptions", "SurfaceField", "build_report",
-           "build_reports", "load_report_data", "render_report", "report_view", "summary_text", "write_index"]
+__all__ = ["CHANNELS", "FORMATS", "BuiltReport", "Delivery", "ReportData", "ReportError", "ReportOptions",
+           "SurfaceField", "build_report", "build_reports", "deliver_summaries", "load_report_data", "render_report",
+           "report_view", "summary_text", "write_index"]

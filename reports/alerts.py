@@ -4,19 +4,25 @@ why a forecast is weaker than usual (old ocean data, an old model, a net without
 Swift-current tiers follow the prefectures' bulletins: an advisory (注意報: prepare) when the current at a net
 reaches its advisory speed, a warning (警報: land the catch, lift part of the net) at its warning speed. Speeds are
 in knots and directions are where the current flows *toward*, as fishers read them.
+
+When the ocean at the nets holds hourly forecast currents (source 'hourly forecast'), the alerts come from them
+(`features.kyucho.kyucho_days`): one per net and local day, with the hours (JST) above the tier's speed and the
+hourly peak; otherwise from the daily means (ocean forecast, else the latest analysis).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
+from features.kyucho import kyucho_days
 from reports.content import flow_bearing_deg, knots
 
 TIERS = ("advisory", "warning")
+SOURCE_HOURLY = "hourly forecast"  # features.io's source of the hourly forecast rows (date = valid hour, UTC)
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,9 @@ class KyuchoAlert:
     source: str  # "forecast" (ocean forecast) or "analysis" (latest analysis, no forecast available)
     advisory_kn: float
     warning_kn: float
+    window_start: datetime | None = None  # hourly alerts: local hour the current reaches the tier's speed
+    window_end: datetime | None = None  # and the local hour it is below it again (exclusive)
+    peak_time: datetime | None = None  # local hour of the peak
 
 
 @dataclass(frozen=True)
@@ -85,9 +94,45 @@ def _speeds(rows: pd.DataFrame) -> pd.DataFrame:
                        bearing_deg=[flow_bearing_deg(e, n) for e, n in zip(rows.east_ms, rows.north_ms, strict=True)])
 
 
+def hourly_rows(net_ocean: pd.DataFrame | None) -> pd.DataFrame:
+    """The hourly forecast rows of the ocean at the nets as features.kyucho.HOURLY_COLUMNS (empty when none)."""
+    columns = ["issue_date", "lead_hours", "valid_time", "site_id", "east_ms", "north_ms", "along_ms", "across_ms"]
+    if net_ocean is None or net_ocean.empty:
+        return pd.DataFrame(columns=columns)
+    rows = net_ocean[net_ocean.source == SOURCE_HOURLY].dropna(subset=["east_ms", "north_ms"])
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame({"issue_date": rows.forecast_issue_date, "lead_hours": 0, "valid_time": rows.date,
+                         "site_id": rows.site_id, "east_ms": rows.east_ms, "north_ms": rows.north_ms,
+                         "along_ms": np.nan, "across_ms": np.nan})[columns]
+
+
+def hourly_kyucho_alerts(hourly: pd.DataFrame, default: tuple[float, float],
+                         per_net: dict[str, tuple[float, float]] | None = None,
+                         timezone: str = "Asia/Tokyo") -> list[KyuchoAlert]:
+    """One alert per net and local day whose hourly current reaches the net's advisory speed, warnings first."""
+    days = kyucho_days(hourly, default, per_net, timezone)
+    alerts = []
+    for row in days[days.tier != ""].itertuples(index=False):
+        day = pd.Timestamp(row.day).date()
+        alerts.append(KyuchoAlert(
+            site_id=str(row.site_id), tier=str(row.tier), first_day=day, last_day=day, peak_day=day,
+            peak_kn=float(row.peak_kn), bearing_deg=float(row.bearing_deg), level="surface", source=SOURCE_HOURLY,
+            advisory_kn=float(row.advisory_kn), warning_kn=float(row.warning_kn),
+            window_start=pd.Timestamp(row.window_start).to_pydatetime(),
+            window_end=pd.Timestamp(row.window_end).to_pydatetime(),
+            peak_time=pd.Timestamp(row.peak_time).to_pydatetime()))
+    return sorted(alerts, key=lambda a: (a.tier != "warning", a.site_id, a.peak_day))
+
+
 def kyucho_alerts(net_ocean: pd.DataFrame | None, default: tuple[float, float],
-                  per_net: dict[str, tuple[float, float]] | None = None) -> list[KyuchoAlert]:
-    """One alert per net whose current (strongest level each day) reaches its advisory speed, warnings first."""
+                  per_net: dict[str, tuple[float, float]] | None = None,
+                  timezone: str = "Asia/Tokyo") -> list[KyuchoAlert]:
+    """Swift-current alerts: from the hourly forecast when there is one (per net and day, with hours), else one
+    per net whose daily-mean current (strongest level each day) reaches its advisory speed; warnings first."""
+    hourly = hourly_rows(net_ocean)
+    if not hourly.empty:
+        return hourly_kyucho_alerts(hourly, default, per_net, timezone)
     rows = _speeds(warning_days(net_ocean))
     alerts = []
     for site_id, site_rows in rows.groupby("site_id", sort=True):
@@ -107,8 +152,14 @@ def kyucho_alerts(net_ocean: pd.DataFrame | None, default: tuple[float, float],
     return sorted(alerts, key=lambda a: (a.tier != "warning", -a.peak_kn, a.site_id))
 
 
-def strongest_current(net_ocean: pd.DataFrame | None) -> CurrentPeak | None:
-    """The strongest current at any of the nets over the days the warnings look at, or None."""
+def strongest_current(net_ocean: pd.DataFrame | None, timezone: str = "Asia/Tokyo") -> CurrentPeak | None:
+    """The strongest current at any of the nets over the days (or hours) the warnings look at, or None."""
+    hourly = hourly_rows(net_ocean)
+    if not hourly.empty:
+        days = kyucho_days(hourly, (np.inf, np.inf), None, timezone)
+        peak = days.loc[days.peak_kn.idxmax()]
+        return CurrentPeak(site_id=str(peak.site_id), day=pd.Timestamp(peak.day).date(),
+                           speed_kn=float(peak.peak_kn), bearing_deg=float(peak.bearing_deg), level="surface")
     rows = _speeds(warning_days(net_ocean))
     if rows.empty:
         return None

@@ -142,6 +142,8 @@ LABELS: dict[str, dict[str, str]] = {
         "kyucho_advisory_action": "急潮に備えてください（網とロープの点検、作業の段取り）。",
         "kyucho_detail": "{site}：{window}、{level}で{direction}へ 最大{speed}ノット（目安 {threshold}ノット）",
         "window_many": "{first}〜{last}（ピーク {peak}）",
+        "window_hours": "{day} {start}〜{end}時",
+        "kyucho_detail_hours": "{site}：{window} {direction}へ 最大{speed}ノット（目安 {threshold}ノット）",
         "kyucho_none": "急潮の注意報・警報はありません。いちばん速い流れ：{site} {day} {direction}へ {speed}ノット"
                        "（注意報の目安 {advisory}ノット）。",
         "kyucho_from_forecast": "{issued}発表の海況予報（{first}〜{last}）で判断しています。",
@@ -149,6 +151,7 @@ LABELS: dict[str, dict[str, str]] = {
                                 "明日以降の急潮は予想できていません。",
         "kyucho_no_data": "海況データがないため、急潮と水温は判断できません。",
         "daily_mean_note": "流れは1日の平均です。時間によってはもっと速くなることがあります。",
+        "hourly_note": "流れは1時間ごとの予報の速さです（潮汐を含みます）。",
         "level_surface": "表層",
         "level_50m": "50m層",
         "temp_alert_title": "いつもと違う水温",
@@ -324,6 +327,8 @@ LABELS: dict[str, dict[str, str]] = {
         "kyucho_detail": "{site}: {window}, {level} current toward {direction}, up to {speed} kn "
                          "(threshold {threshold} kn)",
         "window_many": "{first} to {last} (peak {peak})",
+        "window_hours": "{day} {start}:00–{end}:00",
+        "kyucho_detail_hours": "{site}: {window}, current toward {direction}, up to {speed} kn (threshold {threshold} kn)",
         "kyucho_none": "No swift-current advisory or warning. Fastest current: {site} on {day}, toward {direction} "
                        "at {speed} kn (advisory at {advisory} kn).",
         "kyucho_from_forecast": "Judged from the ocean forecast issued {issued} ({first} to {last}).",
@@ -331,6 +336,7 @@ LABELS: dict[str, dict[str, str]] = {
                                 "Swift currents in the days ahead are not forecast.",
         "kyucho_no_data": "No ocean data: swift currents and water temperature cannot be judged.",
         "daily_mean_note": "Currents are daily means; at times within the day they can be faster.",
+        "hourly_note": "Currents are the hourly forecast's speeds (tides included).",
         "level_surface": "surface",
         "level_50m": "50 m",
         "temp_alert_title": "Unusual water temperature",

@@ -16,6 +16,7 @@ from reports.alerts import (
     CurrentPeak,
     KyuchoAlert,
     TemperatureAlert,
+    hourly_rows,
     kyucho_alerts,
     old_models,
     strongest_current,
@@ -433,6 +434,13 @@ def level_word(level: str, text: dict[str, str]) -> str:
     return text.get(f"level_{level}", level)
 
 
+def hour_window(start: datetime, end: datetime, text: dict[str, str], lang: str) -> str:
+    """The hours (local) a swift current is above its tier's speed: '12月2日(火) 6〜9時' (24 for midnight)."""
+    day = start.date()
+    end_hour = int((end - datetime.combine(day, datetime.min.time())).total_seconds() // 3600)
+    return text["window_hours"].format(day=medium_day(day, lang), start=start.hour, end=end_hour)
+
+
 def day_window(first: date, last: date, peak: date, text: dict[str, str], lang: str) -> str:
     """When a swift current is expected: one day, or first〜last with the peak day."""
     if first == last:
@@ -442,8 +450,15 @@ def day_window(first: date, last: date, peak: date, text: dict[str, str], lang: 
 
 
 def kyucho_detail(alert: KyuchoAlert, names: dict[str, str], text: dict[str, str], lang: str) -> str:
-    """'氷見 大境：12月2日(火)、50m層で北東へ 最大1.6ノット（警報の目安 1.5ノット）'."""
+    """'氷見 大境：12月2日(火)、50m層で北東へ 最大1.6ノット（警報の目安 1.5ノット）'; from the hourly forecast
+    '氷見 大境：12月2日(火) 6〜9時 北東へ 最大1.6ノット（目安 1.5ノット）'."""
     threshold = alert.warning_kn if alert.tier == "warning" else alert.advisory_kn
+    if alert.window_start is not None and alert.window_end is not None:
+        return text["kyucho_detail_hours"].format(
+            site=names.get(alert.site_id, alert.site_id),
+            window=hour_window(alert.window_start, alert.window_end, text, lang),
+            direction=compass_point(alert.bearing_deg, lang), speed=f"{alert.peak_kn:.1f}",
+            threshold=f"{threshold:.1f}")
     return text["kyucho_detail"].format(
         site=names.get(alert.site_id, alert.site_id),
         window=day_window(alert.first_day, alert.last_day, alert.peak_day, text, lang),
@@ -484,8 +499,13 @@ def alert_views(data: ReportData, site_ids: list[str], names: dict[str, str], te
     if not warm_cold:
         notes.append(text["temp_none"].format(threshold=f"{options.temperature_alert_c:g}")
                      if ocean.normal_c.notna().any() else text["temp_no_normal"])
-    notes.append(text["daily_mean_note"])
+    notes.append(currents_note(ocean, text))
     return alerts, notes, {a.site_id for a in kyucho}
+
+
+def currents_note(ocean: pd.DataFrame, text: dict[str, str]) -> str:
+    """What the currents judged are: hourly forecast speeds when the nets have them, else daily means."""
+    return text["hourly_note"] if not hourly_rows(ocean).empty else text["daily_mean_note"]
 
 
 def judged_from_note(data: ReportData, ocean: pd.DataFrame, text: dict[str, str], lang: str) -> str:

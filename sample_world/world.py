@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sample_world import catch_model, operations, size_classes, writers
+from sample_world import catch_model, forecasts, operations, size_classes, writers
 from sample_world.geography import land_mask, nearest_sea_cells, select_sites
 from sample_world.ocean import build_ocean, day_of_year
 from setnet.settings import SPECIES
@@ -31,6 +31,8 @@ class WorldFiles:
     start_date: date
     end_date: date
     response: catch_model.ResponseName  # the hidden ocean-to-catch function behind catches and truth
+    forecasts_dir: Path | None = None  # root/forecasts (YYYY/toyama_phy_fc_YYYYMMDD.nc: daily means, leads 0..9)
+    hourly_forecasts_dir: Path | None = None  # root/forecasts_hourly (YYYY/toyama_cur_fc_PT1H_YYYYMMDD.nc)
 
 
 def world_dates(years: int, end_date: date) -> pd.DatetimeIndex:
@@ -59,9 +61,11 @@ def event_table(ocean_events: pd.DataFrame, dates: pd.DatetimeIndex, storms: np.
 
 def generate_world(out_dir: Path, years: int = 3, sites: int = 10, seed: int = 42,
                    end_date: date = date(2025, 11, 30),
-                   response: catch_model.ResponseName = "default") -> WorldFiles:
-    """Write a sample Toyama Bay (grids, sites, catches, truth) under out_dir; same seed and response -> identical
-    files. `response` picks the hidden ocean-to-catch function ("ocean": the school abundance has little weight)."""
+                   response: catch_model.ResponseName = "default",
+                   forecast_days: int = forecasts.FORECAST_DAYS) -> WorldFiles:
+    """Write a sample Toyama Bay (grids, ocean forecasts, sites, catches, truth) under out_dir; same seed and
+    response -> identical files. `response` picks the hidden ocean-to-catch function ("ocean": the school abundance
+    has little weight); `forecast_days` how many of the last issue days have ocean forecast files (0: none)."""
     if response not in catch_model.RESPONSES:
         raise ValueError(f"response must be one of {sorted(catch_model.RESPONSES)}, got {response!r}")
     hidden = catch_model.RESPONSES[response]
@@ -117,6 +121,10 @@ def generate_world(out_dir: Path, years: int = 3, sites: int = 10, seed: int = 4
     grids_dir, catches_dir = root / "grids", root / "catches"
     grids = writers.grid_dataset(dates, ocean.temp_c, ocean.east_ms, ocean.north_ms, ocean.ssh_m)
     writers.remove_stale(grids_dir, "*/toyama_phy_*.nc", writers.write_grids(grids, grids_dir))
+    forecast_files = forecasts.write_forecasts(root, seed, dates, ocean, land, forecast_days)
+    writers.remove_stale(root / "forecasts", "*/toyama_phy_fc_*.nc", forecast_files.daily)
+    writers.remove_stale(root / "forecasts_hourly", "*/toyama_cur_fc_PT1H_*.nc", forecast_files.hourly)
+    writers.write_events(forecast_files.episodes, root / "truth" / "kyucho_hourly.csv")
     sites_csv = writers.write_sites(registry, root / "sites.csv")
     writers.remove_stale(catches_dir, "catches_*.csv", writers.write_catches(catches, catches_dir))
     names = dict(zip(registry.site_id, registry.name_ja, strict=True))
@@ -130,4 +138,5 @@ def generate_world(out_dir: Path, years: int = 3, sites: int = 10, seed: int = 4
                                           root / "truth" / "world.json")
     return WorldFiles(root=root, sites_csv=sites_csv, grids_dir=grids_dir, catches_dir=catches_dir,
                       truth_csv=truth_csv, world_json=world_json, start_date=dates[0].date(),
-                      end_date=dates[-1].date(), response=response)
+                      end_date=dates[-1].date(), response=response, forecasts_dir=root / "forecasts",
+                      hourly_forecasts_dir=root / "forecasts_hourly")

@@ -2,7 +2,8 @@
 
 Precedence (highest first): keyword arguments > SETNET_* environment variables > the `[setnet]` table of the TOML
 file named by `config_file` or SETNET_CONFIG > the defaults here. Each stage's settings are a section:
-`settings.ingest`, `settings.features`, `settings.models`, `settings.reports`, `settings.operations`; what every
+`settings.ingest`, `settings.features`, `settings.models`, `settings.reports`, `settings.operations`,
+`settings.delivery`; what every
 stage shares (`data_dir`, `timezone`, `random_seed`, `max_lead_days`, `max_grid_age_days`,
 `dask_scheduler_address`) is top-level. In TOML a section is a table (`[setnet.features]`), in the environment a
 double underscore (`SETNET_FEATURES__OCEAN_RADIUS_KM=5`), in code a dict (`Settings(features={...})`).
@@ -19,7 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -62,6 +63,7 @@ class IngestSettings(BaseModel):
     future_date_tolerance_days: int = Field(default=1, ge=0, le=366, description="Days after today (where the nets are) a catch date may lie before it is quarantined")
     grid_margin_deg: float = Field(default=1.0, ge=0, description="A new grid store keeps the sites' box plus this")
     ocean_forecast_max_lead_days: int = Field(default=10, ge=1, le=30, description="Longest ocean forecast lead stored")
+    hourly_forecast_max_lead_hours: int = Field(default=239, ge=23, le=720, description="Longest lead (hours after the issue day's 00:00 UTC) of hourly ocean forecasts stored")
 
 
 class FeatureSettings(BaseModel):
@@ -121,6 +123,40 @@ class OperationsSettings(BaseModel):
     max_catch_age_days: int = Field(default=2, ge=0, description="A forecast whose latest catch day is older than this is marked degraded")
 
 
+class DeliverySettings(BaseModel):
+    """Sending each cooperative's evening summary by e-mail and LINE (reports/delivery.py, docs/operations.md).
+
+    Off by default: e-mail needs `smtp_host`, `email_sender` and `email_recipients`; LINE needs
+    `line_channel_token` and `line_recipients`. Recipients are keyed by cooperative (its name or folder name).
+    Secrets come from the environment: SETNET_DELIVERY__SMTP_PASSWORD, SETNET_DELIVERY__LINE_CHANNEL_TOKEN.
+    """
+
+    model_config = _SECTION
+
+    smtp_host: str | None = Field(default=None, description="SMTP server host name (none: no e-mail)")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port (587 submission, 465 ssl, 25)")
+    smtp_security: Literal["none", "starttls", "ssl"] = Field(
+        default="starttls", description="Plain SMTP, STARTTLS after connecting, or TLS from the start (SMTPS)")
+    smtp_local_hostname: str | None = Field(
+        default=None, description="Name this machine gives in EHLO (none: its fully qualified domain name)")
+    smtp_username: str | None = Field(default=None, description="SMTP login (none: send without logging in)")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password (SETNET_DELIVERY__SMTP_PASSWORD)")
+    email_sender: str | None = Field(default=None, description="From: address, e.g. 'setnet <forecast@example.org>'")
+    email_recipients: dict[str, list[str]] = Field(
+        default_factory=dict, description="Cooperative (name or folder name) -> e-mail addresses")
+    email_attach_pdf: bool = Field(default=True, description="Attach the cooperative's A4 PDF page when it exists")
+    line_api_base: str = Field(default="https://api.line.me",
+                               description="LINE Messaging API base URL (the push endpoint is <base>/v2/bot/message/push)")
+    line_channel_token: SecretStr | None = Field(
+        default=None, description="LINE channel access token (SETNET_DELIVERY__LINE_CHANNEL_TOKEN; none: no LINE)")
+    line_recipients: dict[str, list[str]] = Field(
+        default_factory=dict, description="Cooperative (name or folder name) -> LINE user or group ids")
+    timeout_seconds: float = Field(default=30.0, gt=0, description="Longest wait (s) for the SMTP or LINE server per attempt")
+    retries: int = Field(default=3, ge=0, le=10, description="Further attempts after a transient failure (connection, 5xx, 429)")
+    backoff_seconds: float = Field(default=5.0, ge=0, description="Wait (s) before the first retry, doubled for each next one")
+    max_backoff_seconds: float = Field(default=120.0, ge=0, description="Longest wait (s) between attempts, a server's Retry-After too")
+
+
 # The TOML file the next Settings() reads (set by load_settings; else SETNET_CONFIG).
 _config_file: ContextVar[Path | None] = ContextVar("setnet_config_file", default=None)
 
@@ -142,6 +178,7 @@ class Settings(BaseSettings):
     models: ModelSettings = Field(default_factory=ModelSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
     operations: OperationsSettings = Field(default_factory=OperationsSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
@@ -163,6 +200,10 @@ class Settings(BaseSettings):
     @property
     def forecast_store_path(self) -> Path:
         return self.data_dir / "ocean_forecasts.zarr"
+
+    @property
+    def hourly_forecast_store_path(self) -> Path:
+        return self.data_dir / "ocean_forecasts_hourly.zarr"
 
     @property
     def models_dir(self) -> Path:

@@ -313,6 +313,38 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (date, site_id, species, size_class)
     );
     """,
+    # 9: which file gave each hourly ocean forecast issue (the hourly store, for the swift-current warnings)
+    """
+    CREATE TABLE hourly_forecast_sources (
+        issue_date DATE NOT NULL,
+        variable VARCHAR NOT NULL,
+        product VARCHAR NOT NULL,
+        file VARCHAR NOT NULL,
+        checksum VARCHAR NOT NULL,
+        lead_hours VARCHAR NOT NULL,
+        regridded BOOLEAN NOT NULL,
+        ingested_at TIMESTAMP DEFAULT current_timestamp,
+        PRIMARY KEY (issue_date, variable, product)
+    );
+    """,
+    # 10: the evening summary's deliveries: one row per issue date, cooperative (folder name), channel (email, line)
+    # and recipient: sent, failed or skipped, after how many attempts, and a checksum of the message sent
+    """
+    CREATE TABLE deliveries (
+        issue_date DATE NOT NULL,
+        coop VARCHAR NOT NULL,
+        channel VARCHAR NOT NULL,
+        recipient VARCHAR NOT NULL,
+        state VARCHAR NOT NULL,
+        attempts INTEGER NOT NULL,
+        error VARCHAR,
+        sent_at TIMESTAMP,
+        message_checksum VARCHAR,
+        lang VARCHAR,
+        updated_at TIMESTAMP DEFAULT current_timestamp,
+        PRIMARY KEY (issue_date, coop, channel, recipient)
+    );
+    """,
     # 11: the mean absolute error of the expected catch (mean_kg, the number the report shows); mae_kg is the median's
     """
     ALTER TABLE model_evaluations ADD COLUMN mae_mean_kg DOUBLE;
@@ -335,10 +367,12 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "ingested_files": ("file",),
     "grid_sources": ("date", "variable", "product"),
     "ocean_forecast_sources": ("issue_date", "variable", "product"),
+    "hourly_forecast_sources": ("issue_date", "variable", "product"),
     "no_operation_days": ("date", "site_id"),
     "backtest_predictions": ("model_version", "site_id", "species", "issue_date", "lead_days"),
     "tuning_trials": ("tuning_id", "trial", "species"),
     "flow_runs": ("run_id",),
+    "deliveries": ("issue_date", "coop", "channel", "recipient"),
 }
 
 

@@ -177,3 +177,16 @@ def test_features_build_through_a_separate_process_dask_cluster(world: Settings,
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+def test_a_forecast_issued_after_d_never_reaches_ds_rows(world: Settings) -> None:
+    # no forecast was issued on 2024-04-03; the one issued on 04-04 holds 04-04 (D+1) at lead 0, and must not leak
+    rows = build_features(world, pd.DatetimeIndex(["2024-04-03"]))
+    assert (rows.ocean_source == "persisted analysis").all() and (rows.ocean_is_forecast == 0).all()
+    forecast = xr.open_zarr(world.forecast_store_path, consolidated=False)
+    grid = xr.open_zarr(world.grid_store_path, consolidated=False)
+    cell = site_cell_lookup(grid, SITES[SITES.site_id == "uozu"], 15).iloc[0]
+    later = float(forecast.temp_c.sel(issue_time="2024-04-04", lead_days=0).isel(depth=1, lat=cell.lat_index,
+                                                                                 lon=cell.lon_index))
+    row = rows[(rows.lead_days == 1) & (rows.site_id == "uozu")].iloc[0]
+    assert row.target_temp_50m_c == pytest.approx(row.temp_50m_c) and row.target_temp_50m_c != pytest.approx(later)

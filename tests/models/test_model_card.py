@@ -108,3 +108,21 @@ def test_a_missed_target_is_said_plainly_with_by_how_much() -> None:
     assert "- sardine: crpss_vs_ceiling is 0.371 (required >= 0.5 of the ceiling's CRPSS)" in text
     assert "yellowtail" not in text and "school abundance" in text
     assert "".join(_misses(targets.assign(holds="PASS"))) == "\nEvery target holds on this world.\n"
+
+
+def test_the_card_states_the_swift_current_warnings_hit_and_false_alarm_rates() -> None:
+    from features.kyucho import warning_record
+
+    metrics = pd.DataFrame({"species": "sardine", "lead_days": [1], "n_rows": 10, "mae_kg": 3.0,
+                            "mae_climatology_kg": 4.0, "skill_vs_climatology": 0.25})
+    forecast = pd.DataFrame({"site_id": "a", "day": pd.to_datetime(["2025-12-02", "2025-12-03"]), "lead_days": 1,
+                             "tier": ["warning", "advisory"]})
+    observed = pd.DataFrame({"site_id": "a", "day": pd.to_datetime(["2025-12-02", "2025-12-03"]),
+                             "tier": ["warning", ""]})
+    period = (date(2025, 1, 1), date(2025, 2, 1))
+    card = render_model_card("m0", metrics, None, None, period, "setnet model-card",
+                             kyucho_record=warning_record(forecast, observed))
+    assert "## Swift-current (急潮) warnings: verified record" in card
+    assert "| all | advisory | 1 | 1 | 0 | 1 | 1.000 | 0.500 |" in card  # one hit, one false alarm
+    bare = render_model_card("m0", metrics, None, None, period, "setnet model-card")
+    assert "no verified record" in bare

@@ -95,3 +95,54 @@ def test_bearings_are_where_the_current_flows_toward() -> None:
     assert flow_bearing_deg(0.0, -1.0) == pytest.approx(180.0)
     assert compass_point(flow_bearing_deg(-1.0, 0.0), "ja") == "西"
     assert compass_point(348.0, "en") == "NNW" and compass_point(349.0, "en") == "N"
+
+
+# --- from the hourly forecast ----------------------------------------------------------------------------------
+
+def hourly_ocean(site_id: str, east_kn: list[float], first_utc: str, issued: str = "2025-11-30") -> pd.DataFrame:
+    """Hourly forecast rows of the ocean at the nets (date = valid hour in UTC), one net, eastward currents."""
+    hours = pd.date_range(first_utc, periods=len(east_kn), freq="h")
+    return pd.DataFrame({"site_id": site_id, "date": hours, "source": "hourly forecast", "level": "surface",
+                         "depth_m": float("nan"), "east_ms": [e * KNOT_MS for e in east_kn], "north_ms": 0.0,
+                         "temp_c": float("nan"), "normal_c": float("nan"),
+                         "forecast_issue_date": pd.Timestamp(issued)})
+
+
+def test_an_hourly_forecast_gives_the_hours_and_knots_of_each_day() -> None:
+    # 2025-12-01 15:00 UTC = 2025-12-02 00:00 JST; 1.6 kn at 06..08 JST, 1.2 at 05 and 09
+    speeds = [0.3] * 5 + [1.2, 1.6, 1.6, 1.6, 1.2] + [0.3] * 14
+    ocean = pd.concat([hourly_ocean("himi", speeds, "2025-12-01 15:00"),
+                       ocean_rows([("himi", "2025-12-02", "forecast", "surface", 0.2, 0.0, 18.0, 18.0)])])
+    (alert,) = kyucho_alerts(ocean, (1.0, 1.5))
+    assert (alert.tier, alert.peak_day, alert.source) == ("warning", date(2025, 12, 2), "hourly forecast")
+    assert alert.peak_kn == pytest.approx(1.6) and compass_point(alert.bearing_deg, "ja") == "東"
+    assert (alert.window_start.hour, alert.window_end.hour) == (6, 9)  # above 1.5 kn from 06:00 to 09:00 JST
+    advisory = kyucho_alerts(ocean, (1.0, 1.5), {"himi": (1.0, 2.0)})
+    assert advisory[0].tier == "advisory" and (advisory[0].window_start.hour, advisory[0].window_end.hour) == (5, 10)
+
+
+def test_the_alert_text_names_the_day_the_hours_the_direction_and_the_knots() -> None:
+    from reports.labels import LABELS
+    from reports.view import kyucho_detail
+
+    speeds = [0.3] * 6 + [1.6, 1.6, 1.6] + [0.3] * 15
+    (alert,) = kyucho_alerts(hourly_ocean("himi", speeds, "2025-12-01 15:00"), (1.0, 1.5))
+    text = kyucho_detail(alert, {"himi": "氷見"}, LABELS["ja"], "ja")
+    assert text.startswith("氷見：12月2日(火) 6〜9時 東へ 最大1.6ノット")
+    assert "6:00–9:00" in kyucho_detail(alert, {}, LABELS["en"], "en")
+
+
+def test_hourly_calm_reports_the_strongest_hour() -> None:
+    peak = strongest_current(hourly_ocean("himi", [0.3, 0.7, 0.4], "2025-12-01 15:00"))
+    assert peak is not None and peak.speed_kn == pytest.approx(0.7) and peak.day == date(2025, 12, 2)
+
+
+def test_the_currents_note_says_hourly_when_the_alerts_come_from_the_hourly_forecast() -> None:
+    from reports.labels import LABELS
+    from reports.view import currents_note
+
+    daily = ocean_rows([("himi", "2025-12-01", "forecast", "surface", 0.2, 0.0, 18.0, 18.0)])
+    hourly = pd.concat([daily, hourly_ocean("himi", [0.3, 0.7, 0.4], "2025-12-01 15:00")])
+    assert currents_note(daily, LABELS["ja"]) == LABELS["ja"]["daily_mean_note"]
+    assert currents_note(hourly, LABELS["ja"]) == LABELS["ja"]["hourly_note"]
+    assert currents_note(hourly, LABELS["en"]).startswith("Currents are the hourly")

@@ -101,3 +101,18 @@ def test_species_are_known_by_code_japanese_and_english_names() -> None:
         assert lookup[species.name_ja.lower()] == species.code
         assert lookup[species.name_en.lower()] == species.code
     assert lookup["ぶり"] == "yellowtail"
+
+
+def test_delivery_is_off_by_default_and_its_secrets_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    off = load_settings().delivery
+    assert off.smtp_host is None and off.line_channel_token is None and not off.email_recipients
+    monkeypatch.setenv("SETNET_DELIVERY__SMTP_PASSWORD", "smtp-secret")
+    monkeypatch.setenv("SETNET_DELIVERY__LINE_CHANNEL_TOKEN", "line-secret")
+    monkeypatch.setenv("SETNET_DELIVERY__LINE_RECIPIENTS", '{"氷見漁協": ["U1", "C2"]}')
+    delivery = load_settings().delivery
+    assert delivery.smtp_password.get_secret_value() == "smtp-secret"
+    assert delivery.line_channel_token.get_secret_value() == "line-secret"
+    assert delivery.line_recipients == {"氷見漁協": ["U1", "C2"]}
+    assert "secret" not in repr(delivery) and "secret" not in str(load_settings().model_dump())
+    with pytest.raises(ValidationError):
+        Settings(delivery={"smtp_security": "tls"})
