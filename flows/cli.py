@@ -202,11 +202,14 @@ def ingest_catches(
 
 @app.command()
 @_one_line_errors
-def train() -> None:
+def train(
+    until: Annotated[str | None, typer.Option("--until", help="Training cutoff, YYYY-MM-DD: no catch after it is "
+                                                             "used (default: all history)")] = None,
+) -> None:
     """Train one LightGBM model set per species, evaluate it on a time-ordered holdout, register it."""
     from flows.pipeline import train_flow
 
-    typer.echo(f"trained model {train_flow(_data_dir())}")
+    typer.echo(f"trained model {train_flow(_data_dir(), until=_parse_date(until) if until else None)}")
 
 
 BACKTEST_JSON_KEYS = {
@@ -517,11 +520,14 @@ def backfill(
     end: Annotated[str, typer.Option("--end", help="Last issue date, YYYY-MM-DD")],
     lang: Annotated[str, typer.Option(help="ja or en")] = "ja",
     write_reports: Annotated[bool, typer.Option("--reports/--no-reports", help="Write each day's report")] = True,
+    batched: Annotated[bool, typer.Option("--batched", help="Forecast every day in one batch (faster; needs a "
+                                                            "trained model)")] = False,
 ) -> None:
     """Forecast (and report) every issue date from --start to --end; safe over days already done."""
     from flows.pipeline import backfill_flow
 
-    done = backfill_flow(_parse_date(start), _parse_date(end), _data_dir(), lang=lang, write_reports=write_reports)
+    done = backfill_flow(_parse_date(start), _parse_date(end), _data_dir(), lang=lang, write_reports=write_reports,
+                         batched=batched)
     typer.echo(f"issued {len(done['issued'])} day(s) {done['start']}..{done['end']}"
                + (f"; degraded: {', '.join(done['degraded'])}" if done["degraded"] else ""))
 

@@ -17,7 +17,7 @@ See docs/operations.md.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,6 +34,7 @@ import reports
 import sample_world
 from ingest import inbox
 from ingest.recovery import recover_interrupted_writes
+from reports.data import TRACK_RECORD_DAYS
 from setnet import operations
 from setnet.settings import Settings, load_settings
 
@@ -177,8 +178,8 @@ def catch_inbox_task(settings: Settings, folder: str | None = None) -> dict:
 
 
 @task(name="train-models", cache_policy=NO_CACHE)
-def train_task(settings: Settings) -> str:
-    result = models.train_models(settings)
+def train_task(settings: Settings, until: date | None = None) -> str:
+    result = models.train_models(settings, until=until)
     lead_one = result.metrics[(result.metrics.lead_days == 1) & (result.metrics.site_id == "all")]
     logger = get_run_logger()
     for row in lead_one.itertuples():
@@ -229,6 +230,40 @@ def forecast_task(settings: Settings, issue_date: date) -> dict:
     }
     get_run_logger().info("forecast %s: %s", issue_date, _describe(summary))
     return summary
+
+
+@task(name="check-inputs-range", cache_policy=NO_CACHE)
+def check_range_task(settings: Settings, issue_dates: list[date]) -> dict[str, dict]:
+    """Per issue date (ISO): its input status as `check_inputs_task` gives it, or {"missing": reason}."""
+    statuses = {}
+    for day in issue_dates:
+        try:
+            status = operations.check_inputs(settings, day)
+        except operations.MissingInput as error:
+            statuses[str(day)] = {"missing": str(error)}
+            continue
+        for reason in status.reasons:
+            get_run_logger().warning("degraded %s: %s", day, reason)
+        statuses[str(day)] = {"latest_grid_day": str(status.latest_grid_day),
+                              "latest_catch_day": str(status.latest_catch_day), "reasons": status.reasons}
+    return statuses
+
+
+@task(name="forecast-days", cache_policy=NO_CACHE)
+def forecast_days_task(settings: Settings, issue_dates: list[date]) -> dict[str, dict]:
+    """One batched forecast of many issue dates; per issue date (ISO) the summary `forecast_task` gives."""
+    watermark = operations.inputs_watermark(settings)
+    table = models.forecast_days(settings, issue_dates)
+    summaries = {}
+    for day, rows in table.groupby("issue_date"):
+        summaries[str(day)] = {
+            "rows": len(rows), "sites": int(rows.site_id.nunique()), "species": int(rows.species.nunique()),
+            "model_versions": sorted(rows.model_version.unique()), "ocean_date": str(rows.ocean_date.max()),
+            "inputs_watermark": watermark,
+        }
+    get_run_logger().info("forecast %d issue dates %s..%s in one batch: %d forecasts", len(summaries),
+                          min(summaries), max(summaries), len(table))
+    return summaries
 
 
 @task(name="report", task_run_name="report-{issue_date}", cache_policy=NO_CACHE)
@@ -339,12 +374,13 @@ def catch_ingest_flow(issue_date: date | None = None, data_dir: str | None = Non
 
 
 @flow(name="train", log_prints=True)
-def train_flow(data_dir: str | None = None) -> str:
-    """Backtest, train and register one model per species; promote it where its backtest beats the serving
-    model. Returns the model version."""
+def train_flow(data_dir: str | None = None, until: date | None = None) -> str:
+    """Backtest, train and register one model per species (on history up to `until`, when given: no catch after
+    it is used); promote it where its backtest beats the serving model. Returns the model version."""
     settings = _settings(data_dir)  # built once per flow run; the tasks take it
-    with _recorded(settings, "train", None, {}) as record:
-        version = train_task(settings)
+    until = _day(until)
+    with _recorded(settings, "train", None, {"until": until}) as record:
+        version = train_task(settings, until)
         record.note(model_versions=[version])
         return version
 
@@ -522,11 +558,14 @@ def _backfill_name() -> str:
 
 @flow(name="backfill", flow_run_name=_backfill_name, log_prints=True)
 def backfill_flow(start: date | None = None, end: date | None = None, data_dir: str | None = None,
-                  lang: str = "ja", write_reports: bool = True) -> dict:
+                  lang: str = "ja", write_reports: bool = True, batched: bool = False) -> dict:
     """Forecast (and report) every issue date from start to end inclusive (default: the 7 days up to yesterday).
 
     Safe over days already done: each day's forecasts are replaced in one transaction. Days whose inputs are
-    missing are skipped and named; the flow then fails after doing the others.
+    missing are skipped and named; the flow then fails after doing the others. `batched`: every day's forecasts
+    in one batch (one feature table, one prediction per species, one transaction; `models.forecast_days`) instead
+    of one day after another; each day still has its own `flow_runs` row. Batched, it never trains: a model
+    must exist.
     """
     settings = _settings(data_dir)  # built once per flow run; the tasks take it
     end = _day(end) or operations.today(settings) - timedelta(days=1)
@@ -535,20 +574,22 @@ def backfill_flow(start: date | None = None, end: date | None = None, data_dir: 
         raise ValueError(f"backfill start {start} is after its end {end}")
     logger = get_run_logger()
     done, missing = [], []
+    parameters = {"start": start, "end": end, "lang": lang, "batched": batched or None}
     with operations.holding(settings, "backfill", recover_stores=recover_interrupted_writes) as notes:
         for note in notes:
             logger.warning("recovered: %s", note)
-        day = start
-        while day <= end:
-            try:
-                with _recorded(settings, "backfill", day, {"start": start, "end": end, "lang": lang},
-                               per_day=True) as record, \
-                        tags("setnet", f"date:{day}"):
-                    done.append(_issue(settings, day, lang, record, report=write_reports))
-            except operations.MissingInput as error:
-                logger.error("backfill %s skipped: %s", day, error)
-                missing.append(f"{day}: {error}")
-            day += timedelta(days=1)
+        days = [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
+        if batched:
+            done, missing = _issue_batch(settings, days, lang, parameters, write_reports)
+        else:
+            for day in days:
+                try:
+                    with _recorded(settings, "backfill", day, parameters, per_day=True) as record, \
+                            tags("setnet", f"date:{day}"):
+                        done.append(_issue(settings, day, lang, record, report=write_reports))
+                except operations.MissingInput as error:
+                    logger.error("backfill %s skipped: %s", day, error)
+                    missing.append(f"{day}: {error}")
     if missing:
         raise operations.MissingInput(f"{len(missing)} of {len(done) + len(missing)} day(s) not issued; first: "
                                       f"{missing[0]}")
@@ -556,15 +597,50 @@ def backfill_flow(start: date | None = None, end: date | None = None, data_dir: 
             "degraded": [d["issue_date"] for d in done if d["degraded"]]}
 
 
+def _issue_batch(settings: Settings, days: list[date], lang: str, parameters: dict[str, Any],
+                 write_reports: bool) -> tuple[list[dict], list[str]]:
+    """Check every day's inputs, forecast the days that have them in one batch, report each if asked; every day
+    issued gets its own `flow_runs` row (all completed together, or all failed). -> (issued days, missing reasons)."""
+    if not has_models_task(settings):
+        raise ValueError(f"no trained models in {settings.warehouse_path}: run `setnet train` first")
+    statuses = check_range_task(settings, days)
+    missing = [f"{day}: {statuses[str(day)]['missing']}" for day in days if "missing" in statuses[str(day)]]
+    for reason in missing:
+        get_run_logger().error("backfill %s skipped", reason)
+    ready = [day for day in days if "missing" not in statuses[str(day)]]
+    done = []
+    if not ready:
+        return done, missing
+    with ExitStack() as stack:
+        records = {day: stack.enter_context(_recorded(settings, "backfill", day, parameters, per_day=True))
+                   for day in ready}
+        summaries = forecast_days_task(settings, ready)
+        for day, record in records.items():
+            status, forecast = statuses[str(day)], summaries[str(day)]
+            record.note(**forecast, forecasts=forecast["rows"], reasons=status["reasons"])
+            report_path = report_task(settings, day, lang) if write_reports else None
+            done.append({"issue_date": str(day), "report": report_path, **forecast, "degraded": record.degraded,
+                         "reasons": list(record.reasons), "latest_grid_day": status["latest_grid_day"],
+                         "latest_catch_day": status["latest_catch_day"]})
+    get_run_logger().info("issued %d day(s) %s..%s in one batch%s", len(done), ready[0], ready[-1],
+                          f"; degraded: {', '.join(d['issue_date'] for d in done if d['degraded'])}"
+                          if any(d["degraded"] for d in done) else "")
+    return done, missing
+
+
 @flow(name="demo", log_prints=True)
 def demo_flow(data_dir: str | None = None, years: int = 3, sites: int = 10, seed: int = 42) -> dict:
-    """Generate the sample world under <data_dir>/sample, ingest it, train, and run the daily flow for its last day."""
+    """Generate the sample world under <data_dir>/sample and ingest it; train on its history up to the first of
+    the last TRACK_RECORD_DAYS issue dates before its last day, forecast those days in one batch (an honest,
+    out-of-sample track record for the report), then run the daily flow for its last day."""
     settings = _settings(data_dir)  # built once per flow run; the tasks take it
     with _recorded(settings, "demo", None, {"years": years, "sites": sites, "seed": seed}):
         world = sample_world.generate_world(settings.data_dir / "sample", years=years, sites=sites, seed=seed)
         ingest_flow(data_dir, sites_csv=str(world.sites_csv),
                     grid_paths=[str(world.grids_dir), str(world.forecasts_dir), str(world.hourly_forecasts_dir)],
                     catch_paths=[str(world.catches_dir)])
-        train_task(settings)
+        first_recorded = world.end_date - timedelta(days=TRACK_RECORD_DAYS)
+        train_task(settings, until=first_recorded)
+        backfill_flow(first_recorded, world.end_date - timedelta(days=1), data_dir, write_reports=False,
+                      batched=True)
         return daily_flow(world.end_date, data_dir)
-

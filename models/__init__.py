@@ -1,8 +1,8 @@
 """Models: one hurdle predictive distribution per species (LightGBM), rolling-origin backtests against baselines,
 the registry with guarded promotion, and daily forecasts with explanations.
 
-Public functions: `run_backtest`, `run_tuning`, `train_models`, `forecast_day`, `has_trained_models`,
-`forecast_quantiles`; the registry's `list_models` and `promote`; pure pieces in `models.distribution`,
+Public functions: `run_backtest`, `run_tuning`, `train_models`, `forecast_day`, `forecast_days`,
+`has_trained_models`, `forecast_quantiles`; the registry's `list_models` and `promote`; pure pieces in `models.distribution`,
 `models.lightgbm_model`, `models.baselines`, `models.evaluate`.
 """
 
@@ -12,6 +12,7 @@ from models.training import (
     BacktestResult,
     TrainResult,
     forecast_day,
+    forecast_days,
     has_trained_models,
     run_backtest,
     run_tuning,
@@ -27,6 +28,7 @@ __all__ = [
     "TrainResult",
     "best_overrides",
     "forecast_day",
+    "forecast_days",
     "forecast_quantiles",
     "has_trained_models",
     "list_models",

@@ -1,6 +1,7 @@
 """Scoring forecasts against what was caught, and against the baselines on the same rows.
 
-Point scores judge each method by the point forecast its loss calls for (MAE: a median; RMSE: the mean). The
+Point scores judge each method by the point forecast its loss calls for (MAE: a median; RMSE: the mean); the
+error of the number a report shows, the expected catch (the mean), is mae_mean_kg. The
 continuous ranked probability score judges a whole predictive distribution F against the catch y (kg):
 
     CRPS(F, y) = integral of (F(x) - 1{x >= y})^2 dx = E|X - y| - E|X - X'| / 2   (X, X' drawn from F),
@@ -38,7 +39,7 @@ POINT_BASELINES = ("climatology", "persistence", "seasonal_naive")
 CRPS_BASELINES = ("climatology", "persistence")
 # What `score_rows` returns per (site_id, species, lead_days): the metric columns of `model_evaluations`.
 EVALUATION_METRICS = [
-    "n_rows", "mae_kg", "rmse_kg", *(f"pinball_{name}_kg" for name in QUANTILES), "pinball_kg",
+    "n_rows", "mae_kg", "mae_mean_kg", "rmse_kg", *(f"pinball_{name}_kg" for name in QUANTILES), "pinball_kg",
     "coverage_80", "coverage_80_pit", "coverage_80_caught", "coverage_80_caught_expected",
     *(f"mae_{name}_kg" for name in POINT_BASELINES), *(f"skill_vs_{name}" for name in POINT_BASELINES),
     "crps_kg", *(f"crps_{name}_kg" for name in CRPS_BASELINES), *(f"crpss_{name}" for name in CRPS_BASELINES),
@@ -165,6 +166,7 @@ def row_scores(rows: pd.DataFrame, alert_probability: float) -> pd.DataFrame:
     scores = {
         "abs_error_kg": np.abs(column(MAE_POINT_COLUMNS["model"]) - actual),
         **{f"abs_error_{name}_kg": np.abs(column(MAE_POINT_COLUMNS[name]) - actual) for name in POINT_BASELINES},
+        "abs_error_mean_kg": np.abs(column("mean_kg") - actual),
         "squared_error_kg2": (column("mean_kg") - actual) ** 2,
         **{f"pinball_{name}_kg": pinball_losses(actual, column(f"{name}_kg"), alpha)
            for name, alpha in QUANTILES.items()},
@@ -198,6 +200,7 @@ def metrics_of(means: pd.DataFrame, n_rows: pd.Series) -> pd.DataFrame:
     metrics = pd.DataFrame({
         "n_rows": n_rows.astype(int),
         "mae_kg": means.abs_error_kg,
+        "mae_mean_kg": means.abs_error_mean_kg,
         "rmse_kg": np.sqrt(means.squared_error_kg2),
         **{column: pinballs[column] for column in pinballs},
         "pinball_kg": pinballs.mean(axis=1, skipna=False),

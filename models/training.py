@@ -1,4 +1,5 @@
-"""The models stage's I/O edges: backtest, train and register, promote, and forecast one issue date."""
+"""The models stage's I/O edges: backtest, train and register (on history up to a cutoff, if given), promote, and
+forecast issue dates (one, or many in one batch)."""
 
 from __future__ import annotations
 
@@ -55,18 +56,32 @@ class TrainResult:
     promoted_species: list[str]
 
 
-def training_table(settings: Settings) -> pd.DataFrame:
-    """Every issue date from the first catch to the last, as a feature table with labels."""
+def training_table(settings: Settings, until: date | None = None) -> pd.DataFrame:
+    """Every issue date from the first catch to the last (or to `until`), as a feature table with labels.
+
+    With `until` (a training cutoff) nothing caught after it is in the table: issue dates end there, so every
+    feature is from days up to it, and labels of target days after it are removed (NaN, as unlabelled).
+    """
     with connect(settings.warehouse_path, read_only=True) as con:
         first, last = con.execute("SELECT min(date), max(date) FROM catches").fetchone()
     if first is None:
         raise ValueError(f"no catches in {settings.warehouse_path}: run `setnet ingest catches PATH` first")
-    return build_features(settings, pd.date_range(first, last, freq="D"))
+    if until is not None:
+        if until < first:
+            raise ValueError(f"training cutoff {until} is before the first catch ({first}): nothing to train on")
+        last = min(last, until)
+    table = build_features(settings, pd.date_range(first, last, freq="D"))
+    if until is not None:
+        table.loc[table.target_date > pd.Timestamp(until), LABEL_COLUMN] = float("nan")
+    return table
 
 
-def _catches(settings: Settings) -> pd.DataFrame:
+def _catches(settings: Settings, until: date | None = None) -> pd.DataFrame:
+    """The stored catches (those up to `until`, when given)."""
     with connect(settings.warehouse_path, read_only=True) as con:
-        return con.execute("SELECT date, site_id, species, catch_kg FROM catches").df()
+        if until is None:
+            return con.execute("SELECT date, site_id, species, catch_kg FROM catches").df()
+        return con.execute("SELECT date, site_id, species, catch_kg FROM catches WHERE date <= ?", [until]).df()
 
 
 def _version_of(table: pd.DataFrame, settings: Settings) -> tuple[str, str, dict]:
@@ -78,11 +93,13 @@ def _version_of(table: pd.DataFrame, settings: Settings) -> tuple[str, str, dict
     return model_version(checksum, params, feature_columns(table)), checksum, params
 
 
-def run_backtest(settings: Settings, species: list[str] | None = None, table: pd.DataFrame | None = None) -> BacktestResult:
-    """Rolling-origin backtest on all history; stores every forecast in `backtest_predictions` and metrics in `model_evaluations`."""
-    table = training_table(settings) if table is None else table
+def run_backtest(settings: Settings, species: list[str] | None = None, table: pd.DataFrame | None = None,
+                 until: date | None = None) -> BacktestResult:
+    """Rolling-origin backtest on all history (or history up to `until`; `table`: its `training_table`); stores every
+    forecast in `backtest_predictions` and metrics in `model_evaluations`."""
+    table = training_table(settings, until) if table is None else table
     version, _, _ = _version_of(table, settings)
-    predictions, trials = rolling_origin_backtest(table, _catches(settings), settings, species)
+    predictions, trials = rolling_origin_backtest(table, _catches(settings, until), settings, species)
     metrics = score_rows(predictions, settings.models.big_catch_alert_probability)
     stored = predictions.assign(model_version=version)
     for column in ("issue_date", "target_date", "fold_origin"):
@@ -122,10 +139,11 @@ def run_tuning(settings: Settings, species: list[str] | None = None, trials: int
     return result
 
 
-def train_models(settings: Settings) -> TrainResult:
-    """Backtest, fit on all history, register in `model_runs`, and promote where the backtest beats the current model."""
-    table = training_table(settings)
-    backtest = run_backtest(settings, table=table)
+def train_models(settings: Settings, until: date | None = None) -> TrainResult:
+    """Backtest, fit on all history (or on history up to the cutoff `until`: no catch after it enters the fit or the
+    backtest), register in `model_runs`, and promote where the backtest beats the current model."""
+    table = training_table(settings, until)
+    backtest = run_backtest(settings, table=table, until=until)
     version, checksum, params = _version_of(table, settings)
     features = feature_columns(table)
     sites = sorted(table.site_id.unique())
@@ -158,15 +176,26 @@ def train_models(settings: Settings) -> TrainResult:
 def forecast_day(settings: Settings, issue_date: date) -> pd.DataFrame:
     """Forecast every site and species for leads 1..max_lead_days from issue_date with the promoted models;
     replaces that day's rows in `forecasts` (intervals, probabilities, explanations and model version included)."""
+    return forecast_days(settings, [issue_date])
+
+
+def forecast_days(settings: Settings, issue_dates: list[date]) -> pd.DataFrame:
+    """`forecast_day` of many issue dates at once: one feature table over all of them, one prediction per species,
+    and every date's rows in `forecasts` replaced in one transaction (all or nothing). Returns the rows written,
+    sorted by issue_date, lead_days, site_id, species."""
+    days = sorted({pd.Timestamp(day).date() for day in issue_dates})
+    if not days:
+        raise ValueError("no issue dates to forecast")
     with connect(settings.warehouse_path, read_only=True) as con:
         models = promoted_models(con)
     if not models:
         raise ValueError(f"no trained models in {settings.warehouse_path}: run `setnet train` first")
-    rows = build_features(settings, pd.DatetimeIndex([pd.Timestamp(issue_date)]))
-    if rows.ocean_date.isna().all():
-        raise ValueError(
-            f"no ocean grid within {settings.max_grid_age_days} days before {issue_date}: ingest the grids first"
-        )
+    rows = build_features(settings, pd.DatetimeIndex([pd.Timestamp(day) for day in days]))
+    has_ocean = rows.groupby("issue_date").ocean_date.agg(lambda d: d.notna().any())
+    blind = [pd.Timestamp(day).date() for day, seen in has_ocean.items() if not seen]
+    if blind:
+        listed = ", ".join(str(day) for day in blind[:3]) + (f" and {len(blind) - 3} more" if len(blind) > 3 else "")
+        raise ValueError(f"no ocean grid within {settings.max_grid_age_days} days before {listed}: ingest the grids first")
     forecasts = []
     for species, (version, model) in models.items():
         species_rows = rows[rows.species == species]
@@ -180,7 +209,7 @@ def forecast_day(settings: Settings, issue_date: date) -> pd.DataFrame:
     table = table[["issue_date", "target_date", "lead_days", "site_id", "species", *PREDICTION_COLUMNS,
                    "model_version", "ocean_date", "explanation"]]
     with connect(settings.warehouse_path) as con:
-        replace_where(con, "forecasts", table, "issue_date = ?", [issue_date])
+        replace_where(con, "forecasts", table, f"issue_date IN ({', '.join('?' * len(days))})", days)
     return table
 
 

@@ -143,13 +143,23 @@ def stale_sites(last_catch_dates: pd.DataFrame, site_ids: list[str], issue_date:
     return stale
 
 
+def no_better_than_normal(skill: float | None) -> bool:
+    """A skill against the seasonal normal (climatology) that is not above 0 once rounded to a whole percentage."""
+    return skill is not None and bool(np.isfinite(skill)) and (skill <= 0 or format_pct(skill) == 0)
+
+
 def track_hits(lead1: pd.DataFrame, catches: pd.DataFrame) -> pd.DataFrame:
-    """Per net and species: days with a forecast and a catch (n) and how many fell inside q10..q90 (hits)."""
+    """Per net and species: days with a forecast and a catch (n), how many fell inside q10..q90 (hits), and over
+    those days the sum of the expected catches (forecast_kg, of mean_kg when the rows have it) and of the catches
+    (actual_kg)."""
     paired = lead1.merge(catches, left_on=["target_date", "site_id", "species"],
                          right_on=["date", "site_id", "species"], how="inner")
     inside = (paired.catch_kg >= paired.q10_kg) & (paired.catch_kg <= paired.q90_kg)
-    counts = paired.assign(inside=inside).groupby(["site_id", "species"]).inside.agg(["sum", "size"])
-    return counts.rename(columns={"sum": "hits", "size": "n"}).reset_index().astype({"hits": int, "n": int})
+    expected = paired.mean_kg if "mean_kg" in paired else pd.Series(np.nan, index=paired.index)
+    grouped = paired.assign(inside=inside, expected=expected).groupby(["site_id", "species"])
+    counts = grouped.agg(hits=("inside", "sum"), n=("inside", "size"), actual_kg=("catch_kg", "sum"))
+    counts.insert(2, "forecast_kg", grouped.expected.sum(min_count=1))
+    return counts.reset_index().astype({"hits": int, "n": int})
 
 
 def ordered_sites(sites: pd.DataFrame, site_ids: list[str], unknown_coop: str) -> pd.DataFrame:

@@ -43,7 +43,7 @@ EVALUATION_COLUMNS = ["model_version", "species", "lead_days", "holdout_start", 
                       "rmse_kg", "coverage_80", "mae_climatology_kg", "mae_persistence_kg", "skill_vs_climatology",
                       "skill_vs_persistence"]
 OPTIONAL_EVALUATION_COLUMNS = ["coverage_80_pit", "coverage_80_caught", "crps_kg", "crpss_climatology",
-                               "crpss_persistence", "brier_zero"]  # read when the schema has them
+                               "crpss_persistence", "brier_zero", "mae_mean_kg"]  # read when the schema has them
 
 SPECIES_SQL = "SELECT species, name_ja, name_en FROM species"
 RECENT_CATCHES_SQL = ("SELECT date, site_id, species, catch_kg FROM catches WHERE date BETWEEN ? AND ? "
@@ -53,6 +53,10 @@ RECENT_LEAD1_SQL = ("SELECT target_date, site_id, species, mean_kg, q10_kg, q50_
 MODEL_RUNS_SQL = ("SELECT r.model_version, r.species, r.trained_at, r.train_start, r.train_end FROM model_runs r "
                   "JOIN (SELECT DISTINCT model_version, species FROM forecasts WHERE issue_date = ?) f "
                   "USING (model_version, species)")
+RECORD_MODELS_SQL = ("SELECT r.model_version, max(r.train_end) AS train_end, min(f.first_issue) AS first_issue "
+                     "FROM model_runs r JOIN (SELECT model_version, species, min(issue_date) AS first_issue "
+                     "FROM forecasts WHERE lead_days = 1 AND target_date BETWEEN ? AND ? GROUP BY ALL) f "
+                     "USING (model_version, species) GROUP BY ALL ORDER BY 1")
 LAST_CATCH_SQL = "SELECT site_id, max(date) AS last_date FROM catches WHERE date <= ? GROUP BY site_id"
 LATEST_CATCHES_SQL = ("SELECT date, site_id, species, catch_kg FROM catches WHERE date <= ? "
                       "QUALIFY row_number() OVER (PARTITION BY site_id, species ORDER BY date DESC) = 1 "
@@ -92,7 +96,7 @@ class ReportData:
     forecasts: pd.DataFrame  # FORECAST_COLUMNS (+ those of OPTIONAL_FORECAST_COLUMNS stored) issued on issue_date
     recent_catches: pd.DataFrame  # date, site_id, species, catch_kg: the TRACK_RECORD_DAYS up to issue_date
     recent_lead1: pd.DataFrame  # lead-1 forecasts (mean_kg, q10/q50/q90_kg) whose target_date falls in those days
-    evaluations: pd.DataFrame  # EVALUATION_COLUMNS at lead 1, for the model versions of the forecasts
+    evaluations: pd.DataFrame  # site_id + EVALUATION_COLUMNS at lead 1 of the forecasts' model versions: pooled, per net
     model_runs: pd.DataFrame  # model_version, species, trained_at, train_start, train_end
     last_catch_dates: pd.DataFrame  # site_id, last_date: each net's latest catch on or before issue_date
     latest_catch_date: date | None  # the latest catch day in the warehouse on or before issue_date
@@ -110,6 +114,8 @@ class ReportData:
     size_shares: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["site_id", "species", "size_class", "share"]))  # kg shares by size class, the SIZE_SHARE_DAYS
     fish_kg: dict[tuple[str, str], float] = field(default_factory=dict)  # (species, size class) -> kg of one fish
+    # the models of recent_lead1: model_version, train_end (their training data's last day), first_issue (of theirs)
+    record_models: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __post_init__(self) -> None:
         if not self.levels and self.surface is not None:  # built by hand with the surface only
@@ -141,6 +147,7 @@ def load_report_data(settings: Settings, issue_date: date) -> ReportData:
             "latest_catches": _frame(con, LATEST_CATCHES_SQL, [issue_date]),
             "latest_no_operation": _frame(con, LATEST_NO_OPERATION_SQL, [issue_date]),
             "size_shares": read_size_shares(con, issue_date),
+            "record_models": _frame(con, RECORD_MODELS_SQL, window),
         }
         latest = con.execute("SELECT max(date) FROM catches WHERE date <= ?", [issue_date]).fetchone()[0]
     levels = load_level_fields(settings.grid_store_path, issue_date)
@@ -170,14 +177,16 @@ def read_forecasts(con: duckdb.DuckDBPyConnection, issue_date: date) -> pd.DataF
 
 
 def read_evaluations(con: duckdb.DuckDBPyConnection, issue_date: date) -> pd.DataFrame:
-    """Lead-1 holdout scores, pooled over the nets, of the model versions that made issue_date's forecasts
-    (EVALUATION_COLUMNS, and those of OPTIONAL_EVALUATION_COLUMNS the schema has)."""
+    """Lead-1 backtest scores of the model versions that made issue_date's forecasts (their own out-of-sample
+    record): one row per species pooled over the nets (site_id POOLED_SITE_ID) and one per net and species;
+    site_id, EVALUATION_COLUMNS and those of OPTIONAL_EVALUATION_COLUMNS the schema has."""
     present = table_columns(con, "model_evaluations")
-    columns = ", ".join(f"e.{c}" for c in EVALUATION_COLUMNS + [c for c in OPTIONAL_EVALUATION_COLUMNS if c in present])
-    pooled = f"AND e.site_id = '{POOLED_SITE_ID}' " if "site_id" in present else ""
-    return _frame(con, f"SELECT {columns} FROM model_evaluations e JOIN (SELECT DISTINCT model_version, species "
-                       "FROM forecasts WHERE issue_date = ?) f ON e.model_version = f.model_version "
-                       f"AND e.species = f.species WHERE e.lead_days = 1 {pooled}ORDER BY e.species", [issue_date])
+    columns = EVALUATION_COLUMNS + [c for c in OPTIONAL_EVALUATION_COLUMNS if c in present]
+    site = "e.site_id" if "site_id" in present else f"'{POOLED_SITE_ID}' AS site_id"
+    return _frame(con, f"SELECT {site}, {', '.join(f'e.{c}' for c in columns)} FROM model_evaluations e "
+                       "JOIN (SELECT DISTINCT model_version, species FROM forecasts WHERE issue_date = ?) f "
+                       "ON e.model_version = f.model_version AND e.species = f.species WHERE e.lead_days = 1 "
+                       "ORDER BY e.species, site_id", [issue_date])
 
 
 def merge_species_registry(registry: pd.DataFrame) -> pd.DataFrame:

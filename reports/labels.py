@@ -91,15 +91,25 @@ LABELS: dict[str, dict[str, str]] = {
         "track_alt": "{species}の予想と実績",
         "inside": "幅の内側 {hits}/{n}日",
         "skill": "検証での実力（翌日予想）",
-        "skill_note": "モデル作りに使わなかった期間（{start}〜{end}）で、予想の平均誤差を"
-                      "「平年並み」（例年の同じ時期の平均）と「前回並み」（前に網を起こした日と同じ）という"
-                      "簡単な予想と比べました。",
+        "skill_note": "モデル作りに使わなかった{start}〜{end}の毎日に、このモデルと同じ作り方で翌日の予想を出し、"
+                      "実際の水揚げで確かめました。予想の外れ方（見込みと幅を合わせて測ります）を、"
+                      "「平年並み」（例年の同じ時期の水揚げ）と「前回並み」（前に網を起こした日と同じ量）という"
+                      "簡単な予想と比べています。平均誤差は、見込み（平均）と実際の水揚げの差の平均です。",
         "skill_missing": "このモデルの検証結果が保存されていないため、実力の表は省きます。",
-        "col_mae": "平均誤差",
+        "skill_bay": "湾全体（すべての網）",
+        "skill_nets": "{coop}の網ごと",
+        "col_net": "網",
+        "col_mae": "平均誤差（見込み）",
         "col_vs_climatology": "平年並みと比べて",
         "col_vs_persistence": "前回並みと比べて",
-        "col_coverage": "実績が幅に入った割合",
-        "coverage_value": "{pct}%（網が空の日も含む）",
+        "col_coverage_caught": "幅に入った割合（漁があった日）",
+        "col_coverage": "幅に入った割合（空の日も含む全日）",
+        "no_better_than_normal": "季節の平年並みの予想より良いとは言えません",
+        "record_line": "{species}：{n}日分の見込みの合計 {forecast} kg、実績の合計 {actual} kg（幅の内側 {hits}/{n}日）",
+        "record_model": "{version}（{end}までのデータで学習）",
+        "record_models": "この成績の予想を出したモデル：{models}。{honesty}",
+        "record_out_of_sample": "どの日も、モデルの学習に使っていない日の予想です。",
+        "record_in_sample": "一部は学習に使った日の予想なので、実際より良く見えることがあります。",
         "better": "{pct}% 良い",
         "worse": "{pct}% 悪い",
         "equal": "同じくらい",
@@ -261,15 +271,28 @@ LABELS: dict[str, dict[str, str]] = {
         "track_alt": "{species}: forecasts and catches",
         "inside": "in range {hits}/{n} days",
         "skill": "Tested skill (next-day forecast)",
-        "skill_note": "On days the model never saw ({start} to {end}) its mean error was compared with two simple "
-                      "forecasts: \"climatology\" (the usual catch for the time of year) and \"persistence\" "
-                      "(same as the last day the net was hauled).",
+        "skill_note": "On every day from {start} to {end}, days the model was not built from, next-day forecasts "
+                      "made the same way as this model's were checked against the catches. How far they missed "
+                      "(the expected catch and its range together) is compared with two simple forecasts: the "
+                      "seasonal normal (the usual catch for the time of year) and the last haul (the same as the "
+                      "last day the net was hauled). Mean error: the average gap between the expected catch (mean) "
+                      "and the catch.",
         "skill_missing": "No evaluation stored for this model: the skill table is left out.",
-        "col_mae": "Mean error",
-        "col_vs_climatology": "Compared with climatology",
-        "col_vs_persistence": "Compared with persistence",
-        "col_coverage": "Catches inside the range",
-        "coverage_value": "{pct}% (empty-net days included)",
+        "skill_bay": "Whole bay (every net)",
+        "skill_nets": "{coop}: net by net",
+        "col_net": "Net",
+        "col_mae": "Mean error (expected)",
+        "col_vs_climatology": "Against the seasonal normal",
+        "col_vs_persistence": "Against the last haul",
+        "col_coverage_caught": "Inside the range (days with a catch)",
+        "col_coverage": "Inside the range (every day, empty nets included)",
+        "no_better_than_normal": "This forecast is no better than the seasonal normal.",
+        "record_line": "{species}: over {n} days, expected {forecast} kg in total, landed {actual} kg "
+                       "(inside the range {hits}/{n} days)",
+        "record_model": "{version} (trained on data up to {end})",
+        "record_models": "The forecasts of this record were made by: {models}. {honesty}",
+        "record_out_of_sample": "None of these days were used to train the model.",
+        "record_in_sample": "Some of these days were used to train the model, so the record may look better than it is.",
         "better": "better by {pct}%",
         "worse": "worse by {pct}%",
         "equal": "about the same",

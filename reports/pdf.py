@@ -287,7 +287,8 @@ def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFr
         hits = view.t["list_sep"].join(f"{line.species} {net.track_notes[line.code]}" for line in net.lines
                                        if net.track_notes.get(line.code))
         page.text(f"{net.name}{t['colon']}{hits or t['no_value']}", size=MIN_PT, x_in=0.1)
-    skill = view.t["list_sep"].join(f"{row['species']} {row['vs_climatology']}" for row in view.skill["rows"])
+    skill = view.t["list_sep"].join(f"{row['net']} {row['species']} {row['vs_climatology']}".strip()
+                                    for row in coop.skill or view.skill["rows"])  # its own nets' (the bay's if none)
     page.text(f"{t['skill']} — {t['col_vs_climatology']}{t['colon']}{skill or t['no_value']}", size=MIN_PT, x_in=0.1)
     page.space(0.06)
     page.text(view.t["footer"], size=MIN_PT, color=MUTED)

@@ -72,12 +72,24 @@ def render_report(data: ReportData, lang: str = "ja", options: ReportOptions | N
         "outlook_title": view.t["outlook"].format(days=view.outlook_days),
         "track_title": view.t["track"].format(days=TRACK_RECORD_DAYS),
         "track_missing": view.t["track_missing"].format(days=TRACK_RECORD_DAYS),
+        "skill_tables": skill_tables(view, coops, everyone=coop is None),
         "map_note": view.t["map_missing"].format(day=medium_day(data.issue_date, lang), lookback=MAP_LOOKBACK_DAYS),
         "formats": [f for f in formats if f in ("pdf", "txt")],
         "files": report_files(lang),
         "home": ("../" if coop is None else "../../") + file_name("html", lang),
     }
     return template_environment().get_template("report.html").render(**context)
+
+
+def skill_tables(view: ReportView, coops: list, everyone: bool) -> list[tuple[str, list[dict]]]:
+    """The skill tables of a page, (title, rows): the whole bay's on the all-cooperatives page, then each shown
+    cooperative's nets (so a cooperative's page shows its own nets, not the bay's; the bay's only when the
+    warehouse has no per-net scores)."""
+    if not view.skill["rows"]:
+        return []
+    nets = [(view.t["skill_nets"].format(coop=coop.name), coop.skill) for coop in coops if coop.skill]
+    bay = [(view.t["skill_bay"], view.skill["rows"])]
+    return bay + nets if everyone or not nets else nets  # a page without its nets' scores shows the bay's
 
 
 def report_files(lang: str) -> dict[str, str]:

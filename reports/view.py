@@ -33,6 +33,7 @@ from reports.content import (
     format_pct,
     format_range,
     latest_landing,
+    no_better_than_normal,
     ocean_date_of,
     ordered_sites,
     skill_text,
@@ -54,6 +55,7 @@ from reports.labels import (
     species_names,
 )
 from setnet.settings import ModelSettings, ReportSettings, Settings
+from setnet.warehouse import POOLED_SITE_ID
 
 EMPTY_NET_SHOWN_FROM = 0.10  # the chance of an empty net is stated on a line when it is at least this (p_zero)
 NEGLIGIBLE_KG = 0.5  # a forecast whose mean and q90 are both under this is "about 0 kg"
@@ -112,6 +114,7 @@ class NetView:
     lines: list[ForecastLine]  # the species worth a line tomorrow
     track_notes: dict[str, str]  # species code -> "幅の内側 14/22日"
     codes: list[str] = field(default_factory=list)  # every species forecast at the net (for the charts)
+    record: list[str] = field(default_factory=list)  # per species: the record's expected catches against the catches
     quiet: list[str] = field(default_factory=list)  # species names expected at about 0 kg and not caught lately
 
 
@@ -137,6 +140,7 @@ class CoopView:
     alert_sites: set[str] = field(default_factory=set)  # nets under a swift-current advisory or warning
     kyucho_level: str = "unknown"  # warning / advisory / none / unknown (no ocean forecast, or no ocean data)
     kyucho_status: str = ""  # "警報（氷見大敷）" / "注意報（…）" / "なし" / "予想できません：海況予報がありません"
+    skill: list[dict] = field(default_factory=list)  # the tested skill of each of its nets and species (skill_row)
 
 
 @dataclass(frozen=True)
@@ -151,9 +155,10 @@ class ReportView:
     made_at: str  # "作成 2026-12-02 03:55": when the run made the forecasts (small print), or ""
     freshness: list[dict[str, str]]
     models: list[dict[str, str]]
+    record_models: str  # which models (trained on data up to when) made the track record's forecasts, or ""
     banners: list[str]  # degraded-forecast notes that concern every net
     coops: list[CoopView]
-    skill: dict
+    skill: dict  # rows: the tested skill per species pooled over every net (skill_row); note: what and when
     show_big_catch: bool
     species_names: dict[str, str]
     site_names: dict[str, str]
@@ -183,6 +188,7 @@ def report_view(data: ReportData, lang: str = "ja", options: ReportOptions | Non
         made_at=made_at_label(data.made_at, text),
         freshness=freshness_items(data, text, lang),
         models=model_lines(data, species_by_code, text),
+        record_models=record_models_note(data.record_models, text),
         banners=global_banners(data, species_by_code, text, lang, options),
         coops=coop_views(data, sites, names, species, species_by_code, text, lang, options),
         skill=skill_section(data, species_by_code, text),
@@ -230,6 +236,19 @@ def model_lines(data: ReportData, species_by_code: dict[str, str], text: dict[st
         covered = text["list_sep"].join(species_by_code.get(c, c) for c in species_order(rows.species))
         lines.append({"version": str(version), "species": covered, "trained": trained})
     return lines
+
+
+def record_models_note(record_models: pd.DataFrame, text: dict[str, str]) -> str:
+    """The models behind the track record, each with the last day of its training data, and whether every
+    forecast of the record was issued on or after that day (out of sample) or not ('' without any)."""
+    if record_models is None or record_models.empty:
+        return ""
+    models = text["list_sep"].join(
+        text["record_model"].format(version=row.model_version, end=pd.Timestamp(row.train_end).date().isoformat())
+        for row in record_models.itertuples(index=False))
+    honest = bool((pd.to_datetime(record_models.train_end) <= pd.to_datetime(record_models.first_issue)).all())
+    return text["record_models"].format(models=models,
+                                        honesty=text["record_out_of_sample" if honest else "record_in_sample"])
 
 
 def global_banners(data: ReportData, species_by_code: dict[str, str], text: dict[str, str], lang: str,
@@ -282,15 +301,17 @@ def coop_views(data: ReportData, sites: pd.DataFrame, names: dict[str, str], spe
                                               lang))
                      for code in codes if code not in quiet]
             notes = {code: hit_note(hits, site_id, code, text) for code in species}
+            record = [line for code in species if (line := record_line(hits, site_id, code, species_by_code, text))]
             nets.append(NetView(site_id=site_id, name=names[site_id], lines=lines, track_notes=notes, codes=codes,
-                                quiet=[species_by_code.get(code, code) for code in quiet]))
+                                quiet=[species_by_code.get(code, code) for code in quiet], record=record))
         alerts, notes, alert_sites = alert_views(data, site_ids, names, text, lang, options)
         level, status = kyucho_status(data, site_ids, names, text, options)
         views.append(CoopView(name=coop_name(str(coop), coop_sites, lang),
                               slug=slugs.get(str(coop), UNKNOWN_COOP_SLUG), site_ids=site_ids,
                               nets=nets, banners=stale_banners(data, site_ids, names, text, lang),
                               alerts=alerts, alert_notes=notes, alert_sites=alert_sites,
-                              kyucho_level=level, kyucho_status=status))
+                              kyucho_level=level, kyucho_status=status,
+                              skill=net_skill_rows(data.evaluations, site_ids, names, species_by_code, text)))
     return views
 
 
@@ -405,6 +426,19 @@ def hit_note(hits: pd.DataFrame, site_id: str, code: str, text: dict[str, str]) 
     return text["inside"].format(hits=int(row.hits), n=int(row.n))
 
 
+def record_line(hits: pd.DataFrame, site_id: str, code: str, species_by_code: dict[str, str],
+                text: dict[str, str]) -> str:
+    """A net's record of one species in words: the sum of the next-day expected catches against the sum of the
+    catches over the days both exist ('' when there are none)."""
+    if (site_id, code) not in hits.index:
+        return ""
+    row = hits.loc[(site_id, code)]
+    if not np.isfinite(row.forecast_kg):
+        return ""
+    return text["record_line"].format(species=species_by_code.get(code, code), forecast=format_kg(row.forecast_kg),
+                                      actual=format_kg(row.actual_kg), n=int(row.n), hits=int(row.hits))
+
+
 def level_word(level: str, text: dict[str, str]) -> str:
     return text.get(f"level_{level}", level)
 
@@ -503,36 +537,58 @@ def calm_note(peak: CurrentPeak, names: dict[str, str], text: dict[str, str], la
 
 
 def skill_section(data: ReportData, species_by_code: dict[str, str], text: dict[str, str]) -> dict:
-    """The tested skill at lead 1 per species, stated in words, or a note when nothing was evaluated."""
+    """The tested skill at lead 1 per species, pooled over every net, and what it was tested on (the serving
+    versions' backtest period), or a note when nothing was evaluated."""
     evaluations = data.evaluations
     if evaluations.empty:
         return {"rows": [], "note": text["skill_missing"]}
     start = pd.Timestamp(evaluations.holdout_start.min()).date().isoformat()
     end = pd.Timestamp(evaluations.holdout_end.max()).date().isoformat()
-    by_species = evaluations.drop_duplicates("species", keep="last").set_index("species")
-    rows = []
-    for code in species_order(evaluations.species):
-        row = by_species.loc[code]
-        coverage = row.coverage_80
-        rows.append({
-            "code": code,
-            "species": species_by_code.get(code, code),
-            "mae": f"{format_kg(row.mae_kg)} kg",
-            "vs_climatology": skill_text(row.skill_vs_climatology, text),
-            "vs_persistence": skill_text(row.skill_vs_persistence, text),
-            "climatology_class": skill_class(row.skill_vs_climatology),
-            "persistence_class": skill_class(row.skill_vs_persistence),
-            "coverage": (text["coverage_value"].format(pct=format_pct(coverage))
-                         if coverage is not None and np.isfinite(coverage) else text["no_value"]),
-        })
+    pooled = evaluations[evaluations.site_id == POOLED_SITE_ID]
+    by_species = pooled.drop_duplicates("species", keep="last").set_index("species")
+    rows = [skill_row(by_species.loc[code], species_by_code.get(code, code), code, text)
+            for code in species_order(pooled.species)]
     return {"rows": rows, "note": text["skill_note"].format(start=start, end=end)}
 
 
-def skill_class(skill: float | None) -> str:
-    """'better', 'worse' or 'same' (CSS class of a skill cell)."""
-    if skill is None or not np.isfinite(skill) or format_pct(skill) == 0:
-        return "same"
-    return "better" if skill > 0 else "worse"
+def net_skill_rows(evaluations: pd.DataFrame, site_ids: list[str], names: dict[str, str],
+                   species_by_code: dict[str, str], text: dict[str, str]) -> list[dict]:
+    """The tested skill of each of these nets and species (net by net, species in order), from the per-net rows of
+    the evaluations; a net and species with no catch in the test period has nothing to judge and no row."""
+    if evaluations.empty:
+        return []
+    rows = []
+    for site_id in site_ids:
+        own = evaluations[evaluations.site_id == site_id].drop_duplicates("species", keep="last").set_index("species")
+        for code in species_order(own.index):
+            row = own.loc[code]
+            if _number(row, "coverage_80_caught") is None:
+                continue
+            rows.append(skill_row(row, species_by_code.get(code, code), code, text, names.get(site_id, site_id))
+                        | {"site_id": site_id})
+    return rows
+
+
+def skill_row(row: pd.Series, species: str, code: str, text: dict[str, str], net: str = "") -> dict:
+    """One line of the skill table, in words and without colour: the skill of the whole forecast (CRPS, the
+    expected catch and its range together) against the seasonal normal and against the last haul, 'no better than
+    the seasonal normal' when the first is not above 0, the mean error of the expected catch (mean_kg), and how
+    often the catch fell inside the q10-q90 range on days with a catch and on every day."""
+    climatology, persistence = _number(row, "crpss_climatology"), _number(row, "crpss_persistence")
+    mae = _number(row, "mae_mean_kg")
+    caught, overall = _number(row, "coverage_80_caught"), _number(row, "coverage_80")
+    return {
+        "code": code,
+        "species": species,
+        "net": net,
+        "vs_climatology": skill_text(climatology, text),
+        "vs_persistence": skill_text(persistence, text),
+        "no_better": text["no_better_than_normal"] if no_better_than_normal(climatology) else "",
+        "mae": f"{format_kg(mae)} kg" if mae is not None else text["no_value"],
+        "coverage_caught": f"{format_pct(caught)}%" if caught is not None else text["no_value"],
+        "coverage": f"{format_pct(overall)}%" if overall is not None else text["no_value"],
+        "days": int(row.n_rows) if pd.notna(row.get("n_rows")) else 0,
+    }
 
 
 def nothing_expected(outlook: pd.DataFrame, code: str, average_kg: dict[str, float]) -> bool:

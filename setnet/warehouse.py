@@ -349,6 +349,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE sites ADD COLUMN coop_en VARCHAR;
     """,
+    # 12: the mean absolute error of the expected catch (mean_kg, the number the report shows); mae_kg is the median's
+    """
+    ALTER TABLE model_evaluations ADD COLUMN mae_mean_kg DOUBLE;
+    """,
 )
 
 POOLED_SITE_ID = "all"  # model_evaluations' site_id of the record pooled over every net (migration 6)

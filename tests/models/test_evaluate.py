@@ -48,6 +48,14 @@ def test_scores_count_coverage_big_catches_and_baseline_errors() -> None:
     assert scores.big_catch_false_alarm_rate == pytest.approx(1 / 3)
 
 
+def test_the_mean_error_of_the_expected_catch_is_scored_apart_from_the_medians() -> None:
+    rows = pd.DataFrame({"species": "sardine", "lead_days": 1, "actual_kg": [0.0, 0.0, 30.0],
+                         "mean_kg": [6.0, 4.0, 20.0], "q10_kg": 0.0, "q50_kg": [0.0, 0.0, 12.0], "q90_kg": 40.0})
+    scores = score_rows(rows, alert_probability=0.5).iloc[0]
+    assert scores.mae_mean_kg == pytest.approx((6 + 4 + 10) / 3)  # what a report showing the mean is off by
+    assert scores.mae_kg == pytest.approx((0 + 0 + 18) / 3)  # the median's, a different number
+
+
 def test_climatology_is_a_smoothed_mean_by_day_of_year_across_the_new_year() -> None:
     catches = pd.DataFrame({"date": [date(2023, 12, 31), date(2024, 1, 1)], "site_id": "a", "species": "sardine",
                             "catch_kg": [10.0, 30.0]})

@@ -1,14 +1,16 @@
 """Training: registered, reproducible, promoted only when better; forecasts carry intervals, probabilities, reasons."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from features.table import LABEL_COLUMN
 from models import (
     forecast_day,
+    forecast_days,
     has_trained_models,
     list_models,
     promote,
@@ -17,14 +19,87 @@ from models import (
     train_models,
 )
 from models.distribution import HurdleLogNormal, forecast_quantiles
+from models.training import training_table
 from setnet.settings import Settings
-from setnet.warehouse import connect
+from setnet.warehouse import connect, upsert
+from tests.conftest import copernicus_like_grid, synthetic_catches, write_daily_files
+from tests.fixtures import TINY_SITES, write_sites_csv
+
+CUTOFF = date(2024, 4, 19)  # the small world's catches run 2024-03-01..2024-04-29
 
 
 @pytest.fixture
 def trainable(small_world: Settings) -> Settings:
     """The small world with a backtest short enough for its 60 days."""
     return small_world.updated(models={"backtest_min_train_days": 60, "backtest_fold_days": 20, "tuning_trials": 2})
+
+
+def change_catches_after(settings: Settings, cutoff: date) -> None:
+    """Every stored catch after `cutoff` ten times larger, and catches on days after it that had none."""
+    with connect(settings.warehouse_path) as con:
+        later = con.execute("SELECT date, site_id, species, catch_kg * 10 + 1 AS catch_kg FROM catches "
+                            "WHERE date > ?", [cutoff]).df()
+        sundays = later[["site_id", "species"]].drop_duplicates().assign(date=cutoff + timedelta(days=2), catch_kg=5.0)
+        upsert(con, "catches", pd.concat([later, sundays[later.columns]], ignore_index=True))
+
+
+def test_a_training_cutoff_keeps_every_catch_after_it_out_of_the_training_table(small_world: Settings) -> None:
+    table = training_table(small_world, until=CUTOFF)
+    assert table.issue_date.max() == pd.Timestamp(CUTOFF)
+    labelled = table[table[LABEL_COLUMN].notna()]
+    assert labelled.target_date.max() <= pd.Timestamp(CUTOFF)
+    assert table[table.target_date > pd.Timestamp(CUTOFF)][LABEL_COLUMN].isna().all()
+    change_catches_after(small_world, CUTOFF)
+    pd.testing.assert_frame_equal(training_table(small_world, until=CUTOFF), table)  # nothing after it counts
+    assert not training_table(small_world).equals(table)  # while the whole history does see the change
+
+
+def test_a_cutoff_before_any_catch_is_refused(small_world: Settings) -> None:
+    with pytest.raises(ValueError, match="before the first catch"):
+        training_table(small_world, until=date(2023, 1, 1))
+
+
+@pytest.fixture(scope="module")
+def cut_world(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The small world (3 nets, 60 days), trained once on its history up to CUTOFF only."""
+    from ingest import ingest_catches, ingest_grids, ingest_sites
+
+    root = tmp_path_factory.mktemp("cut-world")
+    settings = Settings(data_dir=root / "data", models={"lightgbm_rounds": 30, "backtest_min_train_days": 30,
+                                                        "backtest_fold_days": 20, "tuning_trials": 2})
+    ingest_sites(settings, write_sites_csv(root / "sites.csv"))
+    write_daily_files(copernicus_like_grid(days=60, start="2024-03-01"), root / "grids")
+    ingest_grids(settings, [root / "grids"])
+    synthetic_catches("2024-03-01", 60, TINY_SITES.site_id.tolist()).to_csv(root / "catches.csv", index=False)
+    ingest_catches(settings, [root / "catches.csv"])
+    train_models(settings, until=CUTOFF)
+    return settings
+
+
+@pytest.mark.slow
+def test_a_model_trained_to_a_cutoff_learnt_and_was_tested_on_nothing_after_it(cut_world: Settings) -> None:
+    with connect(cut_world.warehouse_path, read_only=True) as con:
+        runs = con.execute("SELECT max(train_end), count(*) FROM model_runs").fetchone()
+        tested = con.execute("SELECT max(target_date), max(issue_date) FROM backtest_predictions").fetchone()
+        period = con.execute("SELECT max(holdout_end) FROM model_evaluations").fetchone()[0]
+    assert runs[0] <= CUTOFF and runs[1] == 4
+    assert tested[0] <= CUTOFF and tested[1] < CUTOFF and period <= CUTOFF
+
+
+@pytest.mark.slow
+def test_a_batch_of_issue_dates_forecasts_each_exactly_as_its_own_day_would(cut_world: Settings) -> None:
+    days = [CUTOFF + timedelta(days=offset) for offset in range(0, 10, 3)]  # out of sample: all on or after it
+    batch = forecast_days(cut_world, days)
+    with connect(cut_world.warehouse_path, read_only=True) as con:
+        stored = con.execute("SELECT issue_date, count(*) FROM forecasts GROUP BY 1 ORDER BY 1").fetchall()
+    assert stored == [(day, 3 * 4 * 7) for day in days]  # every day replaced, in the one transaction
+    for day in days:
+        one = forecast_day(cut_world, day)
+        pd.testing.assert_frame_equal(batch[batch.issue_date == day].reset_index(drop=True), one)
+    again = forecast_days(cut_world, days[1:])  # a rerun over days already done replaces only those days
+    pd.testing.assert_frame_equal(again, batch[batch.issue_date != days[0]].reset_index(drop=True))
+    with connect(cut_world.warehouse_path, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM forecasts").fetchone()[0] == len(batch)
 
 
 def test_forecasting_without_a_model_says_what_to_do(small_world: Settings) -> None:

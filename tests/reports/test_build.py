@@ -137,13 +137,89 @@ def test_fresh_ocean_data_raises_no_ocean_banner(tmp_path: Path) -> None:
     assert "海況データがないため、急潮と水温は判断できません" in section(html, "map")
 
 
-def test_the_skill_table_says_better_or_worse_in_words(report_html: str) -> None:
+def skill_tables(html: str) -> dict[str, str]:
+    """The skill tables of a page by their titles."""
+    record = section(html, "track-record")
+    return dict(re.findall(r'<h3 class="coop">([^<]*)</h3>\s*<table class="stack skill">(.*?)</table>', record,
+                           flags=re.DOTALL))
+
+
+def skill_cells(table: str) -> list[list[str]]:
+    """A skill table's rows as [row header, cell texts...] (the 'no better' line is a row of its own)."""
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table.split("</thead>", 1)[1], flags=re.DOTALL)
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row,
+                                                                         flags=re.DOTALL)] for row in rows]
+
+
+def test_the_bay_skill_is_the_crps_skill_of_lead_one_in_words_and_named_period(report_html: str) -> None:
     record = section(report_html, "track-record")
-    assert record.count("23% 良い") == 2  # lead 1 only: lead 2's 5% is not shown
-    assert record.count("12% 悪い") == 2
-    assert "5% 良い" not in record
-    assert "78%（網が空の日も含む）" in record
-    assert "2025-05-01〜2025-10-31" in record
+    bay = skill_cells(skill_tables(report_html)["湾全体（すべての網）"])
+    # pooled rows, lead 1: the CRPS skill (23% / -12%), not the MAE skill (2%) nor lead 2's (5%)
+    assert bay == [["ブリ", "23% 良い", "12% 悪い", "140 kg", "65%", "91%"],
+                   ["ホタルイカ", "23% 良い", "12% 悪い", "140 kg", "65%", "91%"]]
+    assert "2025-05-01〜2025-10-31" in record  # the serving version's backtest period, named
+
+
+def test_the_mean_error_is_the_error_of_the_expected_catch_shown(report_html: str) -> None:
+    bay = skill_tables(report_html)["湾全体（すべての網）"]
+    assert "平均誤差（見込み）" in bay and "140 kg" in bay  # mae_mean_kg, the expected catch's (the mean's) error
+    assert "100 kg" not in bay  # not mae_kg, the median's
+
+
+def test_coverage_is_stated_on_days_with_a_catch_and_over_every_day(report_html: str) -> None:
+    bay = skill_tables(report_html)["湾全体（すべての網）"]
+    assert 'data-label="幅に入った割合（漁があった日）"><span>65%</span>' in bay
+    assert 'data-label="幅に入った割合（空の日も含む全日）"><span>91%</span>' in bay
+
+
+def test_skill_is_shown_without_good_or_bad_colours(report_html: str) -> None:
+    record = section(report_html, "track-record")
+    assert 'class="better"' not in record and 'class="worse"' not in record
+    assert ".better" not in report_html and ".worse" not in report_html
+
+
+def coop_page(settings: Settings, coop: str) -> str:
+    return (settings.reports_dir / "2025-11-30" / coop / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_cooperatives_page_shows_the_skill_of_its_own_nets(shared_settings: Settings, report_html: str) -> None:
+    himi, uozu = skill_tables(coop_page(shared_settings, "氷見漁協")), skill_tables(coop_page(shared_settings, "魚津漁協"))
+    assert list(himi) == ["氷見漁協の網ごと"] and list(uozu) == ["魚津漁協の網ごと"]  # not the bay's table
+    himi_rows = [row for row in skill_cells(himi["氷見漁協の網ごと"]) if len(row) > 1]
+    assert himi_rows == [  # per net (the serving version's per-net rows), nets in order, species in order
+        ["氷見大敷 ブリ", "31% 良い", "7% 良い", "210 kg", "70%", "91%"],
+        ["氷見大敷 ホタルイカ", "4% 悪い", "21% 悪い", "210 kg", "70%", "91%"],
+        [f"{SCRIPT_NAME} ブリ".replace("<", "&lt;").replace(">", "&gt;"), "同じくらい", "18% 良い", "320 kg", "70%", "91%"],
+        [f"{SCRIPT_NAME} ホタルイカ".replace("<", "&lt;").replace(">", "&gt;"), "16% 良い", "9% 良い", "320 kg", "70%",
+         "91%"],
+    ]
+    uozu_rows = [row for row in skill_cells(uozu["魚津漁協の網ごと"]) if len(row) > 1]
+    assert [row[:2] for row in uozu_rows] == [["魚津定置 ブリ", "44% 良い"], ["魚津定置 ホタルイカ", "8% 良い"]]
+    assert set(skill_tables(report_html)) == {"湾全体（すべての網）", "氷見漁協の網ごと", "魚津漁協の網ごと"}
+
+
+def test_a_skill_not_above_zero_is_said_to_be_no_better_than_the_seasonal_normal(shared_settings: Settings,
+                                                                              report_settings: Settings) -> None:
+    himi = skill_tables(coop_page(shared_settings, "氷見漁協"))["氷見漁協の網ごと"]
+    verdicts = [row for row in skill_cells(himi) if len(row) == 1]
+    # himi's firefly squid (-4%) and odd's yellowtail (0.4%, "about the same"): each gets the words, in its row
+    assert verdicts == [["季節の平年並みの予想より良いとは言えません"]] * 2
+    assert "季節の平年並みの予想より良いとは言えません" not in coop_page(shared_settings, "魚津漁協")
+    english = build_report(report_settings, ISSUE_DATE, lang="en", coop="氷見漁協", formats="html")
+    assert english.read_text(encoding="utf-8").count("no better than the seasonal normal") == 2
+
+
+def test_the_record_shows_each_nets_forecasts_against_its_catches_and_the_model_behind_them(
+        report_html: str) -> None:
+    record = section(report_html, "track-record")
+    figures = re.findall(r"<figure><img[^>]*alt=\"([^\"]*)\">(.*?)</figure>", record, flags=re.DOTALL)
+    assert [alt for alt, _ in figures] == ["氷見大敷の予想と実績", "&lt;script&gt;alert(1)&lt;/script&gt;の予想と実績",
+                                           "魚津定置の予想と実績"]
+    himi_lines = re.findall(r"<li>(.*?)</li>", figures[0][1])
+    assert len(himi_lines) == 2 and all(re.fullmatch(r"\S+：\d+日分の見込みの合計 [\d,]+ kg、実績の合計 [\d,]+ kg"
+                                                     r"（幅の内側 \d+/\d+日）", line) for line in himi_lines)
+    assert "この成績の予想を出したモデル：test-v1（2025-10-31までのデータで学習）。" in record
+    assert "どの日も、モデルの学習に使っていない日の予想です。" in record  # trained to 10-31, issued from 10-31 on
 
 
 def test_english_mode_uses_english_labels_and_names(report_settings: Settings) -> None:

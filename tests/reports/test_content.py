@@ -17,6 +17,7 @@ from reports.content import (
     format_kg,
     format_range,
     latest_landing,
+    no_better_than_normal,
     ocean_date_of,
     ordered_sites,
     recent_average,
@@ -78,6 +79,13 @@ def test_skill_is_stated_plainly(skill, ja, en) -> None:
     assert skill_text(skill, EN) == en
 
 
+@pytest.mark.parametrize(("skill", "no_better"), [
+    (0.23, False), (0.006, False), (0.004, True), (0.0, True), (-0.12, True), (float("nan"), False), (None, False),
+])
+def test_a_skill_not_above_zero_once_rounded_is_no_better_than_the_normal(skill, no_better) -> None:
+    assert no_better_than_normal(skill) is no_better
+
+
 def test_the_recent_average_counts_operated_days_only() -> None:
     catches = pd.DataFrame({
         "date": pd.to_datetime(["2025-11-20", "2025-11-24", "2025-11-30", "2025-11-30"]),
@@ -103,11 +111,13 @@ def test_the_ocean_date_is_the_oldest_used_or_unknown() -> None:
 
 def test_track_hits_count_catches_inside_the_band() -> None:
     days = pd.to_datetime(["2025-11-01", "2025-11-02", "2025-11-03"])
-    lead1 = pd.DataFrame({"target_date": days, "site_id": "a", "species": "sardine",
+    lead1 = pd.DataFrame({"target_date": days, "site_id": "a", "species": "sardine", "mean_kg": [22.0, 99.0, 25.0],
                           "q10_kg": 10.0, "q50_kg": 20.0, "q90_kg": 30.0})
     catches = pd.DataFrame({"date": days[[0, 2]], "site_id": "a", "species": "sardine", "catch_kg": [15.0, 31.0]})
     hits = track_hits(lead1, catches)
-    assert hits.to_dict("records") == [{"site_id": "a", "species": "sardine", "hits": 1, "n": 2}]
+    # the expected catches of the days with a catch only (not the 99 kg of the day without), against those catches
+    assert hits.to_dict("records") == [{"site_id": "a", "species": "sardine", "hits": 1, "n": 2,
+                                        "forecast_kg": 47.0, "actual_kg": 46.0}]
 
 
 def test_nets_are_grouped_by_cooperative_west_to_east() -> None:

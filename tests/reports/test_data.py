@@ -20,11 +20,16 @@ from reports.data import (
     load_report_data,
     load_surface_field,
 )
+from reports.labels import LABELS
+from reports.view import record_models_note
 from setnet.settings import Settings
+from setnet.warehouse import connect, upsert
 from tests.reports.conftest import (
     ISSUE_DATE,
     MODEL_VERSION,
+    NET_SKILL,
     SITES,
+    evaluation_rows,
     grid_dataset,
     nearest_cell,
     ocean_forecast_dataset,
@@ -48,6 +53,29 @@ def test_report_data_holds_the_days_the_report_needs(shared_settings: Settings) 
     assert data.latest_catch_date == ISSUE_DATE - timedelta(days=1)  # the issue date is a Sunday: no hauls
     assert data.surface is not None and data.surface.day == ISSUE_DATE
     assert pd.api.types.is_datetime64_any_dtype(data.forecasts.target_date)
+
+
+def test_the_skill_read_is_the_serving_versions_own_pooled_and_per_net(report_settings: Settings) -> None:
+    with connect(report_settings.warehouse_path) as con:  # an older version's backtest, scored better everywhere
+        upsert(con, "model_evaluations", evaluation_rows().assign(model_version="old-v0", crpss_climatology=0.9))
+    evaluations = load_report_data(report_settings, ISSUE_DATE).evaluations
+    assert set(evaluations.model_version) == {MODEL_VERSION} and set(evaluations.lead_days) == {1}
+    assert sorted(set(evaluations.site_id)) == ["all", "himi", "odd", "uozu"]
+    per_net = evaluations[evaluations.site_id != "all"].set_index(["site_id", "species"]).crpss_climatology
+    assert per_net.to_dict() == {(site, species): skill[0] for site, nets in NET_SKILL.items()
+                                 for species, skill in nets.items()}
+
+
+def test_the_record_names_its_models_and_whether_it_is_out_of_sample(shared_settings: Settings) -> None:
+    record_models = load_report_data(shared_settings, ISSUE_DATE).record_models
+    assert record_models.to_dict("records") == [{"model_version": MODEL_VERSION, "train_end": pd.Timestamp("2025-10-31"),
+                                                 "first_issue": pd.Timestamp("2025-10-31")}]
+    text = LABELS["ja"]
+    assert record_models_note(record_models, text) == (
+        "この成績の予想を出したモデル：test-v1（2025-10-31までのデータで学習）。どの日も、モデルの学習に使っていない日の予想です。")
+    retrained = record_models.assign(train_end=pd.Timestamp("2025-11-15"))  # a model re-issuing days it learnt from
+    assert record_models_note(retrained, text).endswith("一部は学習に使った日の予想なので、実際より良く見えることがあります。")
+    assert record_models_note(record_models.iloc[:0], text) == ""
 
 
 def test_no_forecasts_is_a_report_error(shared_settings: Settings) -> None:
