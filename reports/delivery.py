@@ -262,6 +262,14 @@ def push_line(delivery: DeliverySettings, body: dict, key: str) -> None:
         raise DeliveryFailure(f"LINE API {delivery.line_api_base}: {reason}", transient=True) from None
 
 
+def without_secrets(text: str, delivery: DeliverySettings) -> str:
+    """text with the channel token and SMTP password shown as *** (a server may echo what it was sent)."""
+    for secret in (delivery.line_channel_token, delivery.smtp_password):
+        if secret is not None and secret.get_secret_value():
+            text = text.replace(secret.get_secret_value(), "***")
+    return text
+
+
 def with_retries(send: Callable[[], None], delivery: DeliverySettings, sleep: Sleep = time.sleep) -> tuple[int, str | None]:
     """Call send until it succeeds, fails for good, or retries run out: (attempts made, last error or None)."""
     attempt = 0
@@ -273,7 +281,7 @@ def with_retries(send: Callable[[], None], delivery: DeliverySettings, sleep: Sl
         except DeliveryFailure as failure:
             if not failure.transient or attempt > delivery.retries:
                 more = f" (after {attempt} attempts)" if attempt > 1 else ""
-                return attempt, failure.reason + more
+                return attempt, without_secrets(failure.reason, delivery) + more
             sleep(wait_seconds(delivery, attempt, failure.retry_after_s))
 
 
