@@ -95,11 +95,17 @@ def email_subject(view: ReportView, coop: CoopView) -> str:
     return f"{view.t['summary_title'].format(coop=coop.name)} {view.t['summary_for'].format(target=view.target_label)}"
 
 
+def header_text(text: str) -> str:
+    """text fit for one mail header: line breaks, other control and format characters (names from input files
+    may carry them) made spaces, runs of spaces one."""
+    return " ".join("".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text).split())
+
+
 def email_message(sender: str, recipient: str, subject: str, text: str, pdf: bytes | None = None,
                   pdf_name: str = "report.pdf") -> EmailMessage:
     """A text/plain UTF-8 e-mail of `text`, with the PDF attached when given."""
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = sender, recipient, subject
+    message["From"], message["To"], message["Subject"] = sender, recipient, header_text(subject)
     message["Date"] = formatdate(localtime=True)
     domain = parseaddr(sender)[1].rpartition("@")[2] or "setnet.invalid"
     message["Message-ID"] = make_msgid(domain=domain)  # a domain given: no look-up of this machine's name
