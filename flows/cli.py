@@ -455,7 +455,7 @@ def daily(issue_date: DateOption,
 
 
 def _delivery_line(coop: str, channel: str, deliveries: list[dict]) -> str:
-    """'氷見漁協 email: sent a@example.org; failed b@example.org: SMTP login refused (535)'."""
+    """'氷見漁協 email: sent a@example.org; failed b@example.org: SMTP login refused (535)', on one line."""
     parts = []
     for d in deliveries:
         if d["state"] == "skipped":
@@ -465,7 +465,9 @@ def _delivery_line(coop: str, channel: str, deliveries: list[dict]) -> str:
         else:
             tries = f" ({d['attempts']} attempts)" if d["this_run"] and d["attempts"] > 1 else ""
             parts.append(f"{'sent' if d['this_run'] else 'already sent'} {d['recipient']}{tries}")
-    return f"{coop} {channel}: {'; '.join(parts)}"
+    from reports.delivery import header_text
+
+    return header_text(f"{coop} {channel}: {'; '.join(parts)}")  # one line, whatever a name or an answer holds
 
 
 @app.command()

@@ -95,11 +95,17 @@ def email_subject(view: ReportView, coop: CoopView) -> str:
     return f"{view.t['summary_title'].format(coop=coop.name)} {view.t['summary_for'].format(target=view.target_label)}"
 
 
+def header_text(text: str) -> str:
+    """text fit for one mail header: line breaks, other control and format characters (names from input files
+    may carry them) made spaces, runs of spaces one."""
+    return " ".join("".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text).split())
+
+
 def email_message(sender: str, recipient: str, subject: str, text: str, pdf: bytes | None = None,
                   pdf_name: str = "report.pdf") -> EmailMessage:
     """A text/plain UTF-8 e-mail of `text`, with the PDF attached when given."""
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = sender, recipient, subject
+    message["From"], message["To"], message["Subject"] = sender, recipient, header_text(subject)
     message["Date"] = formatdate(localtime=True)
     domain = parseaddr(sender)[1].rpartition("@")[2] or "setnet.invalid"
     message["Message-ID"] = make_msgid(domain=domain)  # a domain given: no look-up of this machine's name
@@ -262,6 +268,14 @@ def push_line(delivery: DeliverySettings, body: dict, key: str) -> None:
         raise DeliveryFailure(f"LINE API {delivery.line_api_base}: {reason}", transient=True) from None
 
 
+def without_secrets(text: str, delivery: DeliverySettings) -> str:
+    """text with the channel token and SMTP password shown as *** (a server may echo what it was sent)."""
+    for secret in (delivery.line_channel_token, delivery.smtp_password):
+        if secret is not None and secret.get_secret_value():
+            text = text.replace(secret.get_secret_value(), "***")
+    return text
+
+
 def with_retries(send: Callable[[], None], delivery: DeliverySettings, sleep: Sleep = time.sleep) -> tuple[int, str | None]:
     """Call send until it succeeds, fails for good, or retries run out: (attempts made, last error or None)."""
     attempt = 0
@@ -273,7 +287,7 @@ def with_retries(send: Callable[[], None], delivery: DeliverySettings, sleep: Sl
         except DeliveryFailure as failure:
             if not failure.transient or attempt > delivery.retries:
                 more = f" (after {attempt} attempts)" if attempt > 1 else ""
-                return attempt, failure.reason + more
+                return attempt, without_secrets(failure.reason, delivery) + more
             sleep(wait_seconds(delivery, attempt, failure.retry_after_s))
 
 

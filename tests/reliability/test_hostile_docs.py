@@ -8,6 +8,7 @@ from pathlib import Path
 from tests.reliability import (
     test_hostile_catches,
     test_hostile_cli,
+    test_hostile_delivery,
     test_hostile_grids,
     test_hostile_registries,
 )
@@ -18,7 +19,7 @@ DOC = (HERE.parents[1] / "docs" / "reliability.md").read_text(encoding="utf-8")
 
 def test_every_named_case_is_in_the_table() -> None:
     names = ([case.name for case in test_hostile_catches.CASES] + list(test_hostile_grids.REFUSED)
-             + list(test_hostile_registries.REFUSED) + list(test_hostile_cli.CASES))
+             + list(test_hostile_registries.REFUSED) + list(test_hostile_cli.CASES) + list(test_hostile_delivery.OUTCOMES))
     assert len(names) >= 60
     assert [name for name in names if f"| {name} |" not in DOC] == []
 
