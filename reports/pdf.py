@@ -254,7 +254,9 @@ def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFr
             page.text(alert.action, size=BASE_PT, x_in=0.18, width_in=page.width - 0.3)
             for detail in alert.details:
                 page.text(f"・{detail}", size=BASE_PT, x_in=0.25, width_in=page.width - 0.37)
-    for note in coop.alert_notes[:-1]:  # the daily-mean remark is for the screen; paper keeps the essentials
+    # the currents remark (last) is for the screen; paper keeps the essentials, and when the status line above already
+    # says there is no ocean forecast, not also where the warnings were judged from (the first)
+    for note in coop.alert_notes[1 if coop.kyucho_level == "unknown" else 0:-1]:
         page.text(note, size=MIN_PT, color=MUTED)
     page.space(0.08)
     page.text(f"{t['tomorrow']} — {view.target_label}", size=14)
@@ -287,14 +289,24 @@ def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFr
         hits = view.t["list_sep"].join(f"{line.species} {net.track_notes[line.code]}" for line in net.lines
                                        if net.track_notes.get(line.code))
         page.text(f"{net.name}{t['colon']}{hits or t['no_value']}", size=MIN_PT, x_in=0.1)
-    skill = view.t["list_sep"].join(f"{row['net']} {row['species']} {row['vs_climatology']}".strip()
-                                    for row in coop.skill or view.skill["rows"])  # its own nets' (the bay's if none)
+    skill = "; ".join(  # its own nets' (the bay's if none), each net named once
+        (f"{net}{t['colon']}" if net else "") + t["list_sep"].join(f"{row['species']} {row['vs_climatology']}"
+                                                                     for row in rows)
+        for net, rows in skill_by_net(coop.skill or view.skill["rows"]))
     page.text(f"{t['skill']} — {t['col_vs_climatology']}{t['colon']}{skill or t['no_value']}", size=MIN_PT, x_in=0.1)
     page.space(0.06)
     page.text(view.t["footer"], size=MIN_PT, color=MUTED)
     if view.made_at:
         page.text(view.made_at, size=MIN_PT, color=MUTED)
     return page.sheets
+
+
+def skill_by_net(rows: list[dict]) -> list[tuple[str, list[dict]]]:
+    """The skill rows grouped by net, in their order ('' for the bay's pooled rows)."""
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(str(row.get("net", "")), []).append(row)
+    return list(groups.items())
 
 
 def forecast_cells(view: ReportView, line) -> list[str]:

@@ -33,9 +33,10 @@ from sample_world.operations import lunar_age_days
 # sha256 of the tiny default world (1 year, 3 nets, seed 42) as generate_world wrote it before the responses
 # existed. A change of the default world must be deliberate: then update these and say why in the commit.
 # (Issue 13: 氷見漁協's yellowtail moved from catches_YYYY.csv to its own size-class file, buri_sizes_YYYY.csv,
-# from a random stream of its own: the truth and every other file are unchanged.)
+# from a random stream of its own: the truth and every other file are unchanged. Issue 13 also gave the registry,
+# sites.csv, an optional coop_en column: the cooperatives' English names, no draw changed.)
 DEFAULT_TINY_SHA256 = {
-    "sites.csv": "c9f1cbc2095b70d41879ca3940301445d8b8c631651cd7829de24896f66ce4d1",
+    "sites.csv": "6acd3db27bbb30a35714e867e405f50d41f0e2a2d36de95cc4876707e7c9d3a4",
     "truth/truth.csv": "7e356d27ba4acecfaf24daeaeed93825849231ca2ab59d227480c8a52b16e137",
     "truth/events.csv": "8463c0e985515ef96cfea0ea2880d56719098002eccdf3b8cd95ce18d698d3bd",
     "truth/net_cells.csv": "95ea0fec1d8f447d3ad9f6c76ac6d8beb5d60e31df13febdbd536339f6ab2da9",
