@@ -52,16 +52,23 @@ class PageCheck:
 class Chromium:
     """One headless Chromium and one page tab, controlled over CDP."""
 
-    def __init__(self, executable: str | None = None, timeout_s: float = 30.0):
+    def __init__(self, executable: str | None = None, timeout_s: float = 120.0, starts: int = 2):
         self.timeout_s = timeout_s
-        self.profile = Path(tempfile.mkdtemp(prefix="setnet-chromium-"))
         executable = executable or chromium_path()
         if executable is None:
             raise FileNotFoundError("chromium not installed: run `make browser`")
-        self.process = subprocess.Popen(
-            [executable, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        self.port = self._wait_for_port()
+        for start in range(starts):  # a start that never opens its port is stopped and tried once more, fresh
+            self.profile = Path(tempfile.mkdtemp(prefix="setnet-chromium-"))
+            self.process = subprocess.Popen(
+                [executable, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            try:
+                self.port = self._wait_for_port()
+                break
+            except (TimeoutError, RuntimeError):
+                self._stop()
+                if start == starts - 1:
+                    raise
         self.socket = self._connect_page()
         self._ids = itertools.count(1)
         self.events: list[dict] = []
@@ -169,6 +176,10 @@ class Chromium:
         """Stop Chromium (its process group, by id) and remove its profile."""
         with contextlib.suppress(Exception):  # closing a dead socket is fine
             self.socket.close()
+        self._stop()
+
+    def _stop(self) -> None:
+        """Stop the Chromium process group (by id) and remove its profile."""
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
