@@ -10,7 +10,7 @@ export PREFECT_HOME ?= $(CURDIR)/$(DATA_DIR)/prefect-home
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 600
 
-.PHONY: install browser demo serve-prefect test lint bench bench-pipeline bench-models bench-ceiling model-card lock clean
+.PHONY: install browser demo serve-prefect test lint bench bench-ingest bench-pipeline bench-models bench-ceiling model-card lock clean
 
 install: $(INSTALLED)
 
@@ -51,6 +51,11 @@ lint: install
 # The feature-engine benchmark on a generated decade (not a test; cached data in bench/.data/): prints PASS/FAIL.
 bench: install
 	$(BIN)/python -m bench.features_bench $(BENCH_ARGS)
+
+# Catch ingest of a generated 1e6-row file, canonical (UTF-8) and cooperative (CP932) layouts, each in a fresh
+# process (cached files in bench/.data/): prints rows/s, wall time and peak memory with PASS/FAIL (10 s, 500 MB, 3x).
+bench-ingest: install
+	$(BIN)/python -m bench.ingest_bench $(BENCH_ARGS)
 
 # How fast the default sample world and the tiny demo are on this machine (timings live here, never in tests):
 # prints the figures and PASS/FAIL against 60 s each.

@@ -13,18 +13,20 @@ import logging
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ingest.dates import parse_dates
 from ingest.dictionaries import CatchTables, load_catch_tables, normalise_name
 from ingest.errors import IngestError
 from ingest.files import FileOutcome, already_ingested, expand_paths, record_outcome, sha256_of
 from ingest.plausibility import Plausibility, load_plausibility, misgrouped, number_of
-from ingest.text import cell_text, read_raw_tables
+from ingest.text import cell_text, cell_texts, map_distinct, read_raw_tables, row_texts
 from setnet.settings import Settings
 from setnet.warehouse import connect, transaction, upsert
 
@@ -157,7 +159,7 @@ def _records(table: pd.DataFrame, columns: list[_Column], source: str) -> pd.Dat
     def text(column: _Column | None) -> pd.Series:
         if column is None:
             return pd.Series("", index=table.index, dtype=object)
-        return table[column.name].map(cell_text)
+        return cell_texts(table[column.name])
 
     common = pd.DataFrame({
         "row": np.arange(len(table)),
@@ -187,13 +189,15 @@ def _records(table: pd.DataFrame, columns: list[_Column], source: str) -> pd.Dat
 
 def _size_classes(records: pd.DataFrame, species: pd.Series, tables: CatchTables) -> pd.Series:
     """Size class of each record: the 銘柄 column (through the dictionary when it names one) else the species name's."""
-    from_name = records.species_raw.map(lambda raw: (tables.species_name(raw) or _NO_NAME).size_class)
+    from_name = map_distinct([records.species_raw], lambda raw: (tables.species_name(raw) or _NO_NAME).size_class)
     from_name = from_name.where(records.species_from_header == "", records.size_from_header)
-    def size_of(raw: str, sp: str) -> str:
+    def size_of(raw: str, sp: str | None) -> str:
+        if not raw:
+            return ""
         name = tables.species_name(raw)
-        return name.size_class if name is not None and name.species == sp and name.size_class else normalise_name(raw)
-    from_column = pd.Series([size_of(r, s) if r else "" for r, s in zip(records.size_raw, species.fillna(""), strict=True)],
-                            index=records.index, dtype=object)
+        return (name.size_class if name is not None and name.species == (sp or "") and name.size_class
+                else normalise_name(raw))
+    from_column = map_distinct([records.size_raw, species], size_of)
     return from_column.where(records.size_raw != "", from_name)
 
 
@@ -222,114 +226,143 @@ def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tab
     site_lookup = {normalise_name(v): sid for col in ("name_en", "name_ja", "site_id") if col in sites
                    for v, sid in zip(sites[col], sites.site_id, strict=True) if isinstance(v, str)}
     records["date"] = parse_dates(records.date_raw)
-    records["site_id"] = records.site_raw.map(lambda raw: site_lookup.get(normalise_name(raw)))
-    species = records.species_raw.map(lambda raw: (tables.species_name(raw) or _NO_NAME).species or None)
+    records["site_id"] = map_distinct([records.site_raw], lambda raw: site_lookup.get(normalise_name(raw)))
+    species = map_distinct([records.species_raw], lambda raw: (tables.species_name(raw) or _NO_NAME).species or None)
     records["species"] = species.where(records.species_from_header == "", records.species_from_header)
     records["size_class"] = _size_classes(records, records.species, tables)
 
-    quantity = records.qty_raw.map(lambda raw: unicodedata.normalize("NFKC", raw).strip())
-    parts = quantity.str.replace(" ", "", regex=False).str.extract(_QUANTITY)
-    number = pd.to_numeric(parts[0].map(lambda text: number_of(text) if isinstance(text, str) else None),
-                           errors="coerce")
-    grouping = parts[0].map(lambda text: isinstance(text, str) and misgrouped(text)).astype(bool)
-    unit_text = parts[1].fillna("").where(parts[1].fillna("") != "", records.unit_raw)
+    # The quantity cells, each distinct text read once: number, digit grouping, unit written after the number.
+    codes, distinct = pd.factorize(records.qty_raw.astype(object), use_na_sentinel=False)
+    cell = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
+    folded = cell.map(lambda raw: unicodedata.normalize("NFKC", raw).strip())
+    parts = folded.str.replace(" ", "", regex=False).str.extract(_QUANTITY)
+    read = pd.DataFrame({
+        "quantity": folded,
+        "number": pd.to_numeric(parts[0].map(lambda text: number_of(text) if isinstance(text, str) else None),
+                                errors="coerce"),
+        "grouping": parts[0].map(lambda text: isinstance(text, str) and misgrouped(text)).astype(bool),
+        "unit_after": parts[1].fillna("").astype(object),
+        "marker": folded.map(normalise_name).isin(NO_OPERATION_MARKERS),
+    }).iloc[codes].set_axis(records.index)
+    quantity, number, grouping = read.quantity, read.number, read.grouping
+    unit_text = read.unit_after.where(read.unit_after != "", records.unit_raw)
     unit_text = unit_text.where(unit_text != "", records.header_unit).where(lambda u: u != "", "kg")
-    unit = unit_text.map(lambda u: UNITS.get(normalise_name(u)))
-    marker = quantity.map(normalise_name).isin(NO_OPERATION_MARKERS) | records.remarks_raw.map(
-        lambda r: any(m in normalise_name(r) for m in NO_OPERATION_MARKERS if len(m) > 1 or normalise_name(r) == m))
+    unit = map_distinct([unit_text], lambda u: UNITS.get(normalise_name(u)))
+    unit_kind = map_distinct([unit_text], lambda u: (UNITS.get(normalise_name(u)) or (None,))[0])
+    unit_factor = pd.to_numeric(map_distinct([unit_text], lambda u: (UNITS.get(normalise_name(u)) or (None, None))[1]))
+    def remark_says(remark: str) -> bool:
+        said = normalise_name(remark)
+        return any(m in said for m in NO_OPERATION_MARKERS if len(m) > 1 or said == m)
+    marker = read.marker | map_distinct([records.remarks_raw], remark_says).astype(bool)
     blank = (quantity == "") & ~marker
 
-    weights = {}
-    for sp, size, u in zip(records.species, records.size_class, unit, strict=True):
-        if u is not None and u[0] != "kg" and isinstance(sp, str):
-            weights[(u[0], sp, size)] = tables.weight_kg(u[0], sp, size)
-    per_unit = [u[1] if u is not None and u[0] == "kg" else weights.get((u[0], sp, size)) if u is not None else None
-                for sp, size, u in zip(records.species, records.size_class, unit, strict=True)]
-    records["catch_kg"] = number * pd.to_numeric(pd.Series(per_unit, index=records.index, dtype=object))
-
-    def column_prefix(text: pd.Series) -> pd.Series:
-        return ("column " + records.column + ": ").where(records.column != "", "") + text
+    weight = map_distinct([unit_kind, records.species, records.size_class],
+                          lambda kind, sp, size: tables.weight_kg(kind, sp, size)
+                          if kind is not None and kind != "kg" and isinstance(sp, str) else None)
+    per_unit = unit_factor.where(unit_kind == "kg", pd.to_numeric(weight))
+    records["catch_kg"] = number * per_unit
+    records["unit_text"] = unit_text
+    records["ceiling_kg"] = records.species.map(plausible.ceiling_kg)
 
     reason = pd.Series(pd.NA, index=records.index, dtype=object)
 
-    def reject(condition: pd.Series, text: pd.Series | str) -> None:
+    def reject(condition: pd.Series, text: Callable[[pd.DataFrame], pd.Series] | str) -> None:
+        """The reason of the records where `condition` holds and none was given yet; text(the records) is built
+        only for them."""
         nonlocal reason
-        reason = reason.mask(reason.isna() & condition.fillna(False).astype(bool), text)
+        hit = reason.isna() & condition.fillna(False).astype(bool)
+        if hit.any():
+            reason = reason.mask(hit, text(records[hit]) if callable(text) else text)
 
-    reject(records.date.isna(), "unparseable date '" + records.date_raw.map(cell_text) + "'")
+    def prefixed(make: Callable[[pd.DataFrame], pd.Series]) -> Callable[[pd.DataFrame], pd.Series]:
+        """A reason of a wide sheet's cell starts with its column."""
+        return lambda r: ("column " + r.column + ": ").where(r.column != "", "") + make(r)
+
+    reject(records.date.isna(), lambda r: "unparseable date '" + cell_texts(r.date_raw) + "'")
     reject(plausible.future(records.date),
-           "implausible date " + records.date.astype(str) + " " + plausible.future_reason())
-    reject(records.site_id.isna(), "unknown site '" + records.site_raw + "' (not an id or name in the site registry)")
+           lambda r: "implausible date " + r.date.astype(str) + " " + plausible.future_reason())
+    reject(records.site_id.isna(),
+           lambda r: "unknown site '" + r.site_raw + "' (not an id or name in the site registry)")
     is_catch = ~marker & ~blank
     reject(is_catch & records.species.isna(),
-           column_prefix("unknown species '" + records.species_raw + "' (add it to the species dictionary)"))
-    reject(is_catch & grouping, column_prefix("quantity '" + records.qty_raw + "' groups its digits other than in "
-                                              "threes (a decimal comma? write 1.5); not guessed"))
-    reject(is_catch & number.isna(), column_prefix("quantity '" + records.qty_raw + "' is not a number"))
-    reject(is_catch & (number < 0), column_prefix("negative quantity '" + records.qty_raw + "'"))
-    reject(is_catch & unit.isna(), column_prefix("unknown unit '" + unit_text + "' (use kg, 箱 or 本/尾)"))
+           prefixed(lambda r: "unknown species '" + r.species_raw + "' (add it to the species dictionary)"))
+    reject(is_catch & grouping, prefixed(lambda r: "quantity '" + r.qty_raw + "' groups its digits other than in "
+                                         "threes (a decimal comma? write 1.5); not guessed"))
+    reject(is_catch & number.isna(), prefixed(lambda r: "quantity '" + r.qty_raw + "' is not a number"))
+    reject(is_catch & (number < 0), prefixed(lambda r: "negative quantity '" + r.qty_raw + "'"))
+    reject(is_catch & unit.isna(), prefixed(lambda r: "unknown unit '" + r.unit_text + "' (use kg, 箱 or 本/尾)"))
     no_weight = is_catch & unit.notna() & records.catch_kg.isna()
-    table_name = unit.map(lambda u: "box_weights.csv" if u and u[0] == "box" else "fish_weights.csv")
-    size_text = records.size_class.map(lambda s: f" size class {s}" if s else "")
-    reject(no_weight, column_prefix("no weight for " + records.species.fillna("") + size_text + " in "
-                                    + table_name + " to convert '" + records.qty_raw + "' to kg"))
-    ceiling = records.species.map(plausible.ceiling_kg)
+    reject(no_weight, prefixed(lambda r: "no weight for " + r.species.fillna("")
+                               + r.size_class.map(lambda s: f" size class {s}" if s else "") + " in "
+                               + unit_kind[r.index].map(lambda k: "box_weights.csv" if k == "box"
+                                                        else "fish_weights.csv")
+                               + " to convert '" + r.qty_raw + "' to kg"))
     reject(is_catch & plausible.above_ceiling(records.species, records.catch_kg),
-           column_prefix("implausible catch: '" + records.qty_raw + "' is " + records.catch_kg.map(
-               lambda kg: f"{kg:,.0f}") + " kg of " + records.species.fillna("") + ", above its ceiling of "
-               + ceiling.map(lambda kg: f"{kg:,.0f}" if isinstance(kg, float) else "") + " kg per net and day "
-               "(plausibility.csv)"))
+           prefixed(lambda r: "implausible catch: '" + r.qty_raw + "' is " + r.catch_kg.map(lambda kg: f"{kg:,.0f}")
+                    + " kg of " + r.species.fillna("") + ", above its ceiling of "
+                    + r.ceiling_kg.map(lambda kg: f"{kg:,.0f}" if isinstance(kg, float) else "")
+                    + " kg per net and day (plausibility.csv)"))
     catch_ok = is_catch & reason.isna()
 
     # A species whose size classes are summed is stored only when every one of its quantities was readable.
     failed_quantity = is_catch & reason.notna() & records.date.notna() & records.site_id.notna() & records.species.notna()
     key = ["date", "site_id", "species", "size_class"]
     keyed = records[catch_ok]
-    first_line = keyed.groupby(key, dropna=False).line.transform("min")
-    duplicate = keyed.duplicated(subset=key, keep="first")
-    reject(pd.Series(duplicate, index=keyed.index).reindex(records.index, fill_value=False),
-           column_prefix(("duplicate of line " + first_line.astype(str)
-                          + " (same date, net, species and size class)").reindex(records.index, fill_value="")))
-    failed_keys = records[failed_quantity].groupby(["date", "site_id", "species"]).line.min()
+    duplicate = pd.Series(keyed.duplicated(subset=key, keep="first"), index=keyed.index).reindex(
+        records.index, fill_value=False)
+    if duplicate.any():
+        first_line = keyed.groupby(key, dropna=False).line.transform("min")
+        records["first_line"] = first_line.reindex(records.index)
+        reject(duplicate, prefixed(lambda r: "duplicate of line " + r.first_line.astype("int64").astype(str)
+                                   + " (same date, net, species and size class)"))
     catch_ok = is_catch & reason.isna()
-    poisoned = records[catch_ok].join(failed_keys.rename("bad_line"), on=["date", "site_id", "species"]).bad_line
-    reject(poisoned.reindex(records.index).notna(),
-           column_prefix("not stored because line " + poisoned.reindex(records.index).astype("Int64").astype(str)
-                         + " has a rejected quantity of the same date, net and species"))
+    if failed_quantity.any():
+        failed_keys = records[failed_quantity].groupby(["date", "site_id", "species"]).line.min()
+        poisoned = records[catch_ok].join(failed_keys.rename("bad_line"), on=["date", "site_id", "species"]).bad_line
+        records["bad_line"] = poisoned.reindex(records.index)
+        reject(records.bad_line.notna(),
+               prefixed(lambda r: "not stored because line " + r.bad_line.astype("int64").astype(str)
+                        + " has a rejected quantity of the same date, net and species"))
     catch_ok = is_catch & reason.isna()
 
     daynet = ["date", "site_id"]
-    catch_days = records[catch_ok].groupby(daynet).line.min().rename("catch_line")
-    failed_days = records[is_catch & reason.notna() & records.date.notna() & records.site_id.notna()].groupby(daynet).line.min()
-    placed = records.join(catch_days, on=daynet).join(failed_days.rename("failed_line"), on=daynet)
-    conflict = marker & reason.isna() & placed.catch_line.notna()
-    reject(conflict, "no-operation marker '" + records.qty_raw.where(records.qty_raw != "", records.remarks_raw)
-           + "' but line " + placed.catch_line.astype("Int64").astype(str) + " records a catch for the same day and net")
-    no_operation = (marker | blank) & reason.isna() & placed.catch_line.isna() & placed.failed_line.isna()
+    if (marker | blank).any():
+        catch_days = records[catch_ok].groupby(daynet).line.min().rename("catch_line")
+        failed_days = (records[is_catch & reason.notna() & records.date.notna() & records.site_id.notna()]
+                       .groupby(daynet).line.min().rename("failed_line"))
+        placed = records[marker | blank].join(catch_days, on=daynet).join(failed_days, on=daynet).reindex(records.index)
+        records["catch_line"] = placed.catch_line
+        conflict = marker & reason.isna() & placed.catch_line.notna()
+        reject(conflict, lambda r: "no-operation marker '" + r.qty_raw.where(r.qty_raw != "", r.remarks_raw)
+               + "' but line " + r.catch_line.astype("int64").astype(str)
+               + " records a catch for the same day and net")
+        no_operation = (marker | blank) & reason.isna() & placed.catch_line.isna() & placed.failed_line.isna()
+    else:
+        no_operation = pd.Series(False, index=records.index)
 
-    stored_lines = set(records.line[catch_ok | no_operation])
-    rejected_lines = set(records.line[reason.notna()])
-    silent = ~records.line.isin(stored_lines | rejected_lines)
+    accounted = records.line[catch_ok | no_operation | reason.notna()].unique()
+    silent = ~records.line.isin(accounted)
     reject(silent & (marker | blank), "nothing stored from this line: its quantities are blank, and the same day "
            "and net has catches (or rejected catches) on other lines; write 0 when nothing was caught")
 
     catches = (records[catch_ok].groupby(["date", "site_id", "species"], as_index=False).catch_kg.sum()
                .assign(source_file=source))
-    fish = number.where(unit.map(lambda u: u is not None and u[0] == "fish"))
+    fish = number.where(unit_kind == "fish")
     sizes = size_class_rows(records[catch_ok].assign(fish_count=fish[catch_ok]), source)
-    rows = table.apply(lambda row: ",".join(cell_text(v) for v in row), axis=1) if len(table) else pd.Series(dtype=str)
     said = records.qty_raw.where(records.qty_raw != "", records.remarks_raw)
-    no_op = records.assign(marker=said.where(said != "", "blank"), raw=rows.to_numpy()[records.row.to_numpy()])
-    no_op = (no_op[no_operation].sort_values(["marker", "line"], key=lambda m: m == "blank" if m.name == "marker" else m)
+    no_op = records[no_operation].assign(marker=said[no_operation].where(said[no_operation] != "", "blank"))
+    no_op = (no_op.sort_values(["marker", "line"], key=lambda m: m == "blank" if m.name == "marker" else m)
              .drop_duplicates(daynet).sort_values("line").assign(source_file=source, file=source))
+    no_op = no_op.assign(raw=row_texts(table.iloc[no_op.row.to_numpy()]).to_numpy())
     no_op = no_op[[*NO_OPERATION_COLUMNS, "file", "line", "raw"]]
-    bad = records[reason.notna()].assign(reason=reason[reason.notna()])
-    rejects = (bad.groupby("line", sort=True)
-               .agg(row=("row", "first"), reason=("reason", lambda r: "; ".join(dict.fromkeys(r))))
-               .reset_index())
-    rejects = pd.DataFrame({"file": source, "line": rejects.line.astype("int32"),
-                            "raw": rows.to_numpy()[rejects.row.to_numpy()] if len(rejects) else [],
-                            "reason": rejects.reason.astype(str)})
+    bad = records.loc[reason.notna(), ["line", "row"]].assign(reason=reason[reason.notna()].astype(str))
+    several = bad.line.duplicated(keep=False)
+    joined = (bad[several].groupby("line", sort=False)
+              .agg(row=("row", "first"), reason=("reason", lambda r: "; ".join(dict.fromkeys(r)))).reset_index())
+    rejects = pd.concat([bad[~several], joined], ignore_index=True).sort_values("line", kind="stable")
+    rejects = pd.DataFrame({"file": source, "line": rejects.line.astype("int32").to_numpy(),
+                            "raw": row_texts(table.iloc[rejects.row.to_numpy()]).to_numpy() if len(rejects) else [],
+                            "reason": rejects.reason.astype(str).to_numpy()})
     return ParsedCatches(catches.reset_index(drop=True), no_op.reset_index(drop=True), rejects, len(table),
                          sizes)
 
@@ -347,12 +380,14 @@ def size_class_rows(stored: pd.DataFrame, source: str) -> pd.DataFrame:
     classes = stored[stored.size_class != ""].groupby("species").size_class.nunique()
     sorted_species = {sp for sp in explicit.index if explicit[sp] or classes.get(sp, 0) >= 2}
     rows = stored[stored.species.isin(sorted_species)]
-    complete = rows.groupby(key).size_class.transform(lambda c: bool((c != "").all()))
+    complete = (rows.size_class != "").groupby([rows[k] for k in key]).transform("all")
     rows = rows[complete.astype(bool)]
     if rows.empty:
         return _EMPTY_SIZES.copy()
+    rows = rows.assign(fish_count=pd.to_numeric(rows.fish_count), uncounted=rows.fish_count.isna())
     grouped = rows.groupby([*key, "size_class"], as_index=False).agg(
-        catch_kg=("catch_kg", "sum"), fish_count=("fish_count", lambda f: f.sum() if f.notna().all() else np.nan))
+        catch_kg=("catch_kg", "sum"), fish_count=("fish_count", "sum"), uncounted=("uncounted", "any"))
+    grouped["fish_count"] = grouped.fish_count.where(~grouped.uncounted)
     return grouped.assign(source_file=source)[SIZE_CLASS_COLUMNS]
 
 
@@ -423,10 +458,10 @@ def _context_checksum(sites: pd.DataFrame, tables: CatchTables, plausible: Plaus
 
 def _store_parsed(con, path: str, parsed: ParsedCatches, outcome: FileOutcome) -> dict[str, int]:
     """In one transaction: replace this file's previous rows, rejects and no-operation days with `parsed`."""
-    catches = parsed.catches
+    catches = pa.Table.from_pandas(parsed.catches, preserve_index=False)  # dates as date32: read by DuckDB at once
     counts = {"stored": 0, "updated": 0, "unchanged": 0, "removed": 0}
     with transaction(con):
-        if not catches.empty:
+        if len(catches):
             con.register("_new_catches", catches)
             counts["updated"], counts["unchanged"], known = con.execute(
                 "SELECT count(*) FILTER (WHERE c.catch_kg IS DISTINCT FROM n.catch_kg),"
@@ -445,7 +480,7 @@ def _store_parsed(con, path: str, parsed: ParsedCatches, outcome: FileOutcome) -
         con.execute("DELETE FROM no_operation_days WHERE source_file = ?", [path])
         con.execute("DELETE FROM ingest_rejects WHERE file = ? OR file LIKE ?", [path, path + "#%"])
         upsert(con, "catches", catches)
-        if not catches.empty:  # a catch outranks another file's no-operation marker for that day and net
+        if len(catches):  # a catch outranks another file's no-operation marker for that day and net
             con.register("_new_catches", catches)
             con.execute("DELETE FROM no_operation_days o USING _new_catches n"
                         " WHERE o.date = n.date AND o.site_id = n.site_id")

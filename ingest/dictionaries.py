@@ -48,7 +48,7 @@ def table_path(settings: Settings | None, setting: str, default_name: str) -> Pa
     return path
 
 
-def _read_csv_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+def read_csv_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     """A small CSV table with `#` comments -> strings, blank cells as ''; IngestError if a column is missing."""
     try:
         table = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False, skipinitialspace=True,
@@ -93,7 +93,7 @@ def read_species_dictionary(path: Path) -> dict[str, SpeciesName]:
     """species.csv -> normalised spelling -> SpeciesName; the codes and names in setnet.settings.SPECIES come first."""
     known = {s.code for s in SPECIES}
     names = {normalise_name(n): SpeciesName(s.code, "") for s in SPECIES for n in (s.code, s.name_ja, s.name_en, *s.aliases)}
-    table = _read_csv_table(path, ("name", "species", "size_class"))
+    table = read_csv_table(path, ("name", "species", "size_class"))
     for index, row in table.iterrows():
         if row.species not in known:
             raise IngestError(f"{path}: line {index + 2}: species {row.species!r} is not one of {', '.join(sorted(known))}")
@@ -104,7 +104,7 @@ def read_species_dictionary(path: Path) -> dict[str, SpeciesName]:
 def read_weight_table(path: Path, value_column: str) -> dict[tuple[str, str], float]:
     """box_weights.csv / fish_weights.csv -> (species, size class) -> kg; IngestError on a bad value."""
     known = {s.code for s in SPECIES}
-    table = _read_csv_table(path, ("species", "size_class", value_column))
+    table = read_csv_table(path, ("species", "size_class", value_column))
     weights: dict[tuple[str, str], float] = {}
     for _, row in table.iterrows():
         value = pd.to_numeric(row[value_column], errors="coerce")

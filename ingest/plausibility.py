@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from ingest.dictionaries import table_path
+from ingest.dictionaries import read_csv_table, table_path
 from ingest.errors import IngestError
 from setnet.settings import SPECIES, IngestSettings, Settings
 
@@ -56,7 +56,8 @@ class Plausibility:
 
     def future(self, days: pd.Series) -> pd.Series:
         """True where a date is after the latest plausible day."""
-        return days.map(lambda d: isinstance(d, date) and d > self.latest_day).astype(bool)
+        lookup = {d: isinstance(d, date) and d > self.latest_day for d in pd.unique(days.astype(object))}
+        return days.astype(object).map(lookup).fillna(False).astype(bool)
 
     def above_ceiling(self, species: pd.Series, catch_kg: pd.Series) -> pd.Series:
         """True where a weight (kg) exceeds its species' ceiling."""
@@ -70,24 +71,17 @@ class Plausibility:
 
 
 def read_ceilings(path: Path) -> dict[str, float]:
-    """plausibility.csv -> species code -> most kg per net and day; IngestError on a bad row."""
+    """plausibility.csv -> species code -> most kg per net and day; IngestError on a bad row or a missing column."""
     known = {s.code for s in SPECIES}
-    try:
-        table = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False, skipinitialspace=True,
-                            encoding="utf-8-sig")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise IngestError(f"{path}: not a readable table ({str(error).splitlines()[0]})") from None
-    table.columns = [c.strip() for c in table.columns]
-    if not {"species", "max_kg_per_day"} <= set(table.columns):
-        raise IngestError(f"{path}: table lacks column(s) species, max_kg_per_day")
+    table = read_csv_table(path, ("species", "max_kg_per_day"))  # names the missing column(s)
     ceilings = {}
     for index, row in table.iterrows():
-        value = number_of(row.max_kg_per_day.strip())
-        if row.species.strip() not in known:
+        value = number_of(row.max_kg_per_day)
+        if row.species not in known:
             raise IngestError(f"{path}: row {index + 1}: species {row.species!r} is not one of {', '.join(sorted(known))}")
         if value is None or value <= 0:
             raise IngestError(f"{path}: row {index + 1}: max_kg_per_day {row.max_kg_per_day!r} is not a positive number")
-        ceilings[row.species.strip()] = value
+        ceilings[row.species] = value
     return ceilings
 
 

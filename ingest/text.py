@@ -14,7 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest.errors import IngestError
 
@@ -40,10 +43,13 @@ def _decoded_text(path: Path) -> str:
     if not path.exists():
         raise IngestError(f"{path}: file not found")
     raw = path.read_bytes()
-    try:
-        return raw.decode(detect_encoding(raw))
-    except UnicodeDecodeError:
-        raise IngestError(f"{path}: text is neither UTF-8 nor Shift_JIS/CP932") from None
+    if not raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16, told by its BOM, is neither
+        for encoding in ENCODINGS:  # as detect_encoding, decoding once
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+    raise IngestError(f"{path}: text is neither UTF-8 nor Shift_JIS/CP932")
 
 
 def read_text_table(path: Path) -> pd.DataFrame:
@@ -80,6 +86,43 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
+def map_distinct(columns: list[pd.Series], fn: Callable[..., object]) -> pd.Series:
+    """fn(*cells) of each row of equally indexed columns (strings or None), called once per distinct combination."""
+    n = len(columns[0])
+    combined = np.zeros(n, dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        combined = combined * max(len(uniques), 1) + codes
+    keys, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    cells = [column.to_numpy(dtype=object)[first] for column in columns]
+    values = np.empty(len(keys), dtype=object)
+    for k, row in enumerate(zip(*cells, strict=True)):
+        values[k] = fn(*row)
+    return pd.Series(values[inverse.reshape(-1)] if n else values, index=columns[0].index, dtype=object)
+
+
+def _all_strings(values: pd.Series) -> bool:
+    """True when every value is a str (so values equal as keys are equal cells: no 1 == 1.0 == True)."""
+    return pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty")
+
+
+def cell_texts(values: pd.Series) -> pd.Series:
+    """cell_text of every value (each distinct string once)."""
+    if _all_strings(values):
+        return map_distinct([values], cell_text)
+    return values.map(cell_text).astype(object)
+
+
+def row_texts(cells: pd.DataFrame) -> pd.Series:
+    """Each row's cells as one line of text for quarantine: cell_text of each cell, joined by commas."""
+    if cells.empty:
+        return pd.Series("", index=cells.index, dtype=object)
+    text = cell_texts(cells.iloc[:, 0])
+    for j in range(1, cells.shape[1]):
+        text = text + "," + cell_texts(cells.iloc[:, j])
+    return text
+
+
 def _with_header(rows: pd.DataFrame, lines: pd.Series, source: str, is_header: Callable[[list[str]], bool],
                  broken: dict[int, tuple[str, str]] | None = None) -> RawTable:
     """Rows of cells -> RawTable whose header is the first row (of the first 20) that `is_header` accepts; without
@@ -100,7 +143,9 @@ def _with_header(rows: pd.DataFrame, lines: pd.Series, source: str, is_header: C
         header = [f"column{j + 1}" for j in range(rows.shape[1])]
         body, body_lines = rows.copy(), lines
     body.columns = _unique(header)
-    blank = body.apply(lambda row: all(cell_text(v) == "" for v in row), axis=1) if len(body) else pd.Series(dtype=bool)
+    blank = np.ones(len(body), dtype=bool)
+    for j in range(body.shape[1]):
+        blank &= (cell_texts(body.iloc[:, j]) == "").to_numpy()
     return RawTable(source, body[~blank].reset_index(drop=True), body_lines[~blank].reset_index(drop=True), found,
                     broken)
 
@@ -159,9 +204,58 @@ def csv_records(text: str) -> tuple[list[list[str]], list[int], dict[int, tuple[
     return rows, lines, broken
 
 
+def split_csv_rows(text: str) -> tuple[pd.DataFrame, pd.Series, dict[int, tuple[str, str]]] | None:
+    """CSV text -> what `csv_records` reads (rows padded to the widest, the line of each, broken lines), split in
+    Arrow: one record per physical line; a line with a quote, NUL or carriage return is read alone by `csv_records`.
+    None when a quote on one line opens a cell it does not close (it may span lines: only `csv_records` reads that).
+    """
+    if not text:
+        return None
+    physical = pc.split_pattern(pa.array([text], pa.large_string()), "\n").values
+    if text.endswith("\n"):
+        physical = physical.slice(0, len(physical) - 1)
+    lines = pc.replace_substring_regex(physical, "\r$", "")
+    special = pc.or_(pc.or_(pc.match_substring(lines, '"'), pc.match_substring(lines, "\x00")),
+                     pc.match_substring(lines, "\r")).to_numpy(zero_copy_only=False)
+    special |= pc.utf8_length(lines).to_numpy() > csv.field_size_limit()
+    own_rows: dict[int, list[str]] = {}
+    broken: dict[int, tuple[str, str]] = {}
+    last = len(physical) - 1
+    for i in np.flatnonzero(special):
+        line = physical[int(i)].as_py()
+        rows, _, bad = csv_records(line + ("\n" if i < last or text.endswith("\n") else ""))
+        if any(reason == UNTERMINATED_QUOTE for reason, _ in bad.values()):
+            return None
+        if bad:
+            broken[int(i) + 1] = (next(iter(bad.values()))[0], line.rstrip("\r"))
+        else:
+            own_rows[int(i)] = rows[0] if rows else []
+    cells = pc.split_pattern(lines, ",")
+    counts = pc.list_value_length(cells).to_numpy()
+    width = max(int(counts[~special].max(initial=0)), max((len(r) for r in own_rows.values()), default=0))
+    starts = cells.offsets.to_numpy()[:-1]
+    values = cells.flatten()
+    at = np.fromiter(own_rows, dtype=np.int64, count=len(own_rows))
+    columns = {}
+    for j in range(width):
+        has = (counts > j) & ~special
+        taken = values.take(pa.array(np.where(has, starts + j, 0)))
+        column = pc.if_else(pa.array(has), taken, "").to_pandas(deduplicate_objects=True).to_numpy(dtype=object)
+        column[at] = [row[j] if j < len(row) else "" for row in own_rows.values()]
+        columns[j] = column
+    keep = np.ones(len(counts), dtype=bool)
+    keep[[line - 1 for line in broken]] = False
+    rows = pd.DataFrame(columns, dtype=object)[keep].reset_index(drop=True)
+    return rows, pd.Series(np.flatnonzero(keep) + 1, dtype="int64"), broken
+
+
 def _read_csv_rows(path: Path) -> tuple[pd.DataFrame, pd.Series, dict[int, tuple[str, str]]]:
     """CSV text -> rows of strings padded to the widest row, each row's line number, and the broken lines."""
-    rows, lines, broken = csv_records(_decoded_text(path))
+    text = _decoded_text(path)
+    if (split := split_csv_rows(text)) is not None:
+        return split
+    rows, lines, broken = csv_records(text)
+    del text
     width = max((len(r) for r in rows), default=0)
     return (pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object), pd.Series(lines, dtype="int64"),
             broken)

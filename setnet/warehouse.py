@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 # Each migration is applied once, in order; never edit one that has shipped, append a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -441,15 +442,17 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
         "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
 
 
-def upsert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame) -> int:
-    """Insert `rows` into `table`, replacing rows with the same primary key; returns rows written."""
+def upsert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame | pa.Table) -> int:
+    """Insert `rows` (a DataFrame, or an Arrow table: read without conversion) into `table`, replacing rows with the
+    same primary key, in one statement; returns rows written."""
     if table not in PRIMARY_KEYS:
         raise ValueError(f"unknown table {table!r}")
-    if rows.empty:
+    names = rows.column_names if isinstance(rows, pa.Table) else list(rows.columns)
+    if len(rows) == 0:
         return 0
     con.register("_upsert_rows", rows)
     try:
-        columns = ", ".join(f'"{c}"' for c in rows.columns)
+        columns = ", ".join(f'"{c}"' for c in names)
         con.execute(f"INSERT OR REPLACE INTO {table} ({columns}) SELECT {columns} FROM _upsert_rows")
     finally:
         con.unregister("_upsert_rows")
