@@ -307,7 +307,7 @@ def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tab
     # A species whose size classes are summed is stored only when every one of its quantities was readable.
     failed_quantity = is_catch & reason.notna() & records.date.notna() & records.site_id.notna() & records.species.notna()
     key = ["date", "site_id", "species", "size_class"]
-    keyed = records[catch_ok]
+    keyed = records.loc[catch_ok, [*key, "line"]]
     duplicate = pd.Series(keyed.duplicated(subset=key, keep="first"), index=keyed.index).reindex(
         records.index, fill_value=False)
     if duplicate.any():
@@ -318,7 +318,7 @@ def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tab
     catch_ok = is_catch & reason.isna()
     if failed_quantity.any():
         failed_keys = records[failed_quantity].groupby(["date", "site_id", "species"]).line.min()
-        poisoned = records[catch_ok].join(failed_keys.rename("bad_line"), on=["date", "site_id", "species"]).bad_line
+        poisoned = records.loc[catch_ok, ["date", "site_id", "species"]].join(failed_keys.rename("bad_line"), on=["date", "site_id", "species"]).bad_line
         records["bad_line"] = poisoned.reindex(records.index)
         reject(records.bad_line.notna(),
                prefixed(lambda r: "not stored because line " + r.bad_line.astype("int64").astype(str)
@@ -327,10 +327,10 @@ def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tab
 
     daynet = ["date", "site_id"]
     if (marker | blank).any():
-        catch_days = records[catch_ok].groupby(daynet).line.min().rename("catch_line")
-        failed_days = (records[is_catch & reason.notna() & records.date.notna() & records.site_id.notna()]
-                       .groupby(daynet).line.min().rename("failed_line"))
-        placed = records[marker | blank].join(catch_days, on=daynet).join(failed_days, on=daynet).reindex(records.index)
+        catch_days = records.loc[catch_ok, [*daynet, "line"]].groupby(daynet).line.min().rename("catch_line")
+        failed_days = (records.loc[is_catch & reason.notna() & records.date.notna() & records.site_id.notna(),
+                                   [*daynet, "line"]].groupby(daynet).line.min().rename("failed_line"))
+        placed = records.loc[marker | blank, daynet].join(catch_days, on=daynet).join(failed_days, on=daynet).reindex(records.index)
         records["catch_line"] = placed.catch_line
         conflict = marker & reason.isna() & placed.catch_line.notna()
         reject(conflict, lambda r: "no-operation marker '" + r.qty_raw.where(r.qty_raw != "", r.remarks_raw)
@@ -345,10 +345,12 @@ def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tab
     reject(silent & (marker | blank), "nothing stored from this line: its quantities are blank, and the same day "
            "and net has catches (or rejected catches) on other lines; write 0 when nothing was caught")
 
-    catches = (records[catch_ok].groupby(["date", "site_id", "species"], as_index=False).catch_kg.sum()
+    catches = (records.loc[catch_ok, ["date", "site_id", "species", "catch_kg"]]
+               .groupby(["date", "site_id", "species"], as_index=False).catch_kg.sum()
                .assign(source_file=source))
     fish = number.where(unit_kind == "fish")
-    sizes = size_class_rows(records[catch_ok].assign(fish_count=fish[catch_ok]), source)
+    sizes = size_class_rows(records.loc[catch_ok, ["date", "site_id", "species", "size_class", "size_raw", "catch_kg"]]
+                            .assign(fish_count=fish[catch_ok]), source)
     said = records.qty_raw.where(records.qty_raw != "", records.remarks_raw)
     no_op = records[no_operation].assign(marker=said[no_operation].where(said[no_operation] != "", "blank"))
     no_op = (no_op.sort_values(["marker", "line"], key=lambda m: m == "blank" if m.name == "marker" else m)

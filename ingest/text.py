@@ -214,7 +214,7 @@ def split_csv_rows(text: str) -> tuple[pd.DataFrame, pd.Series, dict[int, tuple[
     physical = pc.split_pattern(pa.array([text], pa.large_string()), "\n").values
     if text.endswith("\n"):
         physical = physical.slice(0, len(physical) - 1)
-    lines = pc.replace_substring_regex(physical, "\r$", "")
+    lines = pc.replace_substring_regex(physical, "\r$", "") if "\r" in text else physical
     special = pc.or_(pc.or_(pc.match_substring(lines, '"'), pc.match_substring(lines, "\x00")),
                      pc.match_substring(lines, "\r")).to_numpy(zero_copy_only=False)
     special |= pc.utf8_length(lines).to_numpy() > csv.field_size_limit()
@@ -231,6 +231,7 @@ def split_csv_rows(text: str) -> tuple[pd.DataFrame, pd.Series, dict[int, tuple[
         else:
             own_rows[int(i)] = rows[0] if rows else []
     cells = pc.split_pattern(lines, ",")
+    del physical, lines
     counts = pc.list_value_length(cells).to_numpy()
     width = max(int(counts[~special].max(initial=0)), max((len(r) for r in own_rows.values()), default=0))
     starts = cells.offsets.to_numpy()[:-1]
@@ -239,8 +240,10 @@ def split_csv_rows(text: str) -> tuple[pd.DataFrame, pd.Series, dict[int, tuple[
     columns = {}
     for j in range(width):
         has = (counts > j) & ~special
-        taken = values.take(pa.array(np.where(has, starts + j, 0)))
-        column = pc.if_else(pa.array(has), taken, "").to_pandas(deduplicate_objects=True).to_numpy(dtype=object)
+        taken = pc.if_else(pa.array(has), values.take(pa.array(np.where(has, starts + j, 0))), "")
+        encoded = pc.dictionary_encode(taken)  # each distinct cell one Python string, shared by its rows
+        column = encoded.dictionary.to_numpy(zero_copy_only=False)[encoded.indices.to_numpy()]
+        del taken, encoded
         column[at] = [row[j] if j < len(row) else "" for row in own_rows.values()]
         columns[j] = column
     keep = np.ones(len(counts), dtype=bool)
