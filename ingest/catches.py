@@ -64,6 +64,7 @@ NO_OPERATION_MARKERS = frozenset(
 NO_OPERATION_COLUMNS = ["date", "site_id", "marker", "source_file"]
 SIZE_CLASS_COLUMNS = ["date", "site_id", "species", "size_class", "catch_kg", "fish_count", "source_file"]
 _UNIT_IN_HEADER = re.compile(r"^(.*?)[(\[](.+?)[)\]]$")
+CHUNK_ROWS = 200_000  # a longer table is parsed in chunks of about this many lines (each date and net in one)
 _QUANTITY = re.compile(r"^([-+]?[\d,]*\d(?:\.\d+)?)([^\d]*)$")
 
 
@@ -220,11 +221,45 @@ def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tab
     table = table.reset_index(drop=True)
     lines = (pd.Series(np.arange(len(table)) + 2) if lines is None else lines.reset_index(drop=True)).astype("int64")
     columns = classify_columns([str(c) for c in table.columns], tables)
+    site_lookup = {normalise_name(v): sid for col in ("name_en", "name_ja", "site_id") if col in sites
+                   for v, sid in zip(sites[col], sites.site_id, strict=True) if isinstance(v, str)}
+    parts = [_parse_part(table.iloc[rows].reset_index(drop=True), lines.iloc[rows].reset_index(drop=True), columns,
+                         site_lookup, source, tables, plausible)
+             for rows in _chunks(table, columns, site_lookup)]
+    if len(parts) == 1:
+        parsed, sized = parts[0]
+    else:  # a key's lines are all in one chunk: the chunks' results are the whole table's
+        catches = pd.concat([p.catches for p, _ in parts], ignore_index=True).sort_values(
+            ["date", "site_id", "species"], kind="stable", ignore_index=True)
+        no_op = pd.concat([p.no_operation for p, _ in parts]).sort_values("line", kind="stable", ignore_index=True)
+        rejects = pd.concat([p.rejects for p, _ in parts]).sort_values("line", kind="stable", ignore_index=True)
+        parsed = ParsedCatches(catches, no_op, rejects, len(table))
+        sized = pd.concat([z for _, z in parts], ignore_index=True)
+    return ParsedCatches(parsed.catches, parsed.no_operation, parsed.rejects, len(table),
+                         size_class_rows(sized, source))
+
+
+def _chunks(table: pd.DataFrame, columns: list[_Column], site_lookup: dict[str, str]) -> list[np.ndarray]:
+    """The table's rows in chunks of about CHUNK_ROWS, all lines of one date and net (as parsed) in one chunk; one
+    chunk for a small table (or one without a date or net column: `_records` refuses it)."""
+    n_chunks = -(-len(table) // CHUNK_ROWS)
+    by_role = {c.role: c for c in reversed(columns)}
+    if n_chunks <= 1 or "date" not in by_role or "site" not in by_role:
+        return [np.arange(len(table))]
+    day, _ = pd.factorize(parse_dates(table[by_role["date"].name]), use_na_sentinel=False)
+    net, nets = pd.factorize(map_distinct([cell_texts(table[by_role["site"].name])],
+                                          lambda raw: site_lookup.get(normalise_name(raw))), use_na_sentinel=False)
+    chunk = (day.astype(np.int64) * max(len(nets), 1) + net) % n_chunks
+    return [np.flatnonzero(chunk == k) for k in range(n_chunks)]
+
+
+def _parse_part(table: pd.DataFrame, lines: pd.Series, columns: list[_Column], site_lookup: dict[str, str],
+                source: str, tables: CatchTables, plausible: Plausibility) -> tuple[ParsedCatches, pd.DataFrame]:
+    """parse_catch_table of some lines (every line of their dates and nets); the stored records of the species
+    that may be sorted by size class (for size_class_rows) are returned beside the result."""
     records = _records(table, columns, source)
     records["line"] = lines.to_numpy()[records.row.to_numpy()] if len(records) else pd.Series(dtype="int64")
 
-    site_lookup = {normalise_name(v): sid for col in ("name_en", "name_ja", "site_id") if col in sites
-                   for v, sid in zip(sites[col], sites.site_id, strict=True) if isinstance(v, str)}
     records["date"] = parse_dates(records.date_raw)
     records["site_id"] = map_distinct([records.site_raw], lambda raw: site_lookup.get(normalise_name(raw)))
     species = map_distinct([records.species_raw], lambda raw: (tables.species_name(raw) or _NO_NAME).species or None)
@@ -349,8 +384,11 @@ def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tab
                .groupby(["date", "site_id", "species"], as_index=False).catch_kg.sum()
                .assign(source_file=source))
     fish = number.where(unit_kind == "fish")
-    sizes = size_class_rows(records.loc[catch_ok, ["date", "site_id", "species", "size_class", "size_raw", "catch_kg"]]
-                            .assign(fish_count=fish[catch_ok]), source)
+    stored = records.loc[catch_ok, ["date", "site_id", "species", "size_class", "size_raw", "catch_kg"]].assign(
+        fish_count=fish[catch_ok])
+    sized_species = stored.species[(stored.size_raw != "") | (stored.size_class != "")].unique()
+    sized = stored[stored.species.isin(sized_species)]
+    del stored
     said = records.qty_raw.where(records.qty_raw != "", records.remarks_raw)
     no_op = records[no_operation].assign(marker=said[no_operation].where(said[no_operation] != "", "blank"))
     no_op = (no_op.sort_values(["marker", "line"], key=lambda m: m == "blank" if m.name == "marker" else m)
@@ -365,8 +403,7 @@ def parse_catch_table(table: pd.DataFrame, sites: pd.DataFrame, source: str, tab
     rejects = pd.DataFrame({"file": source, "line": rejects.line.astype("int32").to_numpy(),
                             "raw": row_texts(table.iloc[rejects.row.to_numpy()]).to_numpy() if len(rejects) else [],
                             "reason": rejects.reason.astype(str).to_numpy()})
-    return ParsedCatches(catches.reset_index(drop=True), no_op.reset_index(drop=True), rejects, len(table),
-                         sizes)
+    return ParsedCatches(catches.reset_index(drop=True), no_op.reset_index(drop=True), rejects, len(table)), sized
 
 
 def size_class_rows(stored: pd.DataFrame, source: str) -> pd.DataFrame:

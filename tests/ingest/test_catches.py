@@ -300,3 +300,27 @@ def test_a_user_species_dictionary_adds_local_names(registered: Settings, tmp_pa
     dictionary.write_text("name,species,size_class\nツバイソ,tuna,\n", encoding="utf-8")
     with pytest.raises(IngestError, match="species 'tuna' is not one of"):
         ingest_catches(custom, [path])
+
+
+def test_a_long_table_parsed_in_chunks_gives_what_it_gives_in_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ingest.catches
+
+    header = ["日付", "網名", "魚種", "銘柄", "漁獲量", "備考"]
+    rows = [["2024-11-28", "himi", "ブリ", "ガンド", "3本", ""], ["2024/11/28", "氷見", "ブリ", "フクラギ", "2本", ""],
+            ["2024-11-28", "Himi", "ブリ", "ガンド", "4本", ""],  # a duplicate, spelt otherwise
+            ["2024-11-29", "iwase", "イワシ", "", "1,5", ""], ["2024-11-29", "iwase", "イワシ", "", "20", ""],
+            ["2024-11-29", "iwase", "スルメ", "", "", "休漁"],  # a marker on a day with a catch
+            ["2024-11-30", "iwase", "", "", "", "休漁"], ["2024-11-30", "岩瀬", "", "", "", "時化"],
+            ["2024-12-01", "himi", "ホタルイカ", "", "12", ""], ["2024-12-01", "どこ", "ホタルイカ", "", "5", ""],
+            ["H31.5.1", "himi", "ブリ", "", "1", ""], ["2024-12-02", "himi", "ホタルイカ", "", "", ""],
+            ["2024-12-02", "iwase", "ホタルイカ", "", "7", ""], ["2024-12-03", "himi", "マイワシ", "", "8", ""]]
+    whole = parse(rows, header)
+    monkeypatch.setattr(ingest.catches, "CHUNK_ROWS", 3)
+    chunked = parse(rows, header)
+    assert len(ingest.catches._chunks(table(rows, header), ingest.catches.classify_columns(
+        header, load_catch_tables()), {"himi": "himi", "iwase": "iwase"})) == 5
+    for name in ("catches", "no_operation", "rejects", "size_classes"):
+        pd.testing.assert_frame_equal(getattr(chunked, name).reset_index(drop=True),
+                                      getattr(whole, name).reset_index(drop=True), check_dtype=False)
+    assert chunked.lines_read == whole.lines_read == len(rows)
+    assert not whole.rejects.empty and not whole.no_operation.empty and not whole.size_classes.empty
