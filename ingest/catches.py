@@ -64,7 +64,7 @@ NO_OPERATION_MARKERS = frozenset(
 NO_OPERATION_COLUMNS = ["date", "site_id", "marker", "source_file"]
 SIZE_CLASS_COLUMNS = ["date", "site_id", "species", "size_class", "catch_kg", "fish_count", "source_file"]
 _UNIT_IN_HEADER = re.compile(r"^(.*?)[(\[](.+?)[)\]]$")
-CHUNK_ROWS = 200_000  # a longer table is parsed in chunks of about this many lines (each date and net in one)
+CHUNK_ROWS = 100_000  # a longer table is parsed in chunks of about this many lines (each date and net in one)
 _QUANTITY = re.compile(r"^([-+]?[\d,]*\d(?:\.\d+)?)([^\d]*)$")
 
 

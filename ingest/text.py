@@ -248,7 +248,9 @@ def split_csv_rows(text: str) -> tuple[pd.DataFrame, pd.Series, dict[int, tuple[
         columns[j] = column
     keep = np.ones(len(counts), dtype=bool)
     keep[[line - 1 for line in broken]] = False
-    rows = pd.DataFrame(columns, dtype=object)[keep].reset_index(drop=True)
+    del cells, values
+    rows = pd.DataFrame({j: column[keep] for j, column in columns.items()} if broken else columns, dtype=object,
+                        copy=False)
     return rows, pd.Series(np.flatnonzero(keep) + 1, dtype="int64"), broken
 
 
