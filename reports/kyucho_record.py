@@ -23,10 +23,11 @@ PLAIN_TITLES = {"ja": {"warning": "急潮警報", "advisory": "急潮注意報"}
 @dataclass(frozen=True)
 class KyuchoRecordView:
     """A cooperative's warnings' record in words: the period verified ('' when none) and one line per net and tier
-    (or the one line saying no archive exists to verify)."""
+    (or the one line saying no archive exists to verify); `paper`: the same in one short paragraph (the PDF page)."""
 
     period: str
     lines: list[str]
+    paper: str = ""
 
 
 def kyucho_record_view(record: pd.DataFrame | None, site_ids: list[str], names: dict[str, str],
@@ -37,18 +38,25 @@ def kyucho_record_view(record: pd.DataFrame | None, site_ids: list[str], names: 
     rows = pd.DataFrame() if record is None or record.empty else record[
         record.site_id.isin(site_ids) & (record.lead_days.astype(str) == POOLED_LEADS)]
     if rows.empty:
-        return KyuchoRecordView(period="", lines=[text["kyucho_record_no_archive"]])
+        return KyuchoRecordView(period="", lines=[text["kyucho_record_no_archive"]],
+                                paper=text["kyucho_record_paper_none"].format(title=text["kyucho_record_title"]))
     first, last = pd.Timestamp(rows.first_day.min()).date(), pd.Timestamp(rows.last_day.max()).date()
     period = text["kyucho_record_period"].format(first=medium_day(first, lang), last=medium_day(last, lang),
                                                  days=(last - first).days + 1)
     indexed = rows.set_index(["site_id", "tier"])
-    lines = []
+    lines, short = [], []
     for site_id in site_ids:
         for tier in ("warning", "advisory"):
             if (site_id, tier) in indexed.index:
-                lines.append(record_line(indexed.loc[(site_id, tier)], site_id, tier, names, text, lang,
+                row = indexed.loc[(site_id, tier)]
+                lines.append(record_line(row, site_id, tier, names, text, lang,
                                          thresholds_for(site_id, default_kn, per_net_kn)))
-    return KyuchoRecordView(period=period, lines=lines)
+                short.append(text["kyucho_record_short"].format(
+                    site=names.get(site_id, site_id), tier=text[f"level_word_{tier}"],
+                    issued=int(row.hits) + int(row.false_alarms), hits=int(row.hits), misses=int(row.misses)))
+    paper = text["kyucho_record_paper"].format(title=text["kyucho_record_title"], first=medium_day(first, lang),
+                                               last=medium_day(last, lang), nets=text["list_sep"].join(short))
+    return KyuchoRecordView(period=period, lines=lines, paper=paper)
 
 
 def record_line(row: pd.Series, site_id: str, tier: str, names: dict[str, str], text: dict[str, str], lang: str,

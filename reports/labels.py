@@ -123,6 +123,9 @@ LABELS: dict[str, dict[str, str]] = {
         "kyucho_strong_advisory": "速い流れ",
         "kyucho_record_no_archive": "海況予報（1時間ごと）の記録がないため、急潮の注意報・警報がどれだけ当たったかは"
                                     "まだ確かめられません。",
+        "kyucho_record_short": "{site} {tier} {issued}回中{hits}回的中（見逃し{misses}回）",
+        "kyucho_record_paper": "{title}（{first}〜{last}）：{nets}",
+        "kyucho_record_paper_none": "{title}：海況予報の記録がなく、まだ確かめられません",
         "better": "{pct}% 良い",
         "worse": "{pct}% 悪い",
         "equal": "同じくらい",
@@ -320,6 +323,9 @@ LABELS: dict[str, dict[str, str]] = {
         "kyucho_strong_advisory": "fast current",
         "kyucho_record_no_archive": "No archive of hourly ocean forecasts: how often the swift-current advisories and "
                                     "warnings came true cannot be checked yet.",
+        "kyucho_record_short": "{site} {tier}: {hits} of {issued} came true ({misses} missed)",
+        "kyucho_record_paper": "{title} ({first} to {last}): {nets}",
+        "kyucho_record_paper_none": "Swift-current warnings' record: no forecast archive to check them yet",
         "better": "better by {pct}%",
         "worse": "worse by {pct}%",
         "equal": "about the same",

@@ -303,13 +303,9 @@ def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFr
 
 
 def draw_kyucho_record(page: Page, view: ReportView, coop: CoopView) -> None:
-    """The swift-current warnings' verified record of the cooperative's nets: the period, then a line per net and tier."""
-    if coop.kyucho_record is None:
-        return
-    page.text(view.t["kyucho_record_title"], size=BASE_PT, x_in=0.1)
-    for line in [coop.kyucho_record.period, *coop.kyucho_record.lines]:
-        if line:
-            page.text(line, size=MIN_PT, x_in=0.1, width_in=page.width - 0.1)
+    """The swift-current warnings' verified record of the cooperative's nets, in one short paragraph under the skill."""
+    if coop.kyucho_record is not None and coop.kyucho_record.paper:
+        page.text(coop.kyucho_record.paper, size=MIN_PT, x_in=0.1, width_in=page.width - 0.1)
 
 
 def skill_by_net(rows: list[dict]) -> list[tuple[str, list[dict]]]:
