@@ -76,7 +76,7 @@ def test_on_the_eve_of_an_episode_the_status_comes_from_the_hourly_forecast_with
     assert outlook.lines and all(" JST, peak " in line and line.endswith(" kn") for line in outlook.lines)
     text = page(demo, demo.eve)
     word = "警報" if outlook.level == "warning" else "注意報"
-    assert re.search(f"急潮 \\S+：{word}（", text)  # the status at the top, naming the nets
+    assert re.search(f"急潮 \\S+： ?{word}（", text)  # the status at the top, naming the nets
     assert "流れは1時間ごとの予報の速さです" in text  # judged from the hourly forecast
     box = text.split(f"急潮{word}", 1)[1]
     assert re.search(r"\d+月\d+日\(.\) \d+〜\d+時 \S+へ 最大\d+\.\dノット", box)  # the hours (JST) and peak knots
@@ -95,7 +95,7 @@ def test_on_the_last_day_with_no_episode_ahead_it_says_none_with_the_forecasts_p
     shown = (ahead.day > pd.Timestamp(end)) & (ahead.day <= pd.Timestamp(end) + pd.Timedelta(days=settings.max_lead_days))
     peak_kn = ahead[shown].peak_kn.max()
     text = page(demo, end)
-    assert "：なし" in text
+    assert re.search("急潮 \\S+： ?なし ", text)
     assert "いちばん速い流れ：" in text and f"{peak_kn:.1f}ノット" in text.split("いちばん速い流れ：", 1)[1][:80]
 
 
