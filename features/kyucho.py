@@ -28,7 +28,7 @@ HOURLY_COLUMNS = ["issue_date", "lead_hours", "valid_time", "site_id", "east_ms"
 DAY_COLUMNS = ["issue_date", "site_id", "day", "lead_days", "hours", "peak_kn", "peak_time", "bearing_deg",
                "along_kn", "across_kn", "tier", "window_start", "window_end", "advisory_kn", "warning_kn"]
 RECORD_COLUMNS = ["site_id", "tier", "lead_days", "hits", "misses", "false_alarms", "correct_negatives",
-                  "hit_rate", "false_alarm_ratio", "mean_lead_gained_days"]
+                  "hit_rate", "false_alarm_ratio", "mean_lead_gained_days", "first_day", "last_day"]
 OBSERVED_LEAD_HOURS = 24  # the first day of each issue stands for the current of that day
 
 
@@ -132,7 +132,8 @@ def warning_record(forecast_days: pd.DataFrame, observed: pd.DataFrame, leads: t
     per net ('all' pooled), tier (a warning counts as an advisory too) and lead ('all' pooled over `leads`).
 
     hit rate = hits / (hits + misses); false-alarm ratio = false alarms / (hits + false alarms); mean lead gained:
-    over observed events warned at some lead, the longest such lead (days)."""
+    over observed events warned at some lead, the longest such lead (days); first_day, last_day: the local days
+    verified (NaT when none)."""
     rank = {"": 0, "advisory": 1, "warning": 2}
     seen = observed[["site_id", "day", "tier"]].rename(columns={"tier": "observed"})
     paired = forecast_days[forecast_days.lead_days.isin(leads)].merge(seen, on=["site_id", "day"], how="inner")
@@ -151,7 +152,9 @@ def warning_record(forecast_days: pd.DataFrame, observed: pd.DataFrame, leads: t
                              "false_alarms": false_alarms, "correct_negatives": negatives,
                              "hit_rate": hits / (hits + misses) if hits + misses else np.nan,
                              "false_alarm_ratio": false_alarms / (hits + false_alarms) if hits + false_alarms else np.nan,
-                             "mean_lead_gained_days": float(gained.mean()) if lead == "all" and len(gained) else np.nan})
+                             "mean_lead_gained_days": float(gained.mean()) if lead == "all" and len(gained) else np.nan,
+                             "first_day": by_lead.day.min() if len(by_lead) else pd.NaT,
+                             "last_day": by_lead.day.max() if len(by_lead) else pd.NaT})
     return pd.DataFrame(rows, columns=RECORD_COLUMNS)
 
 

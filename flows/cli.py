@@ -555,8 +555,10 @@ def runs(limit: Annotated[int, typer.Option(min=1, help="How many, newest first"
         started = pd.Timestamp(row.started_at).tz_localize("UTC").tz_convert(zone)
         day = "" if pd.isna(row.issue_date) else f" {pd.Timestamp(row.issue_date):%Y-%m-%d}"
         handled = (f" {int(row.sites)} sites, model {row.model_versions}" if not pd.isna(row.sites) else "")
+        kyucho = getattr(row, "kyucho_level", None)  # migration 16: the swift-current level a daily/refresh issued
         typer.echo(f"{started:%Y-%m-%d %H:%M} {row.flow}{day} {row.state.upper()}{handled}"
-                   + (" DEGRADED" if row.degraded else ""))
+                   + (" DEGRADED" if row.degraded else "")
+                   + (f" kyucho {kyucho.upper() if kyucho == 'warning' else kyucho}" if isinstance(kyucho, str) else ""))
         for reason in json.loads(row.reasons or "[]"):
             typer.echo(f"    degraded: {reason}")
         if isinstance(row.message, str) and row.message:

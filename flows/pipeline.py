@@ -294,6 +294,30 @@ def deliver_task(settings: Settings, issue_date: date, lang: str, channels: list
     return [asdict(delivery) for delivery in done]
 
 
+@task(name="kyucho-outlook", task_run_name="kyucho-outlook-{issue_date}", cache_policy=NO_CACHE)
+def kyucho_outlook_task(settings: Settings, issue_date: date) -> dict:
+    """The swift-current level over every net for the days after issue_date, and a line per net and day warned."""
+    return asdict(reports.kyucho_outlook(settings, issue_date))
+
+
+def _note_kyucho(settings: Settings, issue_date: date, record: operations.RunRecord, summary: dict) -> None:
+    """The day's swift-current level into the run record (`kyucho_level`) and the summary (for the artifact)."""
+    outlook = kyucho_outlook_task(settings, issue_date)
+    record.note(kyucho_level=outlook["level"])
+    summary.update(kyucho_level=outlook["level"], kyucho_lines=outlook["lines"])
+    if outlook["lines"]:
+        get_run_logger().warning("swift current %s: %s", outlook["level"], "; ".join(outlook["lines"]))
+
+
+def _kyucho_headline(summary: dict) -> str:
+    """The artifact's first line on a day with a swift-current advisory or warning at any net ('' otherwise)."""
+    level = summary.get("kyucho_level")
+    if level not in ("warning", "advisory"):
+        return ""
+    word = "WARNING (急潮警報)" if level == "warning" else "advisory (急潮注意報)"
+    return (f"**⚠ Swift-current {word} for the days ahead**: " + "; ".join(summary.get("kyucho_lines", [])) + "\n\n")
+
+
 @task(name="has-models", cache_policy=NO_CACHE)
 def has_models_task(settings: Settings) -> bool:
     return models.has_trained_models(settings)
@@ -443,10 +467,12 @@ def _publish(kind: str, summary: dict, settings: Settings, lang: str) -> None:
     create_markdown_artifact(
         key=f"{kind}-{summary['issue_date']}",
         markdown=(
+            f"{_kyucho_headline(summary)}"
             f"# setnet forecast issued {summary['issue_date']}\n\n"
             f"- sites: {summary['sites']}, species: {summary['species']}, rows: {summary['rows']}\n"
             f"- model: {', '.join(summary['model_versions'])}\n- ocean data of: {summary['ocean_date']}\n"
-            f"{degraded}- report: `{summary['report']}`\n\n"
+            f"{degraded}- swift current: {summary.get('kyucho_level', 'not checked')}\n"
+            f"- report: `{summary['report']}`\n\n"
             f"{summary_task(settings, issue_date, lang)}\n"
         ),
         description=f"setnet {kind} forecast {summary['issue_date']}",
@@ -506,6 +532,7 @@ def daily_flow(issue_date: date | None = None, data_dir: str | None = None, grid
         if sweep_inbox:
             _sweep_inboxes(settings, record)
         summary = _issue(settings, issue_date, lang, record)
+        _note_kyucho(settings, issue_date, record, summary)
         _deliver(settings, issue_date, lang, record, summary)
         _publish("daily", summary, settings, lang)
         return summary
@@ -530,6 +557,7 @@ def refresh_flow(issue_date: date | None = None, data_dir: str | None = None, la
         get_run_logger().info("refresh %s: re-issuing, %s", issue_date, "; ".join(arrived))
         record.message = "re-issued: " + "; ".join(arrived)
         summary = _issue(settings, issue_date, lang, record)
+        _note_kyucho(settings, issue_date, record, summary)
         _deliver(settings, issue_date, lang, record, summary, resend_changed=True)  # the changed summary goes out
         _publish("refresh", summary, settings, lang)
         return {**summary, "reissued": True, "arrived": arrived}

@@ -116,6 +116,7 @@ def run_backtest(settings: Settings, species: list[str] | None = None, table: pd
         if not trials.empty:  # each fold's search, under "<version>@<fold origin>"
             tuning_ids = version + "@" + pd.to_datetime(trials.pop("fold_origin")).dt.strftime("%Y-%m-%d")
             upsert(con, "tuning_trials", trials.assign(tuning_id=tuning_ids))
+    store_kyucho_record(settings, until)  # the swift-current warnings' record, for the reports to read
     return BacktestResult(version, predictions, metrics)
 
 
@@ -263,11 +264,34 @@ def write_model_card(settings: Settings, truth_csv: Path | None, command: str,
                              reliability=reliability_table(lead1), kyucho_record=kyucho_warning_record(settings))
 
 
-def kyucho_warning_record(settings: Settings) -> pd.DataFrame:
-    """The swift-current warnings of every stored hourly forecast against the current of the day (per net, tier, lead)."""
+def kyucho_warning_record(settings: Settings, through: date | None = None) -> pd.DataFrame:
+    """The swift-current warnings of every stored hourly forecast (issued on or before `through`, when given) against
+    the current of the day (features.kyucho.RECORD_COLUMNS: per net, tier, lead; days verified)."""
     with connect(settings.warehouse_path, read_only=True) as con:
         sites = con.execute("SELECT site_id, lat, lon, bearing_deg FROM sites").df()
     hourly = hourly_currents_at_nets(settings, sites)
+    if through is not None and not hourly.empty:
+        hourly = hourly[pd.to_datetime(hourly.issue_date) <= pd.Timestamp(through)]
     report = settings.reports
     return kyucho_record(hourly, (report.kyucho_advisory_kn, report.kyucho_warning_kn),
                          dict(report.kyucho_thresholds_kn), settings.timezone)
+
+
+def store_kyucho_record(settings: Settings, through: date | None = None,
+                        record: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Compute (or take) the warnings' record as of `through` (None: the last hourly issue stored) and keep it in the
+    warehouse table `kyucho_record` under that day, so a report reads it instead of recomputing it; returns it (empty,
+    and nothing stored, without an hourly forecast archive)."""
+    record = kyucho_warning_record(settings, through) if record is None else record
+    if record.empty:
+        return record
+    last = pd.to_datetime(record.last_day).max()
+    day = pd.Timestamp(through).date() if through is not None else (last.date() if pd.notna(last) else None)
+    if day is None:
+        return record
+    rows = record.assign(through_date=day, first_day=pd.to_datetime(record.first_day).dt.date,
+                         last_day=pd.to_datetime(record.last_day).dt.date)
+    rows = rows.astype({"first_day": "object", "last_day": "object", "lead_days": str})
+    with connect(settings.warehouse_path) as con:
+        replace_where(con, "kyucho_record", rows, "through_date = ?", [day])
+    return record

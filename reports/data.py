@@ -67,6 +67,11 @@ SIZE_SHARES_SQL = ("WITH k AS (SELECT site_id, species, size_class, sum(catch_kg
                    "WHERE date BETWEEN ? AND ? GROUP BY site_id, species, size_class) "
                    "SELECT site_id, species, size_class, kg / sum(kg) OVER (PARTITION BY site_id, species) AS share "
                    "FROM k QUALIFY sum(kg) OVER (PARTITION BY site_id, species) > 0 ORDER BY site_id, species, size_class")
+KYUCHO_RECORD_COLUMNS = ["through_date", "site_id", "tier", "lead_days", "hits", "misses", "false_alarms",
+                         "correct_negatives", "hit_rate", "false_alarm_ratio", "mean_lead_gained_days", "first_day",
+                         "last_day"]
+KYUCHO_RECORD_SQL = (f"SELECT {', '.join(KYUCHO_RECORD_COLUMNS)} FROM kyucho_record WHERE through_date = "
+                     "(SELECT max(through_date) FROM kyucho_record WHERE through_date <= ?) ORDER BY site_id, tier, lead_days")
 
 
 class ReportError(RuntimeError):
@@ -116,6 +121,9 @@ class ReportData:
     fish_kg: dict[tuple[str, str], float] = field(default_factory=dict)  # (species, size class) -> kg of one fish
     # the models of recent_lead1: model_version, train_end (their training data's last day), first_issue (of theirs)
     record_models: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # the swift-current warnings' verified record (KYUCHO_RECORD_COLUMNS) stored through the latest day on or before
+    # issue_date (`models.training.store_kyucho_record`); empty when none was stored (no hourly forecast archive)
+    kyucho_record: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=KYUCHO_RECORD_COLUMNS))
 
     def __post_init__(self) -> None:
         if not self.levels and self.surface is not None:  # built by hand with the surface only
@@ -148,6 +156,7 @@ def load_report_data(settings: Settings, issue_date: date) -> ReportData:
             "latest_no_operation": _frame(con, LATEST_NO_OPERATION_SQL, [issue_date]),
             "size_shares": read_size_shares(con, issue_date),
             "record_models": _frame(con, RECORD_MODELS_SQL, window),
+            "kyucho_record": read_kyucho_record(con, issue_date),
         }
         latest = con.execute("SELECT max(date) FROM catches WHERE date <= ?", [issue_date]).fetchone()[0]
     levels = load_level_fields(settings.grid_store_path, issue_date)
@@ -254,6 +263,14 @@ def load_net_ocean(settings: Settings, sites: pd.DataFrame,
         return None, None
     issued = frame.forecast_issue_date.dropna()
     return frame[NET_OCEAN_COLUMNS], (pd.Timestamp(issued.max()).date() if len(issued) else None)
+
+
+def read_kyucho_record(con: duckdb.DuckDBPyConnection, issue_date: date) -> pd.DataFrame:
+    """The swift-current warnings' record stored through the latest day on or before issue_date (nothing known after
+    it), KYUCHO_RECORD_COLUMNS; empty when none is stored (or the warehouse predates the table)."""
+    if not table_columns(con, "kyucho_record"):
+        return pd.DataFrame(columns=KYUCHO_RECORD_COLUMNS)
+    return _frame(con, KYUCHO_RECORD_SQL, [issue_date])
 
 
 def load_box_weights(settings: Settings) -> dict[str, float]:

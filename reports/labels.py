@@ -110,6 +110,22 @@ LABELS: dict[str, dict[str, str]] = {
         "record_models": "この成績の予想を出したモデル：{models}。{honesty}",
         "record_out_of_sample": "どの日も、モデルの学習に使っていない日の予想です。",
         "record_in_sample": "一部は学習に使った日の予想なので、実際より良く見えることがあります。",
+        "kyucho_record_title": "急潮の注意報・警報の成績",
+        "kyucho_record_period": "{first}〜{last}の{days}日について、1〜4日前に出した注意報・警報を、その日の実際の流れ"
+                                "（毎日の海況予報の最初の24時間）と比べました。",
+        "kyucho_record_issued": "{site} {title}：{issued}回のうち {hits}回 実際に{strong}（{speed}ノット以上）"
+                                "（空振り {false_alarms}回、空振り率 {far}%）",
+        "kyucho_record_hits": "{strong}を前もって知らせた割合 {hit_rate}%（見逃し {misses}回）",
+        "kyucho_record_gained": "平均 {days}日前から予告",
+        "kyucho_record_quiet": "{site} {title}：この期間には出ず、{strong}（{speed}ノット以上）もありませんでした",
+        "kyucho_record_unissued": "{site} {title}：この期間には出ていません",
+        "kyucho_strong_warning": "強い流れ",
+        "kyucho_strong_advisory": "速い流れ",
+        "kyucho_record_no_archive": "海況予報（1時間ごと）の記録がないため、急潮の注意報・警報がどれだけ当たったかは"
+                                    "まだ確かめられません。",
+        "kyucho_record_short": "{site} {tier} {issued}回中{hits}回的中（見逃し{misses}回）",
+        "kyucho_record_paper": "{title}（{first}〜{last}）：{nets}",
+        "kyucho_record_paper_none": "{title}：海況予報の記録がなく、まだ確かめられません",
         "better": "{pct}% 良い",
         "worse": "{pct}% 悪い",
         "equal": "同じくらい",
@@ -293,6 +309,23 @@ LABELS: dict[str, dict[str, str]] = {
         "record_models": "The forecasts of this record were made by: {models}. {honesty}",
         "record_out_of_sample": "None of these days were used to train the model.",
         "record_in_sample": "Some of these days were used to train the model, so the record may look better than it is.",
+        "kyucho_record_title": "Swift-current advisories and warnings: their record",
+        "kyucho_record_period": "Over the {days} days {first} to {last}: each advisory and warning issued 1–4 days "
+                                "ahead, against the current each day turned out to have (the first 24 hours of each "
+                                "day's ocean forecast).",
+        "kyucho_record_issued": "{site}, {title}: {hits} of {issued} came true, a {strong} ({speed} kn or more) "
+                                "({false_alarms} false alarms, {far}% of those issued)",
+        "kyucho_record_hits": "{hit_rate}% of the {strong}s were announced ahead ({misses} missed)",
+        "kyucho_record_gained": "on average {days} days ahead",
+        "kyucho_record_quiet": "{site}, {title}: none issued and no {strong} ({speed} kn or more) in the period",
+        "kyucho_record_unissued": "{site}, {title}: none issued in the period",
+        "kyucho_strong_warning": "strong current",
+        "kyucho_strong_advisory": "fast current",
+        "kyucho_record_no_archive": "No archive of hourly ocean forecasts: how often the swift-current advisories and "
+                                    "warnings came true cannot be checked yet.",
+        "kyucho_record_short": "{site} {tier}: {hits} of {issued} came true ({misses} missed)",
+        "kyucho_record_paper": "{title} ({first} to {last}): {nets}",
+        "kyucho_record_paper_none": "Swift-current warnings' record: no forecast archive to check them yet",
         "better": "better by {pct}%",
         "worse": "worse by {pct}%",
         "equal": "about the same",

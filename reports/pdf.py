@@ -294,11 +294,18 @@ def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFr
                                                                      for row in rows)
         for net, rows in skill_by_net(coop.skill or view.skill["rows"]))
     page.text(f"{t['skill']} — {t['col_vs_climatology']}{t['colon']}{skill or t['no_value']}", size=MIN_PT, x_in=0.1)
+    draw_kyucho_record(page, view, coop)
     page.space(0.06)
     page.text(view.t["footer"], size=MIN_PT, color=MUTED)
     if view.made_at:
         page.text(view.made_at, size=MIN_PT, color=MUTED)
     return page.sheets
+
+
+def draw_kyucho_record(page: Page, view: ReportView, coop: CoopView) -> None:
+    """The swift-current warnings' verified record of the cooperative's nets, in one short paragraph under the skill."""
+    if coop.kyucho_record is not None and coop.kyucho_record.paper:
+        page.text(coop.kyucho_record.paper, size=MIN_PT, x_in=0.1, width_in=page.width - 0.1)
 
 
 def skill_by_net(rows: list[dict]) -> list[tuple[str, list[dict]]]:

@@ -45,6 +45,7 @@ from reports.content import (
 )
 from reports.data import RECENT_AVERAGE_DAYS, STALE_CATCH_DAYS, ReportData
 from reports.explain import why_line
+from reports.kyucho_record import KyuchoRecordView, kyucho_record_view
 from reports.labels import (
     coop_name,
     labels_for,
@@ -141,6 +142,7 @@ class CoopView:
     kyucho_level: str = "unknown"  # warning / advisory / none / unknown (no ocean forecast, or no ocean data)
     kyucho_status: str = ""  # "警報（氷見大敷）" / "注意報（…）" / "なし" / "予想できません：海況予報がありません"
     skill: list[dict] = field(default_factory=list)  # the tested skill of each of its nets and species (skill_row)
+    kyucho_record: KyuchoRecordView | None = None  # its nets' swift-current warnings' verified record, in words
 
 
 @dataclass(frozen=True)
@@ -311,7 +313,9 @@ def coop_views(data: ReportData, sites: pd.DataFrame, names: dict[str, str], spe
                               nets=nets, banners=stale_banners(data, site_ids, names, text, lang),
                               alerts=alerts, alert_notes=notes, alert_sites=alert_sites,
                               kyucho_level=level, kyucho_status=status,
-                              skill=net_skill_rows(data.evaluations, site_ids, names, species_by_code, text)))
+                              skill=net_skill_rows(data.evaluations, site_ids, names, species_by_code, text),
+                              kyucho_record=kyucho_record_view(data.kyucho_record, site_ids, names, text, lang,
+                                                               options.kyucho_kn, options.kyucho_per_net_kn)))
     return views
 
 
@@ -342,17 +346,30 @@ def sizes_text(data: ReportData, site_id: str, code: str, expected_kg: float, te
                                  for size, n in counts)
 
 
+def kyucho_level(ocean: pd.DataFrame | None, forecast_issue: date | None,
+                 options: ReportOptions) -> tuple[str, str | None, list[KyuchoAlert]]:
+    """The ocean at some nets (NET_OCEAN_COLUMNS) and the ocean forecast's issue day -> (level: 'warning' /
+    'advisory' / 'none', or 'unknown' without ocean data or an ocean forecast; the highest tier the alerts reach,
+    None below the advisory speed; the alerts)."""
+    if ocean is None or ocean.empty:
+        return "unknown", None, []
+    kyucho = kyucho_alerts(ocean, options.kyucho_kn, options.kyucho_per_net_kn)
+    tier = next((t for t in ("warning", "advisory") if any(a.tier == t for a in kyucho)), None)
+    if forecast_issue is None:
+        return "unknown", tier, kyucho
+    return tier or "none", tier, kyucho
+
+
 def kyucho_status(data: ReportData, site_ids: list[str], names: dict[str, str], text: dict[str, str],
                   options: ReportOptions) -> tuple[str, str]:
     """The cooperative's swift-current status for the top of the page, from the same alerts as the boxes: (level,
     words), level one of 'warning', 'advisory', 'none' or 'unknown' ('予想できません：海況予報がありません' when no
     ocean forecast was read: the warnings are then judged from the latest analysis only)."""
     ocean = None if data.net_ocean is None else data.net_ocean[data.net_ocean.site_id.isin(site_ids)]
+    level, tier, kyucho = kyucho_level(ocean, data.ocean_forecast_issue, options)
     if ocean is None or ocean.empty:
         return "unknown", text["kyucho_status_no_data"]
-    kyucho = kyucho_alerts(ocean, options.kyucho_kn, options.kyucho_per_net_kn)
-    tier = next((t for t in ("warning", "advisory") if any(a.tier == t for a in kyucho)), None)
-    if data.ocean_forecast_issue is None:
+    if level == "unknown":
         if tier is not None:
             return "unknown", text["kyucho_status_unknown_seen"].format(level=text[f"level_word_{tier}"])
         return "unknown", text["kyucho_status_unknown"]

@@ -177,6 +177,7 @@ class RunRecord:
     inputs_watermark: str | None = None
     message: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
+    kyucho_level: str | None = None  # the swift-current level issued: warning / advisory / none / unknown (no forecast)
 
     def note(self, **values: Any) -> None:
         """Set fields from a summary dict (unknown keys are ignored; reasons are added, not replaced)."""
@@ -197,9 +198,10 @@ class RunRecord:
             "degraded": bool(self.degraded), "reasons": json.dumps(self.reasons, ensure_ascii=False),
             "inputs_watermark": self.inputs_watermark, "message": self.message,
             "parameters": json.dumps(self.parameters, default=str, ensure_ascii=False),
+            "kyucho_level": self.kyucho_level,
         }]).astype({"issue_date": "object", "ocean_date": "object", "sites": "Int64", "forecasts": "Int64",
                     "finished_at": "datetime64[us]", "model_versions": "object", "inputs_watermark": "object",
-                    "message": "object"})
+                    "message": "object", "kyucho_level": "object"})
 
 
 def _save(settings: Settings, record: RunRecord) -> None:

@@ -354,6 +354,29 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE model_evaluations ADD COLUMN mae_mean_kg DOUBLE;
     """,
+    # 16 (reserved for issue 14's record; the integrator renumbers on merge): the swift-current level a daily or
+    # refresh run issued (warning / advisory / none / unknown: no ocean forecast), and the warnings' verified record
+    # (features.kyucho.RECORD_COLUMNS, with the days verified) as of each issue date it was computed through
+    """
+    ALTER TABLE flow_runs ADD COLUMN kyucho_level VARCHAR;
+    CREATE TABLE kyucho_record (
+        through_date DATE NOT NULL,
+        site_id VARCHAR NOT NULL,
+        tier VARCHAR NOT NULL,
+        lead_days VARCHAR NOT NULL,
+        hits INTEGER NOT NULL,
+        misses INTEGER NOT NULL,
+        false_alarms INTEGER NOT NULL,
+        correct_negatives INTEGER NOT NULL,
+        hit_rate DOUBLE,
+        false_alarm_ratio DOUBLE,
+        mean_lead_gained_days DOUBLE,
+        first_day DATE,
+        last_day DATE,
+        computed_at TIMESTAMP DEFAULT current_timestamp,
+        PRIMARY KEY (through_date, site_id, tier, lead_days)
+    );
+    """,
 )
 
 POOLED_SITE_ID = "all"  # model_evaluations' site_id of the record pooled over every net (migration 6)
@@ -378,6 +401,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "tuning_trials": ("tuning_id", "trial", "species"),
     "flow_runs": ("run_id",),
     "deliveries": ("issue_date", "coop", "channel", "recipient"),
+    "kyucho_record": ("through_date", "site_id", "tier", "lead_days"),
 }
 
 

@@ -33,6 +33,20 @@ def test_runs_lists_each_run_with_what_it_handled_and_why_it_was_degraded(tmp_pa
     assert second == "    degraded: ocean grid of 2025-12-02 has not arrived"
 
 
+def test_runs_shows_the_swift_current_level_a_daily_run_issued(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    for level in ("warning", "advisory"):
+        with operations.recorded_run(settings, "daily", date(2025, 12, 2),
+                                     recover_stores=recover_interrupted_writes) as record:
+            record.note(sites=3, model_versions=["m1"], kyucho_level=level)
+    with operations.recorded_run(settings, "train", None, recover_stores=recover_interrupted_writes):
+        pass
+    lines = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "runs"]).output.splitlines()
+    assert lines[0].endswith(" train COMPLETED")  # no level where none was issued
+    assert lines[1].endswith(" daily 2025-12-02 COMPLETED 3 sites, model m1 kyucho advisory")
+    assert lines[2].endswith(" daily 2025-12-02 COMPLETED 3 sites, model m1 kyucho WARNING")
+
+
 @pytest.mark.slow
 def test_backfill_issues_every_day_of_the_range(world: World, prefect_harness: None) -> None:
     start = LAST_DAY - timedelta(days=2)

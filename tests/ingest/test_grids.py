@@ -396,6 +396,33 @@ def test_forecast_files_go_to_their_own_store_keyed_by_issue_date_and_lead(setti
     assert [(str(d), leads) for d, leads in rows] == [("2024-03-01", "0..7"), ("2024-03-02", "0..6")]
 
 
+def test_a_reissued_forecast_replaces_only_its_own_issue_time_and_a_later_issue_leaves_it_intact(
+        settings: Settings, tmp_path: Path) -> None:
+    from ingest import open_forecast_store
+
+    truth = pf.truth(days=9, start="2024-03-01")
+    folders = [tmp_path / name for name in ("first", "next", "rerun")]
+    for folder in folders:
+        folder.mkdir()
+    pf.write_copernicus_forecast(truth.isel(time=slice(0, 8)), folders[0] / "fc_20240301.nc", "2024-03-01T00:00")
+    ingest_grids(settings, [folders[0]])
+    pf.write_copernicus_forecast(truth.isel(time=slice(1, 9)) + 1.0, folders[1] / "fc_20240302.nc", "2024-03-02T00:00")
+    ingest_grids(settings, [folders[1]])  # the next issue, in a later run: the first issue's run stays as it was
+    after_next = open_forecast_store(settings.forecast_store_path).load()
+    np.testing.assert_allclose(after_next.temp_c.sel(issue_time="2024-03-01", lead_days=1),
+                               truth.temp_c.sel(time="2024-03-02"), atol=1e-5)
+    np.testing.assert_allclose(after_next.temp_c.sel(issue_time="2024-03-02", lead_days=1),
+                               truth.temp_c.sel(time="2024-03-03") + 1.0, atol=1e-5)
+    pf.write_copernicus_forecast(truth.isel(time=slice(0, 8)) + 3.0, folders[2] / "fc_20240301_v2.nc",
+                                 "2024-03-01T00:00")
+    ingest_grids(settings, [folders[2]])  # the first issue re-issued: its run is replaced, the next one untouched
+    rerun = open_forecast_store(settings.forecast_store_path).load()
+    assert pd.DatetimeIndex(rerun.issue_time.values).strftime("%Y-%m-%d").tolist() == ["2024-03-01", "2024-03-02"]
+    np.testing.assert_allclose(rerun.temp_c.sel(issue_time="2024-03-01", lead_days=1),
+                               truth.temp_c.sel(time="2024-03-02") + 3.0, atol=1e-5)
+    xr.testing.assert_identical(rerun.sel(issue_time="2024-03-02"), after_next.sel(issue_time="2024-03-02"))
+
+
 def test_a_forecast_without_an_issue_time_needs_one_given(settings: Settings, tmp_path: Path) -> None:
     pf.write_copernicus(pf.truth(days=3), tmp_path / "cmems_fc.nc", variables=("thetao",))
     with pytest.raises(IngestError, match="without an issue time .* pass --issue-date"):

@@ -75,3 +75,19 @@ def test_daily_and_hourly_forecasts_of_one_issue_keep_apart(settings: Settings, 
     assert (result.forecast_issues, result.hourly_forecast_issues) == (1, 1)
     daily = open_forecast_store(settings.forecast_store_path)
     assert "lead_hours" not in daily.dims and daily.sizes["issue_time"] == 1
+
+
+def test_a_later_issue_ingested_afterwards_leaves_the_earlier_run_intact(settings: Settings, tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    _, east_1 = write_hourly_forecast(first / "cur_20240301.nc", "2024-03-01")
+    ingest_grids(settings, [first])
+    _, east_2 = write_hourly_forecast(second / "cur_20240302.nc", "2024-03-02", offset_ms=0.2)
+    ingest_grids(settings, [second])
+    store = open_hourly_forecast_store(settings.hourly_forecast_store_path).load()
+    assert pd.DatetimeIndex(store.issue_time.values).strftime("%Y-%m-%d").tolist() == ["2024-03-01", "2024-03-02"]
+    window = {"lead_hours": slice(0, 48)}
+    np.testing.assert_allclose(store.eastward_current_ms.sel(issue_time="2024-03-01").isel(window).values,
+                               east_1, atol=1e-6)  # the hours the next run also covers keep the first run's values
+    np.testing.assert_allclose(store.eastward_current_ms.sel(issue_time="2024-03-02").isel(window).values,
+                               east_2, atol=1e-6)

@@ -62,6 +62,19 @@ def test_the_lock_is_reentrant_in_a_process_and_released_after_an_error(tmp_path
     assert probe.stdout.strip() == "locked"
 
 
+def test_a_run_records_the_swift_current_level_it_issued(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    for run_id, level in (("warned", "warning"), ("calm", "none"), ("blind", "unknown")):
+        with operations.recorded_run(settings, "daily", date(2025, 11, 30), run_id=run_id,
+                                     recover_stores=recover_interrupted_writes) as record:
+            record.note(kyucho_level=level)
+    with operations.recorded_run(settings, "train", None, run_id="other", recover_stores=recover_interrupted_writes):
+        pass
+    levels = operations.list_runs(settings).set_index("run_id").kyucho_level
+    assert levels[["warned", "calm", "blind"]].tolist() == ["warning", "none", "unknown"]
+    assert pd.isna(levels["other"])  # a flow that issues no forecast records none
+
+
 def test_a_recorded_run_is_written_running_then_with_how_it_ended(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     with operations.recorded_run(settings, "daily", date(2025, 11, 30), run_id="r1",
