@@ -353,6 +353,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE model_evaluations ADD COLUMN mae_mean_kg DOUBLE;
     """,
+    # 19 (number reserved for this change; the list's order is the version): how a flow run ran (engine: prefect,
+    # a Prefect flow run; local, the command line without a Prefect server) and its wall time per phase (JSON
+    # object of seconds: ingest, features, forecast, report, deliver)
+    """
+    ALTER TABLE flow_runs ADD COLUMN engine VARCHAR;
+    ALTER TABLE flow_runs ADD COLUMN phase_seconds VARCHAR;
+    """,
 )
 
 POOLED_SITE_ID = "all"  # model_evaluations' site_id of the record pooled over every net (migration 6)
