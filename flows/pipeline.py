@@ -535,10 +535,11 @@ def daily_flow(issue_date: date | None = None, data_dir: str | None = None, grid
                 ingest_flow(data_dir, grid_paths=grid_paths, catch_paths=catch_paths)
             if sweep_inbox:
                 _sweep_inboxes(settings, record)
-        summary = _issue(settings, issue_date, lang, record)
-        _deliver(settings, issue_date, lang, record, summary)
-        with record.phase("publish"):
-            _publish("daily", summary, settings, lang)
+        with reports.data.report_data_loaded_once():  # the report, the summaries sent and the artifact: one read
+            summary = _issue(settings, issue_date, lang, record)
+            _deliver(settings, issue_date, lang, record, summary)
+            with record.phase("publish"):
+                _publish("daily", summary, settings, lang)
         get_run_logger().info("daily %s phases: %s", issue_date, record.phase_line())
         return {**summary, "phase_seconds": dict(record.phase_seconds)}
 
@@ -562,9 +563,10 @@ def refresh_flow(issue_date: date | None = None, data_dir: str | None = None, la
             return unchanged
         get_run_logger().info("refresh %s: re-issuing, %s", issue_date, "; ".join(arrived))
         record.message = "re-issued: " + "; ".join(arrived)
-        summary = _issue(settings, issue_date, lang, record)
-        _deliver(settings, issue_date, lang, record, summary, resend_changed=True)  # the changed summary goes out
-        _publish("refresh", summary, settings, lang)
+        with reports.data.report_data_loaded_once():  # the report, the summaries sent and the artifact: one read
+            summary = _issue(settings, issue_date, lang, record)
+            _deliver(settings, issue_date, lang, record, summary, resend_changed=True)  # the changed summary goes out
+            _publish("refresh", summary, settings, lang)
         return {**summary, "reissued": True, "arrived": arrived}
 
 
