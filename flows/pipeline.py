@@ -7,7 +7,8 @@ Tasks return plain values (paths as strings, dates, counts); heavy objects (grid
 inside a task. Every flow that writes holds the data folder's run lock and records itself in `flow_runs`
 (`setnet.operations.recorded_run`, which first undoes half-done store writes with ingest's
 `recover_interrupted_writes`); flows nested in another (the daily flow's ingest) share their caller's lock. Tasks that read drop folders or download retry with
-exponential back-off on I/O errors only.
+exponential back-off on I/O errors only (under Prefect: `flows.engine` runs the same functions without Prefect for
+the command line, where nothing retries). Daily, refresh and forecast runs time their phases into the record.
 
 Scheduled deployments (prefect.yaml): `grid_ingest_flow`, `catch_ingest_flow`, `daily_flow`, `refresh_flow`,
 `train_flow` (weekly), `backfill_flow` (manual); `deliver_flow` sends a day's summaries again (`setnet deliver`).
