@@ -134,7 +134,7 @@ def test_the_daily_command_runs_locally_and_reports_its_phases(world: World, mon
     assert (run.flow, run.state, run.engine) == ("daily", "completed", "local")
     phases = json.loads(run.phase_seconds)
     assert {"ingest", "features", "forecast", "report", "deliver"} <= set(phases)
-    assert all(seconds >= 0 for seconds in phases.values())
+    assert all(isinstance(value, float) for value in phases.values())  # how long each took: bench.cli_bench
 
 
 @pytest.mark.slow
