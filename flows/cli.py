@@ -1,4 +1,9 @@
-"""The `setnet` command line: each command runs a stage through its Prefect flow and prints what it did."""
+"""The `setnet` command line: each command runs a stage through its flow and prints what it did.
+
+A flow runs in this process without Prefect (no server started, the run lock and `flow_runs` row kept) unless a
+Prefect server is configured (PREFECT_API_URL in the environment or the active Prefect profile) or `--prefect` is
+given: then it is a Prefect flow run (`flows.engine`). Commands import what they use when they run.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
+from flows import engine
 from setnet.settings import Settings, load_settings
 
 app = typer.Typer(help="setnet: set-net (定置網) catch forecasts from ocean grids and catch history.",
@@ -27,6 +33,7 @@ DateOption = Annotated[str, typer.Option("--date", help="Issue date, YYYY-MM-DD"
 
 class _State:
     data_dir: Path | None = None
+    prefect: bool = False  # --prefect: run flows as Prefect flow runs even without a configured server
     settings: Settings | None = None  # built once per command (by the first `_settings()` of that command)
 
 
@@ -93,7 +100,8 @@ def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         _one_line_console()
         try:
-            return command(*args, **kwargs)
+            with engine.local_runs(not _uses_prefect()):
+                return command(*args, **kwargs)
         except (typer.Exit, typer.Abort, typer.BadParameter):
             raise
         except Exception as error:
@@ -103,6 +111,11 @@ def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             raise typer.Exit(1) from None
     return wrapper
+
+
+def _uses_prefect() -> bool:
+    """Whether this command's flows run as Prefect flow runs: `--prefect`, or a Prefect server configured."""
+    return _State.prefect or engine.prefect_api_configured()
 
 
 def _quiet_prefect() -> None:
@@ -116,9 +129,12 @@ def _quiet_prefect() -> None:
 def main(
     data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="SETNET_DATA_DIR",
                                                   help="Folder for everything a run writes [default: ./data]")] = None,
+    prefect: Annotated[bool, typer.Option(
+        "--prefect", help="Run flows as Prefect flow runs (a temporary local server if PREFECT_API_URL is not set); "
+                          "default: in this process without Prefect, unless PREFECT_API_URL is configured")] = False,
 ) -> None:
     """setnet: set-net (定置網) catch forecasts from ocean grids and catch history."""
-    _State.data_dir, _State.settings = data_dir, None
+    _State.data_dir, _State.settings, _State.prefect = data_dir, None, prefect
     _quiet_prefect()
 
 
@@ -452,6 +468,13 @@ def daily(issue_date: DateOption,
     typer.echo(f"{done['rows']} forecasts issued {done['issue_date']}; report: {done['report']}")
     for reason in done.get("reasons", []):
         typer.echo(f"  degraded: {reason}")
+    typer.echo(_phase_line(done))
+
+
+def _phase_line(done: dict) -> str:
+    """'phases: ingest 0.4 s, features 2.1 s, forecast 1.3 s, report 3.0 s, ...' of a daily run's summary."""
+    phases = done.get("phase_seconds") or {}
+    return "phases: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items())
 
 
 def _delivery_line(coop: str, channel: str, deliveries: list[dict]) -> str:
@@ -513,6 +536,7 @@ def demo(
     typer.echo(f"demo done: {done['rows']} forecasts for {done['sites']} sites x {done['species']} species, "
                f"issued {done['issue_date']}")
     typer.echo(f"report: {done['report']}")
+    typer.echo(_phase_line(done) + " (the daily run of the last day)")
 
 
 @app.command()

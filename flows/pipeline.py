@@ -7,7 +7,8 @@ Tasks return plain values (paths as strings, dates, counts); heavy objects (grid
 inside a task. Every flow that writes holds the data folder's run lock and records itself in `flow_runs`
 (`setnet.operations.recorded_run`, which first undoes half-done store writes with ingest's
 `recover_interrupted_writes`); flows nested in another (the daily flow's ingest) share their caller's lock. Tasks that read drop folders or download retry with
-exponential back-off on I/O errors only.
+exponential back-off on I/O errors only (under Prefect: `flows.engine` runs the same functions without Prefect for
+the command line, where nothing retries). Daily, refresh and forecast runs time their phases into the record.
 
 Scheduled deployments (prefect.yaml): `grid_ingest_flow`, `catch_ingest_flow`, `daily_flow`, `refresh_flow`,
 `train_flow` (weekly), `backfill_flow` (manual); `deliver_flow` sends a day's summaries again (`setnet deliver`).
@@ -16,6 +17,7 @@ See docs/operations.md.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
@@ -23,20 +25,32 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger, tags, task
-from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
-from prefect.tasks import exponential_backoff
-
-import ingest
-import models
-import reports
-import sample_world
-from ingest import inbox
-from ingest.recovery import recover_interrupted_writes
-from reports.data import TRACK_RECORD_DAYS
+from flows import engine
+from flows.engine import (
+    NO_CACHE,
+    create_markdown_artifact,
+    exponential_backoff,
+    flow,
+    get_run_logger,
+    tags,
+    task,
+)
 from setnet import operations
 from setnet.settings import Settings, load_settings
+
+# The stages load when a task first uses them (a command that only ingests sites never imports models or reports).
+ingest = engine.lazy_module("ingest")
+models = engine.lazy_module("models")
+reports = engine.lazy_module("reports")
+sample_world = engine.lazy_module("sample_world")
+inbox = engine.lazy_module("ingest.inbox")
+
+
+def recover_interrupted_writes(settings: Settings) -> list[str]:
+    """ingest.recovery.recover_interrupted_writes (imported when a run starts)."""
+    from ingest.recovery import recover_interrupted_writes as recover
+
+    return recover(settings)
 
 
 def _retry_on_io_error(task, task_run, state) -> bool:
@@ -85,12 +99,11 @@ def _recorded(settings: Settings, name: str, issue_date: date | None, parameters
               per_day: bool = False) -> Iterator[operations.RunRecord]:
     """This flow run's lock and `flow_runs` row, keyed by the Prefect flow run id (and the day, for a flow that
     records one row per issue date)."""
-    from prefect.runtime import flow_run
-
-    run_id = f"{flow_run.id}/{issue_date}" if flow_run.id and per_day else flow_run.id
-    with operations.recorded_run(settings, name, issue_date, run_id=str(run_id) if run_id else None,
+    flow_run_id = engine.flow_run_id()  # Prefect's, or one made for a run without Prefect ('local-<hex>')
+    run_id = f"{flow_run_id}/{issue_date}" if flow_run_id and per_day else flow_run_id
+    with operations.recorded_run(settings, name, issue_date, run_id=run_id,
                                  parameters={k: v for k, v in parameters.items() if v is not None},
-                                 recover_stores=recover_interrupted_writes) as record:
+                                 recover_stores=recover_interrupted_writes, engine=engine.engine()) as record:
         for note in (record.message or "").split("; "):
             if note:
                 get_run_logger().warning("recovered: %s", note)
@@ -219,7 +232,10 @@ def check_inputs_task(settings: Settings, issue_date: date) -> dict:
 @task(name="forecast", task_run_name="forecast-{issue_date}", cache_policy=NO_CACHE)
 def forecast_task(settings: Settings, issue_date: date) -> dict:
     watermark = operations.inputs_watermark(settings)  # the inputs this forecast is made from
-    table = models.forecast_day(settings, issue_date)
+    phase_seconds: dict[str, float] = {}  # the feature build's wall time (models.forecast_day notes it)
+    started = time.perf_counter()
+    table = models.forecast_day(settings, issue_date, phase_seconds=phase_seconds)
+    phase_seconds["forecast"] = round(time.perf_counter() - started - phase_seconds.get("features", 0.0), 3)
     summary = {
         "rows": len(table),
         "sites": int(table.site_id.nunique()),
@@ -227,6 +243,7 @@ def forecast_task(settings: Settings, issue_date: date) -> dict:
         "model_versions": sorted(table.model_version.unique()),
         "ocean_date": str(table.ocean_date.max()),
         "inputs_watermark": watermark,
+        "phase_seconds": phase_seconds,
     }
     get_run_logger().info("forecast %s: %s", issue_date, _describe(summary))
     return summary
@@ -432,6 +449,7 @@ def forecast_flow(issue_date: date, data_dir: str | None = None) -> dict:
     with _recorded(settings, "forecast", issue_date, {}) as record, tags("setnet", f"date:{issue_date}"):
         status = check_inputs_task(settings, issue_date)
         done = forecast_task(settings, issue_date)
+        _add_phases(record, done.pop("phase_seconds", {}))
         record.note(**done, forecasts=done["rows"], reasons=status["reasons"])
         return {**done, "degraded": record.degraded, "reasons": record.reasons}
 
@@ -449,10 +467,13 @@ def _issue(settings: Settings, issue_date: date, lang: str, record: operations.R
     """Check the inputs, train if no model exists, forecast, write the report; note it all in the run record."""
     status = check_inputs_task(settings, issue_date)
     if not has_models_task(settings):
-        train_task(settings)
+        with record.phase("train"):
+            train_task(settings)
     forecast = forecast_task(settings, issue_date)
+    _add_phases(record, forecast.pop("phase_seconds", {}))
     record.note(**forecast, forecasts=forecast["rows"], reasons=status["reasons"])
-    report_path = report_task(settings, issue_date, lang) if report else None
+    with record.phase("report"):
+        report_path = report_task(settings, issue_date, lang) if report else None
     get_run_logger().info("issued %s: %s%s; report %s", issue_date, _describe(forecast),
                           f"; DEGRADED: {'; '.join(record.reasons)}" if record.degraded else "", report_path)
     return {"issue_date": str(issue_date), "report": report_path, **forecast, "degraded": record.degraded,
@@ -460,8 +481,16 @@ def _issue(settings: Settings, issue_date: date, lang: str, record: operations.R
             "latest_catch_day": status["latest_catch_day"]}
 
 
+def _add_phases(record: operations.RunRecord, seconds: dict[str, float]) -> None:
+    """Add a task's phase timings (features, forecast: s) to the run record's."""
+    for name, value in seconds.items():
+        record.phase_seconds[name] = round(record.phase_seconds.get(name, 0.0) + value, 3)
+
+
 def _publish(kind: str, summary: dict, settings: Settings, lang: str) -> None:
     """The run's Prefect artifact: what was issued from which inputs, then the report's own short summary."""
+    if engine.is_local():  # no Prefect server to show an artifact: neither it nor the summary it quotes is made
+        return
     degraded = "".join(f"- **degraded**: {reason}\n" for reason in summary["reasons"])
     issue_date = date.fromisoformat(summary["issue_date"])
     create_markdown_artifact(
@@ -496,7 +525,8 @@ def _deliver(settings: Settings, issue_date: date, lang: str, record: operations
              resend_changed: bool = False) -> None:
     """Send the summaries after the report. Nothing a send does fails the flow: the report stays, the run is marked
     degraded with the reason."""
-    state = deliver_task(settings, issue_date, lang, resend_changed=resend_changed, return_state=True)
+    with record.phase("deliver"):
+        state = deliver_task(settings, issue_date, lang, resend_changed=resend_changed, return_state=True)
     if state.is_completed():
         done = state.result()
         _note_deliveries(record, done)
@@ -527,15 +557,19 @@ def daily_flow(issue_date: date | None = None, data_dir: str | None = None, grid
     with _recorded(settings, "daily", issue_date, {"lang": lang, "grid_paths": grid_paths,
                                                    "catch_paths": catch_paths}) as record, \
             tags("setnet", f"date:{issue_date}"):
-        if grid_paths or catch_paths:
-            ingest_flow(data_dir, grid_paths=grid_paths, catch_paths=catch_paths)
-        if sweep_inbox:
-            _sweep_inboxes(settings, record)
-        summary = _issue(settings, issue_date, lang, record)
-        _note_kyucho(settings, issue_date, record, summary)
-        _deliver(settings, issue_date, lang, record, summary)
-        _publish("daily", summary, settings, lang)
-        return summary
+        with record.phase("ingest"):
+            if grid_paths or catch_paths:
+                ingest_flow(data_dir, grid_paths=grid_paths, catch_paths=catch_paths)
+            if sweep_inbox:
+                _sweep_inboxes(settings, record)
+        with reports.data.report_data_loaded_once():  # the report, the summaries sent and the artifact: one read
+            summary = _issue(settings, issue_date, lang, record)
+            _note_kyucho(settings, issue_date, record, summary)
+            _deliver(settings, issue_date, lang, record, summary)
+            with record.phase("publish"):
+                _publish("daily", summary, settings, lang)
+        get_run_logger().info("daily %s phases: %s", issue_date, record.phase_line())
+        return {**summary, "phase_seconds": dict(record.phase_seconds)}
 
 
 @flow(name="refresh", flow_run_name=_run_name("refresh", operations.current_issue_date), log_prints=True)
@@ -546,7 +580,8 @@ def refresh_flow(issue_date: date | None = None, data_dir: str | None = None, la
     settings = _settings(data_dir)  # built once per flow run; the tasks take it
     issue_date = _day(issue_date) or operations.current_issue_date(settings)
     with _recorded(settings, "refresh", issue_date, {"lang": lang}) as record, tags("setnet", f"date:{issue_date}"):
-        _sweep_inboxes(settings, record)
+        with record.phase("ingest"):
+            _sweep_inboxes(settings, record)
         arrived = refresh_check_task(settings, issue_date)
         if not arrived:
             record.state, record.message = "skipped", f"nothing arrived since {issue_date}'s forecasts were made"
@@ -556,10 +591,11 @@ def refresh_flow(issue_date: date | None = None, data_dir: str | None = None, la
             return unchanged
         get_run_logger().info("refresh %s: re-issuing, %s", issue_date, "; ".join(arrived))
         record.message = "re-issued: " + "; ".join(arrived)
-        summary = _issue(settings, issue_date, lang, record)
-        _note_kyucho(settings, issue_date, record, summary)
-        _deliver(settings, issue_date, lang, record, summary, resend_changed=True)  # the changed summary goes out
-        _publish("refresh", summary, settings, lang)
+        with reports.data.report_data_loaded_once():  # the report, the summaries sent and the artifact: one read
+            summary = _issue(settings, issue_date, lang, record)
+            _note_kyucho(settings, issue_date, record, summary)
+            _deliver(settings, issue_date, lang, record, summary, resend_changed=True)  # the changed summary goes out
+            _publish("refresh", summary, settings, lang)
         return {**summary, "reissued": True, "arrived": arrived}
 
 
@@ -667,7 +703,7 @@ def demo_flow(data_dir: str | None = None, years: int = 3, sites: int = 10, seed
         ingest_flow(data_dir, sites_csv=str(world.sites_csv),
                     grid_paths=[str(world.grids_dir), str(world.forecasts_dir), str(world.hourly_forecasts_dir)],
                     catch_paths=[str(world.catches_dir)])
-        first_recorded = world.end_date - timedelta(days=TRACK_RECORD_DAYS)
+        first_recorded = world.end_date - timedelta(days=reports.data.TRACK_RECORD_DAYS)
         train_task(settings, until=first_recorded)
         backfill_flow(first_recorded, world.end_date - timedelta(days=1), data_dir, write_reports=False,
                       batched=True)

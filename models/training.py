@@ -4,6 +4,7 @@ forecast issue dates (one, or many in one batch)."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -174,13 +175,16 @@ def train_models(settings: Settings, until: date | None = None) -> TrainResult:
                        backtest.metrics, promoted)
 
 
-def forecast_day(settings: Settings, issue_date: date) -> pd.DataFrame:
+def forecast_day(settings: Settings, issue_date: date,
+                 phase_seconds: dict[str, float] | None = None) -> pd.DataFrame:
     """Forecast every site and species for leads 1..max_lead_days from issue_date with the promoted models;
-    replaces that day's rows in `forecasts` (intervals, probabilities, explanations and model version included)."""
-    return forecast_days(settings, [issue_date])
+    replaces that day's rows in `forecasts` (intervals, probabilities, explanations and model version included).
+    `phase_seconds`, when given, gets the feature build's wall time in s under "features"."""
+    return forecast_days(settings, [issue_date], phase_seconds)
 
 
-def forecast_days(settings: Settings, issue_dates: list[date]) -> pd.DataFrame:
+def forecast_days(settings: Settings, issue_dates: list[date],
+                  phase_seconds: dict[str, float] | None = None) -> pd.DataFrame:
     """`forecast_day` of many issue dates at once: one feature table over all of them, one prediction per species,
     and every date's rows in `forecasts` replaced in one transaction (all or nothing). Returns the rows written,
     sorted by issue_date, lead_days, site_id, species."""
@@ -191,7 +195,10 @@ def forecast_days(settings: Settings, issue_dates: list[date]) -> pd.DataFrame:
         models = promoted_models(con)
     if not models:
         raise ValueError(f"no trained models in {settings.warehouse_path}: run `setnet train` first")
+    started = time.perf_counter()
     rows = build_features(settings, pd.DatetimeIndex([pd.Timestamp(day) for day in days]))
+    if phase_seconds is not None:
+        phase_seconds["features"] = round(time.perf_counter() - started, 3)
     has_ocean = rows.groupby("issue_date").ocean_date.agg(lambda d: d.notna().any())
     blind = [pd.Timestamp(day).date() for day, seen in has_ocean.items() if not seen]
     if blind:

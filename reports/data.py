@@ -7,6 +7,9 @@ same analysis day and the same temperature normal as the model's features.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -131,8 +134,36 @@ class ReportData:
 
 
 
+_loaded_once: ContextVar[dict[tuple[str, date], ReportData] | None] = ContextVar("setnet_report_data_once",
+                                                                                 default=None)
+
+
+@contextmanager
+def report_data_loaded_once() -> Iterator[None]:
+    """Inside, `load_report_data` reads each (warehouse, issue date) once: a run that writes the report, then sends
+    its summaries and publishes it, after its forecasts are written and before anything changes them."""
+    token = _loaded_once.set({})
+    try:
+        yield
+    finally:
+        _loaded_once.reset(token)
+
+
 def load_report_data(settings: Settings, issue_date: date) -> ReportData:
-    """Read the warehouse and the stores for issue_date; raises ReportError when nothing was forecast."""
+    """Read the warehouse and the stores for issue_date; raises ReportError when nothing was forecast.
+
+    Inside `report_data_loaded_once()`, the data read first for this warehouse and issue date."""
+    memo = _loaded_once.get()
+    key = (str(settings.warehouse_path), issue_date)
+    if memo is not None and key in memo:
+        return memo[key]
+    data = _read_report_data(settings, issue_date)
+    if memo is not None:
+        memo[key] = data
+    return data
+
+
+def _read_report_data(settings: Settings, issue_date: date) -> ReportData:
     warehouse = settings.warehouse_path
     missing = ReportError(f"no forecasts for {issue_date} in {warehouse}: run `setnet forecast --date {issue_date}` first")
     if not warehouse.exists():

@@ -354,7 +354,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE model_evaluations ADD COLUMN mae_mean_kg DOUBLE;
     """,
-    # 16 (reserved for issue 14's record; the integrator renumbers on merge): the swift-current level a daily or
+    # 13: the swift-current level a daily or
     # refresh run issued (warning / advisory / none / unknown: no ocean forecast), and the warnings' verified record
     # (features.kyucho.RECORD_COLUMNS, with the days verified) as of each issue date it was computed through
     """
@@ -376,6 +376,13 @@ MIGRATIONS: tuple[str, ...] = (
         computed_at TIMESTAMP DEFAULT current_timestamp,
         PRIMARY KEY (through_date, site_id, tier, lead_days)
     );
+    """,
+    # 14 (the list's order is the version): how a flow run ran (engine: prefect,
+    # a Prefect flow run; local, the command line without a Prefect server) and its wall time per phase (JSON
+    # object of seconds: ingest, features, forecast, report, deliver)
+    """
+    ALTER TABLE flow_runs ADD COLUMN engine VARCHAR;
+    ALTER TABLE flow_runs ADD COLUMN phase_seconds VARCHAR;
     """,
 )
 

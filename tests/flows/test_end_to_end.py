@@ -21,7 +21,8 @@ def test_the_demo_forecasts_and_reports_every_site_and_species(
 ) -> None:
     monkeypatch.setenv("SETNET_MODELS__LIGHTGBM_ROUNDS", "40")  # a tiny world needs few boosting rounds
     data_dir = tmp_path / "data"
-    result = CliRunner().invoke(app, ["--data-dir", str(data_dir), "demo", "--years", "2", "--sites", "3"])
+    # as Prefect flow runs (--prefect: the harness's server), as a deployment runs it; the artifact is checked below
+    result = CliRunner().invoke(app, ["--prefect", "--data-dir", str(data_dir), "demo", "--years", "2", "--sites", "3"])
     assert result.exit_code == 0, result.output  # how long it takes: `make bench-pipeline`, not a test
 
     sites = pd.read_csv(data_dir / "sample" / "sites.csv")

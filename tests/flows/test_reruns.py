@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import signal
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
+from flows import engine
 from flows.local_prefect import LocalPrefect
 from flows.pipeline import backfill_flow, daily_flow, forecast_flow
 from setnet import operations
@@ -113,8 +116,17 @@ def test_a_grid_ingest_killed_before_its_commit_is_undone_and_redone(
     assert "grids.zarr: undid a write a killed run left half-done" in runs.message[1]
 
 
+@pytest.fixture(params=["prefect", "local"])
+def run_mode(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Flows run as Prefect flow runs (the test harness's server) or in-process without Prefect (the CLI's default)."""
+    if request.param == "prefect":
+        request.getfixturevalue("prefect_harness")
+    with engine.local_runs(request.param == "local"):
+        yield request.param
+
+
 def test_a_second_run_on_the_same_folder_refuses_naming_the_first(
-        world: World, prefect_harness: None, monkeypatch: pytest.MonkeyPatch) -> None:
+        world: World, run_mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
     holder = hold_lock(world.data_dir, "daily")
     try:
         monkeypatch.setenv("SETNET_OPERATIONS__RUN_LOCK_WAIT_SECONDS", "0")
@@ -143,14 +155,14 @@ class _Heard(logging.Handler):
 
 
 def test_a_second_run_waits_for_the_first_when_allowed(
-        world: World, prefect_harness: None, monkeypatch: pytest.MonkeyPatch) -> None:
+        world: World, run_mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
     holder = hold_lock(world.data_dir, "train")
     heard = _Heard("waiting up to ")
     operations.log.addHandler(heard)
     monkeypatch.setenv("SETNET_OPERATIONS__RUN_LOCK_WAIT_SECONDS", str(HANG_GUARD_S))
     try:
         with ThreadPoolExecutor(1) as pool:
-            waiter = pool.submit(forecast_flow, LAST_DAY, str(world.data_dir))
+            waiter = pool.submit(contextvars.copy_context().run, forecast_flow, LAST_DAY, str(world.data_dir))
             while not heard.event.wait(0.2) and not waiter.done():
                 pass  # the waiter either says it waits for the holder, or ends without having waited
             assert heard.event.is_set(), f"the second run did not wait: {waiter.result()}"
@@ -168,6 +180,7 @@ def test_a_second_run_waits_for_the_first_when_allowed(
     assert done["rows"] == 3 * 4 * 7 == forecast_count(world.data_dir, LAST_DAY)
     runs = flow_runs(world.data_dir)
     assert list(runs.flow) == ["forecast"] and list(runs.state) == ["completed"]
+    assert list(runs.engine) == [run_mode]
 
 
 def test_two_daily_runs_started_together_end_as_one_clean_run(

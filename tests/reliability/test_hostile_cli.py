@@ -2,9 +2,11 @@
 line, `setnet: error: <what and where>`, and exit status 1; Prefect's report of the failed run and its traceback
 are held back (shown with SETNET_DEBUG=1), and the stores are unchanged.
 
-The flows run in this process against the session's temporary Prefect server (`prefect_harness`); what Prefect's
-engine would print is read from the log records that pass its run loggers (`caplog`), and one test runs the real
-`setnet` program to read its whole standard error.
+The flows run in this process, without Prefect as a command typed at a terminal does (no PREFECT_API_URL in the
+environment); with SETNET_DEBUG one test runs them as Prefect flow runs (`--prefect`, on the session's temporary
+Prefect server, `prefect_harness`) to see Prefect's report let through. What Prefect's engine would print is read
+from the log records that pass its run loggers (`caplog`), and one test runs the real `setnet` program to read its
+whole standard error.
 
 docs/reliability.md lists every case and what it promises."""
 
@@ -164,8 +166,8 @@ def test_a_data_folder_held_by_another_run_is_one_line(tmp_path: Path, prefect_h
 
 def test_setnet_debug_shows_the_traceback(tmp_path: Path, prefect_harness: None,
                                           caplog: pytest.LogCaptureFixture) -> None:
-    result = CliRunner().invoke(app, ["--data-dir", str(tmp_path / "data"), "ingest", "sites", str(tmp_path / "no.csv")],
-                                env={"SETNET_DEBUG": "1"})
+    result = CliRunner().invoke(app, ["--prefect", "--data-dir", str(tmp_path / "data"), "ingest", "sites",
+                                      str(tmp_path / "no.csv")], env={"SETNET_DEBUG": "1"})
     assert result.exit_code == 1
     assert _error_lines(result.stderr) == [f"setnet: error: {tmp_path / 'no.csv'}: file not found"]
     assert type(result.exception).__name__ == "IngestError"  # re-raised: Python prints its traceback
@@ -179,7 +181,7 @@ def test_a_bad_argument_is_refused_before_anything_runs(tmp_path: Path) -> None:
 
 
 def test_the_real_program_prints_exactly_one_line(tmp_path: Path) -> None:
-    """The whole standard error of `setnet` (its own temporary Prefect server), without and with SETNET_DEBUG."""
+    """The whole standard error of `setnet` (no Prefect server configured), without and with SETNET_DEBUG."""
     command = [sys.executable, "-m", "flows.cli", "--data-dir", str(tmp_path / "data"), "ingest", "grids",
                str(tmp_path)]
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home")}

@@ -19,6 +19,7 @@ from reports.data import (
     load_net_ocean,
     load_report_data,
     load_surface_field,
+    report_data_loaded_once,
 )
 from reports.labels import LABELS
 from reports.view import record_models_note
@@ -53,6 +54,16 @@ def test_report_data_holds_the_days_the_report_needs(shared_settings: Settings) 
     assert data.latest_catch_date == ISSUE_DATE - timedelta(days=1)  # the issue date is a Sunday: no hauls
     assert data.surface is not None and data.surface.day == ISSUE_DATE
     assert pd.api.types.is_datetime64_any_dtype(data.forecasts.target_date)
+
+
+def test_a_run_reads_its_report_data_once_and_every_other_read_is_fresh(report_settings: Settings) -> None:
+    with report_data_loaded_once():
+        first = load_report_data(report_settings, ISSUE_DATE)
+        assert load_report_data(report_settings, ISSUE_DATE) is first  # the summaries sent after the report
+        with pytest.raises(ReportError):  # another day is read (and fails) on its own
+            load_report_data(report_settings, ISSUE_DATE + timedelta(days=1))
+    fresh = load_report_data(report_settings, ISSUE_DATE)
+    assert fresh is not first and fresh.forecasts.equals(first.forecasts)
 
 
 def test_the_skill_read_is_the_serving_versions_own_pooled_and_per_net(report_settings: Settings) -> None:
