@@ -139,13 +139,11 @@ def later_analysis_covariates(table: pd.DataFrame) -> pd.DataFrame:
     use = (table.ocean_source == SOURCE_PERSISTED).to_numpy() & np.isfinite(later).any(axis=1)
     current = table[targets].to_numpy(np.float64)
     values = np.where(use[:, None] & np.isfinite(later), later, current)
-    out = table.copy()
-    for k, target in enumerate(targets):
-        out[target] = values[:, k].astype(table[target].dtype)
-    out["ocean_is_forecast"] = np.where(use, np.float32(1.0), table.ocean_is_forecast.to_numpy()).astype(
-        table.ocean_is_forecast.dtype)
-    out["ocean_source"] = np.where(use, SOURCE_LATER_ANALYSIS, table.ocean_source.to_numpy(object))
-    return out
+    replaced = {target: values[:, k].astype(table[target].dtype) for k, target in enumerate(targets)}
+    return table.assign(  # copy-on-write: the other columns are shared with `table`, not copied
+        **replaced,
+        ocean_is_forecast=np.where(use, 1.0, table.ocean_is_forecast.to_numpy()).astype(table.ocean_is_forecast.dtype),
+        ocean_source=np.where(use, SOURCE_LATER_ANALYSIS, table.ocean_source.to_numpy(object)))
 
 
 def training_covariates(table: pd.DataFrame, training_ocean: str) -> pd.DataFrame:
