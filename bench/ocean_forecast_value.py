@@ -10,8 +10,9 @@ Each fitted model scores the archive's days twice, as the backtest always does o
   forecast   target-day ocean values from the forecast issued on D for D+L (as issued, never a later run);
   persisted  the same model fed the issue day's analysis persisted (no forecast).
 It prints, per lead, CRPSS against climatology and the MAE of the median (kg), pooled over species
-(`models.model_card.ocean_value_table`), and which training setting measures no worse (PASS when the default
-`models.training_ocean` is that one).
+(`models.model_card.ocean_value_table`), and which training setting measures no worse by mean CRPSS over leads fed
+the forecast, as live rows are when the forecast is ingested daily (PASS when the default `models.training_ocean`
+is that one).
 
     python -m bench.ocean_forecast_value --data-dir data [--out docs/model-forecast-value.md]
 """
@@ -57,13 +58,14 @@ def main() -> None:
     default = ModelSettings.model_fields["training_ocean"].default
     means = {mode: (result[f"{mode}: crpss_forecast"].mean(), result[f"{mode}: crpss_persisted"].mean())
              for mode in TRAINING_OCEAN_CHOICES}
-    better = "analysis" if all(a >= p for a, p in zip(means["analysis"], means["persisted"], strict=True)) else "persisted"
+    # the live case: a forecast is ingested every day, so live rows carry it (fed the forecast)
+    better = "analysis" if means["analysis"][0] >= means["persisted"][0] else "persisted"
     footer = (f"fold from {origin.date()} (the archive's first issue) to {labelled.target_date.max().date()}: "
               f"{n_rows} labelled rows with forecast covariates scored; fitted on "
               f"{int((labelled.target_date < origin).sum())} rows before it (no archive). Mean CRPSS over leads, "
               + "; ".join(f"trained {mode}: fed the forecast {f:.4f}, fed persisted {p:.4f}"
                           for mode, (f, p) in means.items())
-              + f". Measures no worse on both: {better}; default models.training_ocean = {default!r}: "
+              + f". Measures no worse fed the forecast (as live rows are): {better}; default models.training_ocean = {default!r}: "
               + ("PASS" if better == default else "FAIL"))
     print(result.to_string(index=False) + "\n\n" + footer)
     if args.out:
