@@ -66,7 +66,8 @@ def cut_world(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
     root = tmp_path_factory.mktemp("cut-world")
     settings = Settings(data_dir=root / "data", models={"lightgbm_rounds": 30, "backtest_min_train_days": 30,
-                                                        "backtest_fold_days": 20, "tuning_trials": 2})
+                                                        "backtest_fold_days": 20, "tuning_trials": 2,
+                                                        "training_ocean": "analysis"})
     ingest_sites(settings, write_sites_csv(root / "sites.csv"))
     write_daily_files(copernicus_like_grid(days=60, start="2024-03-01"), root / "grids")
     ingest_grids(settings, [root / "grids"])
@@ -131,7 +132,8 @@ def test_forecasting_without_a_model_says_what_to_do(small_world: Settings) -> N
 
 @pytest.mark.slow
 def test_a_backtest_stores_every_forecast_and_its_metrics(trainable: Settings) -> None:
-    result = run_backtest(trainable.updated(models={"backtest_min_train_days": 30}), species=["sardine"])
+    result = run_backtest(trainable.updated(models={"backtest_min_train_days": 30, "training_ocean": "analysis"}),
+                          species=["sardine"])
     assert set(result.predictions.species) == {"sardine"}
     assert (result.predictions.issue_date >= result.predictions.fold_origin).all()
     with connect(trainable.warehouse_path, read_only=True) as con:
