@@ -1,6 +1,10 @@
 """Forecast-time ocean values: for lead L, the ocean forecast issued on D for D+L where the forecast store has
 one, else the ocean state known on D ("persisted analysis"), with `ocean_source` saying which.
 
+Rows used only to FIT a model may instead carry the target day's own later analysis where no forecast was archived
+(`training_covariates`, setting `models.training_ocean`): "perfect prog", so the trees learn what the target-day
+ocean does. Rows that are scored or forecast never do: they keep what was known on their issue date.
+
 The forecast store (written by ingest, `<data-dir>/ocean_forecasts.zarr`, opened by `ingest.store`) has dims
 (FORECAST_AXIS, LEAD_AXIS, depth, lat, lon) and the grid store's variables. A forecast issued on D is known on D:
 nothing leaks backwards. No store, a lead missing or a day missing -> persisted values.
@@ -28,7 +32,11 @@ TARGET_COLUMNS = {
     "target_current_across_ms": "current_across_ms",
     "target_ssh_m": "ssh_m",
 }
-SOURCE_FORECAST, SOURCE_PERSISTED = "forecast", "persisted analysis"
+# `ocean_source` of a feature row: where its target-day ocean columns come from.
+SOURCE_FORECAST = "forecast"  # the forecast issued on the issue date for the target day, as issued
+SOURCE_PERSISTED = "persisted analysis"  # the ocean state known on the issue date, persisted to the target day
+SOURCE_LATER_ANALYSIS = "later analysis"  # the ocean state known on the target day itself (fitting rows only)
+TRAINING_OCEAN_CHOICES = ("analysis", "persisted")  # models.training_ocean: what fitting rows without a forecast carry
 
 
 def forecast_site_values(store: xr.Dataset, sites: pd.DataFrame, issue_dates: pd.DatetimeIndex, lead_days: list[int],
@@ -107,3 +115,40 @@ def target_values(cube: np.ndarray, bearing_rad: np.ndarray) -> tuple[list[str],
     }
     values = np.stack([derived[source] for source in TARGET_COLUMNS.values()], axis=-1)
     return list(TARGET_COLUMNS), values, np.isfinite(cube).any(axis=-1)
+
+
+def persisted_covariates(table: pd.DataFrame) -> pd.DataFrame:
+    """Feature rows -> the same rows with every target-day ocean column the issue day's analysis (no forecast used),
+    `ocean_is_forecast` 0 and `ocean_source` SOURCE_PERSISTED."""
+    replaced = {target: table[source] for target, source in TARGET_COLUMNS.items() if source in table and target in table}
+    return table.assign(**replaced, ocean_is_forecast=np.float32(0.0), ocean_source=SOURCE_PERSISTED)
+
+
+def later_analysis_covariates(table: pd.DataFrame) -> pd.DataFrame:
+    """Feature rows -> the same rows where each persisted row (no forecast archived) carries, as its target-day ocean
+    columns, the analysis known on its target day (the table's own issue-day columns of that day and net), with
+    `ocean_is_forecast` 1 and `ocean_source` SOURCE_LATER_ANALYSIS. Rows with a forecast, and rows whose target day
+    is not an issue date of the table, are unchanged. For fitting only: the values are known on the target day."""
+    targets = [target for target, source in TARGET_COLUMNS.items() if source in table and target in table]
+    sources = [TARGET_COLUMNS[target] for target in targets]
+    if not targets or table.empty:
+        return table
+    known = table.drop_duplicates(["issue_date", "site_id"]).set_index(["issue_date", "site_id"])[sources]
+    at = known.index.get_indexer(pd.MultiIndex.from_arrays([table.target_date, table.site_id]))
+    later = np.where((at >= 0)[:, None], known.to_numpy(np.float64)[np.maximum(at, 0)], np.nan)
+    use = (table.ocean_source == SOURCE_PERSISTED).to_numpy() & np.isfinite(later).any(axis=1)
+    current = table[targets].to_numpy(np.float64)
+    values = np.where(use[:, None] & np.isfinite(later), later, current)
+    replaced = {target: values[:, k].astype(table[target].dtype) for k, target in enumerate(targets)}
+    return table.assign(  # copy-on-write: the other columns are shared with `table`, not copied
+        **replaced,
+        ocean_is_forecast=np.where(use, 1.0, table.ocean_is_forecast.to_numpy()).astype(table.ocean_is_forecast.dtype),
+        ocean_source=np.where(use, SOURCE_LATER_ANALYSIS, table.ocean_source.to_numpy(object)))
+
+
+def training_covariates(table: pd.DataFrame, training_ocean: str) -> pd.DataFrame:
+    """Feature rows -> the rows a model is FIT on: a forecast as issued where one was archived; elsewhere the
+    target day's later analysis (training_ocean "analysis", perfect prog) or the persisted analysis ("persisted")."""
+    if training_ocean not in TRAINING_OCEAN_CHOICES:
+        raise ValueError(f"models.training_ocean must be one of {', '.join(TRAINING_OCEAN_CHOICES)}, not {training_ocean!r}")
+    return later_analysis_covariates(table) if training_ocean == "analysis" else table

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from features import feature_columns
+from features.ocean_forecast import SOURCE_FORECAST, persisted_covariates, training_covariates
 from features.table import LABEL_COLUMN
+from models.distribution import HurdleLogNormal
 from models.evaluate import add_scores, baseline_columns
 from models.lightgbm_model import SpeciesModel, fit_species_model
 from setnet.settings import Settings
@@ -14,8 +16,11 @@ BACKTEST_COLUMNS = [
     "site_id", "species", "issue_date", "target_date", "lead_days", "mean_kg", "q10_kg", "q50_kg", "q90_kg",
     "p_zero", "p_big_catch", "big_catch_threshold_kg", "positive_log_mean", "positive_log_sd", "actual_kg",
     "climatology_kg", "climatology_median_kg", "persistence_kg", "seasonal_naive_kg", "crps_kg",
-    "crps_climatology_kg", "crps_persistence_kg", "fold_origin",
+    "crps_climatology_kg", "crps_persistence_kg", "fold_origin", "ocean_source", "q50_persisted_kg",
+    "crps_persisted_kg",
 ]
+# `fold_sources`: per fold and species, how many rows of each ocean_source the fit used and the fold scored.
+FOLD_SOURCE_COLUMNS = ["species", "fold_origin", "used_for", "ocean_source", "n_rows"]
 
 
 def backtest_origins(first_target: pd.Timestamp, last_target: pd.Timestamp, settings: Settings) -> list[pd.Timestamp]:
@@ -42,29 +47,77 @@ def fold_rows(table: pd.DataFrame, species: str, origin: pd.Timestamp,
             labelled[(labelled.issue_date >= origin) & (labelled.issue_date < fold_end)])
 
 
+def fold_frames(table: pd.DataFrame, fit_table: pd.DataFrame, species: str, origin: pd.Timestamp,
+                settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, test) of one fold: train from `fit_table` (`training_covariates` of the table: the target day's
+    later analysis may stand in for a missing forecast, all of it known before `origin`), test from `table` itself
+    (only what was known on each issue date: the forecast as issued, else the persisted analysis)."""
+    return fold_rows(fit_table, species, origin, settings)[0], fold_rows(table, species, origin, settings)[1]
+
+
 def backtest_fold(table: pd.DataFrame, catches: pd.DataFrame, origin: pd.Timestamp, species: str,
-                  settings: Settings, features: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+                  settings: Settings, features: list[str] | None = None,
+                  fit_table: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """One fold of one species: fit on targets before `origin`, forecast issue dates in [origin, origin + fold)
-    (inputs: `features`, default every feature column of the table) -> (forecast rows, the fit's tuning trials)."""
-    train, test = fold_rows(table, species, origin, settings)
+    (inputs: `features`, default every feature column of the table) -> (forecast rows, the fit's tuning trials).
+
+    The fit's rows come from `fit_table` (default: `training_covariates(table, settings.models.training_ocean)`).
+    Rows scored with a forecast are scored a second time by the same model fed the persisted analysis instead
+    (q50_persisted_kg, crps_persisted_kg; NaN on rows without a forecast, where both are the same)."""
+    if fit_table is None:
+        fit_table = training_covariates(table, settings.models.training_ocean)
+    train, test = fold_frames(table, fit_table, species, origin, settings)
     if test.empty:
         return pd.DataFrame(columns=BACKTEST_COLUMNS), None
     model: SpeciesModel = fit_species_model(train, species, features or feature_columns(table),
                                             sorted(table.site_id.unique()), settings)
     scored = test.assign(actual_kg=test[LABEL_COLUMN]).join(model.predict(test))
     scored = add_scores(baseline_columns(catches[pd.to_datetime(catches.date) < origin], scored))
+    scored = scored.join(persisted_scores(model, test[test.ocean_source == SOURCE_FORECAST]))
     trials = None if model.trials is None else model.trials.assign(fold_origin=origin)
     return scored.assign(fold_origin=origin)[BACKTEST_COLUMNS], trials
 
 
+def persisted_scores(model: SpeciesModel, rows: pd.DataFrame) -> pd.DataFrame:
+    """Labelled feature rows -> q50_persisted_kg and crps_persisted_kg (kg): the model's median and CRPS when fed
+    the issue day's analysis persisted instead of the rows' target-day ocean values (same index as `rows`)."""
+    if rows.empty:
+        return pd.DataFrame({"q50_persisted_kg": pd.Series(dtype=float), "crps_persisted_kg": pd.Series(dtype=float)})
+    predicted = model.predict(persisted_covariates(rows))
+    crps = HurdleLogNormal.from_frame(predicted).crps_kg(rows[LABEL_COLUMN].to_numpy(dtype=float))
+    return pd.DataFrame({"q50_persisted_kg": predicted.q50_kg.to_numpy(float), "crps_persisted_kg": crps},
+                        index=rows.index)
+
+
+def fold_sources(table: pd.DataFrame, fit_table: pd.DataFrame, origins: list[pd.Timestamp], species: list[str],
+                 settings: Settings) -> pd.DataFrame:
+    """Per fold origin and species, the rows the fit used ("fit") and the fold scored ("scored") by ocean_source
+    (FOLD_SOURCE_COLUMNS): how many carried a forecast as issued, a persisted or a later analysis."""
+    counts = []
+    for name in species:
+        for origin in origins:
+            train, test = fold_frames(table, fit_table, name, origin, settings)
+            if test.empty:
+                continue
+            for used_for, rows in (("fit", train), ("scored", test)):
+                sizes = rows.ocean_source.astype(str).value_counts()
+                counts.append(pd.DataFrame({"species": name, "fold_origin": origin, "used_for": used_for,
+                                            "ocean_source": sizes.index, "n_rows": sizes.to_numpy()}))
+    return pd.concat(counts, ignore_index=True) if counts else pd.DataFrame(columns=FOLD_SOURCE_COLUMNS)
+
+
 def rolling_origin_backtest(table: pd.DataFrame, catches: pd.DataFrame, settings: Settings,
-                            species: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                            species: list[str] | None = None,
+                            fit_table: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Feature table + catches -> (every backtest forecast with its actual and baseline forecasts in kg, every
-    tuning trial of every fold's fit with its fold_origin)."""
+    tuning trial of every fold's fit with its fold_origin). Fits use `fit_table` (see `backtest_fold`)."""
     labelled = table[table[LABEL_COLUMN].notna()]
     origins = backtest_origins(labelled.target_date.min(), labelled.target_date.max(), settings)
     chosen = species or sorted(labelled.species.unique())
-    folds = [backtest_fold(table, catches, origin, name, settings) for name in chosen for origin in origins]
+    if fit_table is None:
+        fit_table = training_covariates(table, settings.models.training_ocean)
+    folds = [backtest_fold(table, catches, origin, name, settings, fit_table=fit_table)
+             for name in chosen for origin in origins]
     predictions = pd.concat([rows for rows, _ in folds if not rows.empty], ignore_index=True)
     trials = [tried for _, tried in folds if tried is not None]
     return predictions, (pd.concat(trials, ignore_index=True) if trials else pd.DataFrame())

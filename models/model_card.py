@@ -289,12 +289,85 @@ def kyucho_section(record: pd.DataFrame | None) -> list[str]:
             markdown_table(_present(per_net, KYUCHO_SCORES))]
 
 
+OCEAN_VALUE_TOLERANCE = 0.005  # a CRPSS difference smaller than this, forecast vs persisted, counts as none
+OCEAN_SOURCE_NAMES = {"forecast": "forecast as issued", "persisted analysis": "persisted analysis",
+                      "later analysis": "target day's later analysis"}
+
+
+def ocean_value_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Backtest rows (lead_days, ocean_source, actual_kg, q50_kg, crps_kg, crps_climatology_kg, q50_persisted_kg,
+    crps_persisted_kg) -> per lead, on the rows scored with a forecast as issued, pooled over species: n_rows,
+    CRPSS against climatology and MAE of the median (kg) of the model fed the forecast and fed persisted analyses."""
+    scored = rows[(rows.ocean_source == "forecast") & rows.crps_persisted_kg.notna()]
+    grouped = scored.assign(error_forecast=(scored.q50_kg - scored.actual_kg).abs(),
+                            error_persisted=(scored.q50_persisted_kg - scored.actual_kg).abs()).groupby("lead_days")
+    climatology = grouped.crps_climatology_kg.sum()
+    table = pd.DataFrame({
+        "n_rows": grouped.size(),
+        "crpss_forecast": 1 - grouped.crps_kg.sum() / climatology,
+        "crpss_persisted": 1 - grouped.crps_persisted_kg.sum() / climatology,
+        "mae_forecast_kg": grouped.error_forecast.mean(),
+        "mae_persisted_kg": grouped.error_persisted.mean(),
+    })
+    table["crpss_gain"] = table.crpss_forecast - table.crpss_persisted
+    return table.reset_index()
+
+
+def ocean_value_sentence(value: pd.DataFrame) -> str:
+    """`ocean_value_table` -> one plain sentence of what the forecast covariates are worth, lead by lead."""
+    def leads(mask: pd.Series) -> str:
+        return ", ".join(str(int(lead)) for lead in value.lead_days[mask])
+    helps, hurts = value.crpss_gain > OCEAN_VALUE_TOLERANCE, value.crpss_gain < -OCEAN_VALUE_TOLERANCE
+    said = []
+    if helps.any():
+        said.append(f"the ocean forecast makes the model better than the persisted analysis at lead {leads(helps)}")
+    if hurts.any():
+        said.append(f"worse at lead {leads(hurts)} (its errors there exceed persisting the issue day's ocean)")
+    rest = ~(helps | hurts)
+    if rest.any():
+        said.append(f"changes the CRPSS by less than {OCEAN_VALUE_TOLERANCE} at lead {leads(rest)}")
+    return ("On these rows " + "; ".join(said) + ". The same fitted boosters score both columns, so the difference "
+            "is the forecast's alone; with few archived days it is noisy.")
+
+
+def ocean_value_section(rows: pd.DataFrame | None, sources: pd.DataFrame | None) -> list[str]:
+    """Model-card parts "Value of the ocean forecast by lead" from the backtest rows (see `ocean_value_table`) and
+    the rows each fold fit and scored by ocean source (used_for, ocean_source, n_rows)."""
+    parts = ["\n## Value of the ocean forecast by lead\n"]
+    if sources is not None and not sources.empty:
+        counts = sources.assign(ocean_source=sources.ocean_source.map(lambda s: OCEAN_SOURCE_NAMES.get(s, s)))
+        counts = counts.pivot_table(index="used_for", columns="ocean_source", values="n_rows", aggfunc="sum",
+                                    fill_value=0).reset_index()
+        counts.columns.name = None
+        parts += [("Where each backtest row's target-day ocean values came from (summed over folds and species): "
+                   "rows a fold's model was fit on (`fit`) and rows it was scored on (`scored`). Scored rows carry "
+                   "only what was known on their issue date: the forecast issued that day where the archive has "
+                   "it, else the issue day's analysis persisted. Fit rows without an archived forecast carry the "
+                   "target day's later analysis or the persisted one, as `models.training_ocean` says.\n"),
+                  markdown_table(counts), "\n"]
+    has_rows = rows is not None and "crps_persisted_kg" in rows and not rows.empty
+    value = ocean_value_table(rows) if has_rows else pd.DataFrame()
+    if value.empty:
+        parts.append("No scored row of this backtest had an archived ocean forecast (the forecast archive does not "
+                     "reach into its period, or the backtest predates this record): what the forecast is worth "
+                     "cannot be measured here, and every scored row used the persisted analysis.\n")
+        return parts
+    parts += [("On the backtest rows that had an archived forecast, the same fitted model scored twice: fed the "
+               "forecast issued on the issue date (`forecast`) and fed the issue day's analysis persisted "
+               "(`persisted`). CRPSS against climatology and MAE of the median (kg), pooled over species; "
+               "crpss_gain = crpss_forecast − crpss_persisted.\n"),
+              markdown_table(value), "\n" + ocean_value_sentence(value) + "\n"]
+    return parts
+
+
 def render_model_card(version: str, metrics: pd.DataFrame, truth: pd.DataFrame | None, checks: pd.DataFrame | None,
                       period: tuple[date, date], command: str, reliability: pd.DataFrame | None = None,
-                      kyucho_record: pd.DataFrame | None = None) -> str:
+                      kyucho_record: pd.DataFrame | None = None, ocean_rows: pd.DataFrame | None = None,
+                      ocean_sources: pd.DataFrame | None = None) -> str:
     """Markdown model card from backtest metrics (model_evaluations rows: pooled, site_id 'all', and per net), the
     reliability table of P(empty net) (`models.evaluate.reliability_table`), the swift-current warnings' record
-    (`features.kyucho.kyucho_record`) and, on the sample world, the truth scores and target checks."""
+    (`features.kyucho.kyucho_record`), the backtest rows and fold sources of `ocean_value_section` and, on the
+    sample world, the truth scores and target checks."""
     overall = pooled(metrics)
     lead1 = overall[overall.lead_days == 1]
     parts = [
@@ -325,6 +398,7 @@ def render_model_card(version: str, metrics: pd.DataFrame, truth: pd.DataFrame |
                   ("Forecasts grouped by their predicted chance of an empty net: a reliable forecast's observed "
                    "share of empty nets matches its predicted chance in every bin.\n"),
                   markdown_table(reliability)]
+    parts += ocean_value_section(ocean_rows, ocean_sources)
     parts += kyucho_section(kyucho_record)
     if truth is not None and checks is not None:
         targets = target_table(truth).assign(holds=lambda t: t.holds.map(verdict))
@@ -360,9 +434,10 @@ def render_model_card(version: str, metrics: pd.DataFrame, truth: pd.DataFrame |
         "day's forecast can be far off, so read the q10–q90 range and P(empty net), not only the median.\n"
         "- Forecasts assume the net operates; no-operation days (weather, holidays, damage) are not predicted.\n"
         "- Ocean inputs beyond the issue day are the analysis of the issue day unless an ocean forecast is stored; "
-        "skill falls with lead time. Where the forecast archive does not reach back, training rows carry persisted "
-        "analyses (`ocean_is_forecast` = 0); what forecast covariates are worth by lead, measured: "
-        "docs/model-forecast-value.md (`python -m bench.ocean_forecast_value`).\n"
+        "skill falls with lead time. Where the forecast archive does not reach back, training rows carry the "
+        "target day's later analysis (`models.training_ocean` = \"analysis\", perfect prog) or the persisted one "
+        "(\"persisted\"), flagged in `ocean_source`; what forecast covariates are worth by lead: the section above "
+        "and docs/model-forecast-value.md (`python -m bench.ocean_forecast_value`).\n"
         "- The spread of a catch is a fitted lognormal per bin of the predicted scale: where real catches have a "
         "heavier tail than a lognormal, q90 and P(big catch) read too low.\n"
         "- Rare big catches are the hardest: check the hit and false-alarm rates before acting on an alert.\n"

@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from features import build_features, feature_columns
 from features.io import hourly_currents_at_nets
 from features.kyucho import kyucho_record
+from features.ocean_forecast import training_covariates
 from features.table import LABEL_COLUMN
-from models.backtest import rolling_origin_backtest
+from models.backtest import fold_sources, rolling_origin_backtest
 from models.distribution import DISTRIBUTION_COLUMNS, forecast_quantiles
 from models.evaluate import reliability_table, score_rows
 from models.lightgbm_model import (
@@ -34,7 +36,7 @@ from models.registry import (
     table_checksum,
 )
 from setnet.settings import Settings
-from setnet.warehouse import connect, replace_where, upsert
+from setnet.warehouse import connect, replace_where, table_columns, upsert
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,8 @@ def _version_of(table: pd.DataFrame, settings: Settings) -> tuple[str, str, dict
     search = settings.models
     params = lightgbm_params(settings) | {"rounds": search.lightgbm_rounds, "early_stopping": search.early_stopping_rounds,
                                           "tuning_trials": search.tuning_trials, "spread_bins": search.spread_bins,
-                                          "seasonal_start": search.seasonal_start}
+                                          "seasonal_start": search.seasonal_start,
+                                          "training_ocean": search.training_ocean}
     checksum = table_checksum(table)
     return model_version(checksum, params, feature_columns(table)), checksum, params
 
@@ -97,10 +100,13 @@ def _version_of(table: pd.DataFrame, settings: Settings) -> tuple[str, str, dict
 def run_backtest(settings: Settings, species: list[str] | None = None, table: pd.DataFrame | None = None,
                  until: date | None = None) -> BacktestResult:
     """Rolling-origin backtest on all history (or history up to `until`; `table`: its `training_table`); stores every
-    forecast in `backtest_predictions` and metrics in `model_evaluations`."""
+    forecast in `backtest_predictions`, metrics in `model_evaluations` and each fold's rows by ocean source in
+    `backtest_ocean_sources`."""
     table = training_table(settings, until) if table is None else table
     version, _, _ = _version_of(table, settings)
-    predictions, trials = rolling_origin_backtest(table, _catches(settings, until), settings, species)
+    fit_table = training_covariates(table, settings.models.training_ocean)
+    predictions, trials = rolling_origin_backtest(table, _catches(settings, until), settings, species, fit_table)
+    sources = _fold_sources(table, fit_table, predictions, settings).assign(model_version=version)
     metrics = score_rows(predictions, settings.models.big_catch_alert_probability)
     stored = predictions.assign(model_version=version)
     for column in ("issue_date", "target_date", "fold_origin"):
@@ -113,6 +119,8 @@ def run_backtest(settings: Settings, species: list[str] | None = None, table: pd
         for name in predictions.species.unique():
             replace_where(con, "backtest_predictions", stored[stored.species == name],
                           "model_version = ? AND species = ?", [version, name])
+            replace_where(con, "backtest_ocean_sources", sources[sources.species == name],
+                          "model_version = ? AND species = ?", [version, name])
         upsert(con, "model_evaluations", evaluations)
         if not trials.empty:  # each fold's search, under "<version>@<fold origin>"
             tuning_ids = version + "@" + pd.to_datetime(trials.pop("fold_origin")).dt.strftime("%Y-%m-%d")
@@ -121,11 +129,20 @@ def run_backtest(settings: Settings, species: list[str] | None = None, table: pd
     return BacktestResult(version, predictions, metrics)
 
 
+def _fold_sources(table: pd.DataFrame, fit_table: pd.DataFrame, predictions: pd.DataFrame,
+                  settings: Settings) -> pd.DataFrame:
+    """`models.backtest.fold_sources` of the folds and species the backtest scored, dates as dates."""
+    origins = [pd.Timestamp(o) for o in sorted(pd.to_datetime(predictions.fold_origin).unique())]
+    sources = fold_sources(table, fit_table, origins, sorted(predictions.species.unique()), settings)
+    return sources.assign(fold_origin=pd.to_datetime(sources.fold_origin).dt.date)
+
+
 def run_tuning(settings: Settings, species: list[str] | None = None, trials: int = 8) -> pd.DataFrame:
     """A bigger search than every fit runs: `trials` parameter sets per species on the held-out blocks of all history,
     every trial stored in `tuning_trials` under one tuning_id; returns them (params = the changes from the defaults)."""
     table = training_table(settings)
-    labelled = table[table[LABEL_COLUMN].notna()]
+    fit_table = training_covariates(table, settings.models.training_ocean)
+    labelled = fit_table[fit_table[LABEL_COLUMN].notna()]
     wider = settings.updated(models={"tuning_trials": trials})
     tried = []
     for name in species or sorted(labelled.species.unique()):
@@ -149,7 +166,8 @@ def train_models(settings: Settings, until: date | None = None) -> TrainResult:
     version, checksum, params = _version_of(table, settings)
     features = feature_columns(table)
     sites = sorted(table.site_id.unique())
-    labelled = table[table[LABEL_COLUMN].notna()]
+    fit_table = training_covariates(table, settings.models.training_ocean)  # fitting rows only (perfect prog)
+    labelled = fit_table[fit_table[LABEL_COLUMN].notna()]
     trained_at = datetime.now(UTC).replace(tzinfo=None)
     runs, searches = [], []
     for species, rows in labelled.groupby("species"):
@@ -262,13 +280,28 @@ def write_model_card(settings: Settings, truth_csv: Path | None, command: str,
             "(SELECT max(fold_origin) FROM backtest_predictions WHERE model_version = ?)", [version, version]).df()
         period = con.execute("SELECT min(fold_origin), max(target_date) FROM backtest_predictions WHERE model_version = ?",
                              [version]).fetchone()
+        ocean_rows, ocean_sources = _ocean_value_rows(con, version)
     truth_table = checks = None
     lead1 = predictions[predictions.lead_days == 1]
     if truth_csv is not None:
         truth_table = truth_scores(lead1, pd.read_csv(truth_csv), ceiling_crpss)
         checks = target_checks(truth_table)
     return render_model_card(version, metrics, truth_table, checks, period, command,
-                             reliability=reliability_table(lead1), kyucho_record=kyucho_warning_record(settings))
+                             reliability=reliability_table(lead1), kyucho_record=kyucho_warning_record(settings),
+                             ocean_rows=ocean_rows, ocean_sources=ocean_sources)
+
+
+def _ocean_value_rows(con: duckdb.DuckDBPyConnection, version: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The backtest rows of `version` with their ocean source and persisted-analysis scores, and its folds' rows by
+    ocean source (None each where the warehouse predates them)."""
+    if "crps_persisted_kg" not in table_columns(con, "backtest_predictions"):
+        return None, None
+    rows = con.execute(
+        "SELECT species, lead_days, ocean_source, actual_kg, q50_kg, crps_kg, crps_climatology_kg, q50_persisted_kg, "
+        "crps_persisted_kg FROM backtest_predictions WHERE model_version = ?", [version]).df()
+    sources = con.execute("SELECT used_for, ocean_source, sum(n_rows) AS n_rows FROM backtest_ocean_sources "
+                          "WHERE model_version = ? GROUP BY ALL ORDER BY ALL", [version]).df()
+    return rows, sources
 
 
 def kyucho_warning_record(settings: Settings, through: date | None = None) -> pd.DataFrame:

@@ -92,6 +92,7 @@ class ModelSettings(BaseModel):
     early_stopping_rounds: int = Field(default=20, ge=5, description="Rounds without a better held-out score after which a trial stops")
     tuning_trials: int = Field(default=3, ge=1, le=50, description="Parameter sets every fit tries on its held-out blocks (the first: the defaults), each from both starts when seasonal_start is 'search'")
     seasonal_start: Literal["search", "always", "never"] = Field(default="search", description="Whether the boosters start from the net's seasonal normal: chosen by each fit's search (every parameter set tried both ways), always, or never")
+    training_ocean: Literal["analysis", "persisted"] = Field(default="persisted", description="Target-day ocean values of the rows a model is fit on where no ocean forecast was archived: the target day's later analysis ('analysis', perfect prog: the trees learn what the target-day ocean does) or the issue day's analysis persisted ('persisted'). Scored and forecast rows always carry what was known on their issue date. The default is what measured better fed the forecast (docs/model-forecast-value.md)")
     spread_bins: int = Field(default=4, ge=1, le=20, description="Bins of the predicted catch size with their own spread of ln(catch)")
     lightgbm_threads: int = Field(default=2, ge=1)
     lightgbm_overrides: dict[str, float | int | bool] = Field(

@@ -384,6 +384,23 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE flow_runs ADD COLUMN engine VARCHAR;
     ALTER TABLE flow_runs ADD COLUMN phase_seconds VARCHAR;
     """,
+    # 15: where each backtest row's target-day
+    # ocean values came from (features.ocean_forecast SOURCE_*), the same model's median and CRPS fed the persisted
+    # analysis instead of the forecast (rows with a forecast only), and per fold the rows fit and scored by source
+    """
+    ALTER TABLE backtest_predictions ADD COLUMN ocean_source VARCHAR;
+    ALTER TABLE backtest_predictions ADD COLUMN q50_persisted_kg DOUBLE;
+    ALTER TABLE backtest_predictions ADD COLUMN crps_persisted_kg DOUBLE;
+    CREATE TABLE backtest_ocean_sources (
+        model_version VARCHAR NOT NULL,
+        species VARCHAR NOT NULL,
+        fold_origin DATE NOT NULL,
+        used_for VARCHAR NOT NULL,
+        ocean_source VARCHAR NOT NULL,
+        n_rows BIGINT NOT NULL,
+        PRIMARY KEY (model_version, species, fold_origin, used_for, ocean_source)
+    );
+    """,
 )
 
 POOLED_SITE_ID = "all"  # model_evaluations' site_id of the record pooled over every net (migration 6)
@@ -405,6 +422,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "hourly_forecast_sources": ("issue_date", "variable", "product"),
     "no_operation_days": ("date", "site_id"),
     "backtest_predictions": ("model_version", "site_id", "species", "issue_date", "lead_days"),
+    "backtest_ocean_sources": ("model_version", "species", "fold_origin", "used_for", "ocean_source"),
     "tuning_trials": ("tuning_id", "trial", "species"),
     "flow_runs": ("run_id",),
     "deliveries": ("issue_date", "coop", "channel", "recipient"),

@@ -126,3 +126,48 @@ def test_the_card_states_the_swift_current_warnings_hit_and_false_alarm_rates() 
     assert "| all | advisory | 1 | 1 | 0 | 1 | 1.000 | 0.500 |" in card  # one hit, one false alarm
     bare = render_model_card("m0", metrics, None, None, period, "setnet model-card")
     assert "no verified record" in bare
+
+
+def ocean_rows() -> pd.DataFrame:
+    """Backtest rows at leads 1 and 2: with a forecast (scored again fed persisted analyses) and without one."""
+    rng = np.random.default_rng(3)
+    n = 400
+    actual = rng.gamma(2.0, 50.0, n)
+    rows = pd.DataFrame({"species": "sardine", "lead_days": np.resize([1, 2], n), "actual_kg": actual,
+                         "ocean_source": np.where(np.arange(n) < 300, "forecast", "persisted analysis"),
+                         "crps_climatology_kg": 40.0})
+    lead1 = rows.lead_days == 1
+    rows["crps_kg"] = np.where(lead1, 20.0, 30.0)  # the forecast helps at lead 1, not at lead 2
+    rows["crps_persisted_kg"] = np.where(rows.ocean_source == "forecast", 30.0, np.nan)
+    rows["q50_kg"] = actual + np.where(lead1, 5.0, 9.0)
+    rows["q50_persisted_kg"] = np.where(rows.ocean_source == "forecast", actual + 9.0, np.nan)
+    return rows
+
+
+def test_the_value_of_the_ocean_forecast_is_scored_on_the_forecast_rows_by_lead() -> None:
+    from models.model_card import ocean_value_table
+
+    value = ocean_value_table(ocean_rows()).set_index("lead_days")
+    assert value.n_rows.tolist() == [150, 150]  # the 100 rows without a forecast are left out
+    assert value.loc[1, "crpss_forecast"] == pytest.approx(0.5) and value.loc[1, "crpss_persisted"] == pytest.approx(0.25)
+    assert value.loc[2, "crpss_gain"] == pytest.approx(0.0)
+    assert value.loc[1, "mae_forecast_kg"] == pytest.approx(5.0) and value.loc[1, "mae_persisted_kg"] == pytest.approx(9.0)
+
+
+def test_the_card_says_what_the_ocean_forecast_is_worth_and_where_its_rows_came_from() -> None:
+    metrics = pd.DataFrame({"species": "sardine", "lead_days": [1, 2], "n_rows": 10, "mae_kg": 3.0,
+                            "mae_climatology_kg": 4.0, "skill_vs_climatology": 0.25})
+    sources = pd.DataFrame({"used_for": ["fit", "fit", "scored", "scored"],
+                            "ocean_source": ["later analysis", "forecast", "forecast", "persisted analysis"],
+                            "n_rows": [900, 50, 300, 100]})
+    card = render_model_card("m0", metrics, None, None, (date(2025, 1, 1), date(2025, 2, 1)), "setnet model-card",
+                             ocean_rows=ocean_rows(), ocean_sources=sources)
+    section = card.split("## Value of the ocean forecast by lead")[1].split("\n## ")[0]
+    assert "| fit | 50 | 0 | 900 |" in section and "| scored | 300 | 100 | 0 |" in section
+    assert "better than the persisted analysis at lead 1" in section and "less than 0.005 at lead 2" in section
+    empty = render_model_card("m0", metrics, None, None, (date(2025, 1, 1), date(2025, 2, 1)), "setnet model-card",
+                              ocean_rows=ocean_rows().assign(ocean_source="persisted analysis"),
+                              ocean_sources=sources.assign(ocean_source="persisted analysis"))
+    assert "No scored row of this backtest had an archived ocean forecast" in empty
+    assert "No scored row" in render_model_card("m0", metrics, None, None, (date(2025, 1, 1), date(2025, 2, 1)),
+                                                "setnet model-card")

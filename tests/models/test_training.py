@@ -66,7 +66,8 @@ def cut_world(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
     root = tmp_path_factory.mktemp("cut-world")
     settings = Settings(data_dir=root / "data", models={"lightgbm_rounds": 30, "backtest_min_train_days": 30,
-                                                        "backtest_fold_days": 20, "tuning_trials": 2})
+                                                        "backtest_fold_days": 20, "tuning_trials": 2,
+                                                        "training_ocean": "analysis"})
     ingest_sites(settings, write_sites_csv(root / "sites.csv"))
     write_daily_files(copernicus_like_grid(days=60, start="2024-03-01"), root / "grids")
     ingest_grids(settings, [root / "grids"])
@@ -102,6 +103,28 @@ def test_a_batch_of_issue_dates_forecasts_each_exactly_as_its_own_day_would(cut_
         assert con.execute("SELECT count(*) FROM forecasts").fetchone()[0] == len(batch)
 
 
+@pytest.mark.slow
+def test_a_live_forecast_reads_only_what_was_known_on_its_issue_date(cut_world: Settings) -> None:
+    """Fits used the target day's later analysis; a forecast issued inside history still uses the issue day's."""
+    from features import build_features
+    from features.ocean_forecast import SOURCE_LATER_ANALYSIS, training_covariates
+    from models.registry import promoted_models
+
+    day = CUTOFF - timedelta(days=10)  # its target days' analyses exist: they must not be read
+    forecast = forecast_day(cut_world, day)
+    known = build_features(cut_world, pd.DatetimeIndex([pd.Timestamp(day)]))
+    later = training_covariates(build_features(cut_world, pd.date_range(day, day + timedelta(days=7))), "analysis")
+    later = later[later.issue_date == pd.Timestamp(day)].reset_index(drop=True)
+    assert (later.ocean_source[later.lead_days < 7] == SOURCE_LATER_ANALYSIS).all()
+    assert not np.allclose(later.target_temp_surface_c, known.target_temp_surface_c)  # the two differ: can fail
+    with connect(cut_world.warehouse_path, read_only=True) as con:
+        models = promoted_models(con)
+    for species, (_, model) in models.items():
+        rows = known[known.species == species]
+        expected = model.predict(rows).mean_kg.to_numpy()
+        np.testing.assert_allclose(forecast[forecast.species == species].mean_kg.to_numpy(), expected)
+
+
 def test_forecasting_without_a_model_says_what_to_do(small_world: Settings) -> None:
     with pytest.raises(ValueError, match="run `setnet train` first"):
         forecast_day(small_world, date(2024, 4, 29))
@@ -109,7 +132,8 @@ def test_forecasting_without_a_model_says_what_to_do(small_world: Settings) -> N
 
 @pytest.mark.slow
 def test_a_backtest_stores_every_forecast_and_its_metrics(trainable: Settings) -> None:
-    result = run_backtest(trainable.updated(models={"backtest_min_train_days": 30}), species=["sardine"])
+    result = run_backtest(trainable.updated(models={"backtest_min_train_days": 30, "training_ocean": "analysis"}),
+                          species=["sardine"])
     assert set(result.predictions.species) == {"sardine"}
     assert (result.predictions.issue_date >= result.predictions.fold_origin).all()
     with connect(trainable.warehouse_path, read_only=True) as con:
@@ -121,6 +145,13 @@ def test_a_backtest_stores_every_forecast_and_its_metrics(trainable: Settings) -
     assert sorted(pooled.lead_days) == list(range(1, 8))
     assert set(metrics.site_id) == {"all", *result.predictions.site_id.unique()}  # each net's own record too
     assert pooled[["crps_kg", "crps_climatology_kg", "brier_zero"]].notna().all().all()
+    with connect(trainable.warehouse_path, read_only=True) as con:  # the small world has no forecast archive
+        sources = con.execute("SELECT used_for, ocean_source, sum(n_rows) FROM backtest_ocean_sources "
+                              "WHERE model_version = ? GROUP BY ALL ORDER BY ALL", [result.model_version]).fetchall()
+        scored = con.execute("SELECT DISTINCT ocean_source FROM backtest_predictions WHERE model_version = ?",
+                             [result.model_version]).fetchall()
+    assert [(used, source) for used, source, _ in sources] == [("fit", "later analysis"), ("scored", "persisted analysis")]
+    assert sources[1][2] == stored and scored == [("persisted analysis",)]  # scored: what was known on the day
 
 
 @pytest.mark.slow
