@@ -96,7 +96,8 @@ def test_on_the_last_day_with_no_episode_ahead_it_says_none_with_the_forecasts_p
     peak_kn = ahead[shown].peak_kn.max()
     text = page(demo, end)
     assert re.search("急潮 \\S+： ?なし ", text)
-    assert "いちばん速い流れ：" in text and f"{peak_kn:.1f}ノット" in text.split("いちばん速い流れ：", 1)[1][:80]
+    notes = [part[:80] for part in text.split("いちばん速い流れ：")[1:]]  # one calm note per cooperative, its own nets' peak
+    assert notes and any(f"{peak_kn:.1f}ノット" in note for note in notes)  # the bay's peak is some cooperative's
 
 
 @pytest.mark.slow
