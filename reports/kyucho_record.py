@@ -7,7 +7,7 @@ The numbers are `features.kyucho.kyucho_record`'s, the model card's, as the back
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -23,11 +23,13 @@ PLAIN_TITLES = {"ja": {"warning": "急潮警報", "advisory": "急潮注意報"}
 @dataclass(frozen=True)
 class KyuchoRecordView:
     """A cooperative's warnings' record in words: the period verified ('' when none) and one line per net and tier
-    (or the one line saying no archive exists to verify); `paper`: the same in one short paragraph (the PDF page)."""
+    (or the one line saying no archive exists to verify); `paper`: the same in one short paragraph (the PDF page);
+    `by_tier`: per tier the short record of that tier only (the text summary's line under an active warning)."""
 
     period: str
     lines: list[str]
     paper: str = ""
+    by_tier: dict[str, str] = field(default_factory=dict)
 
 
 def kyucho_record_view(record: pd.DataFrame | None, site_ids: list[str], names: dict[str, str],
@@ -45,6 +47,7 @@ def kyucho_record_view(record: pd.DataFrame | None, site_ids: list[str], names: 
                                                  days=(last - first).days + 1)
     indexed = rows.set_index(["site_id", "tier"])
     lines, short = [], []
+    tier_short: dict[str, list[str]] = {"warning": [], "advisory": []}
     for site_id in site_ids:
         for tier in ("warning", "advisory"):
             if (site_id, tier) in indexed.index:
@@ -54,9 +57,13 @@ def kyucho_record_view(record: pd.DataFrame | None, site_ids: list[str], names: 
                 short.append(text["kyucho_record_short"].format(
                     site=names.get(site_id, site_id), tier=text[f"level_word_{tier}"],
                     issued=int(row.hits) + int(row.false_alarms), hits=int(row.hits), misses=int(row.misses)))
+                tier_short[tier].append(short[-1])
     paper = text["kyucho_record_paper"].format(title=text["kyucho_record_title"], first=medium_day(first, lang),
                                                last=medium_day(last, lang), nets=text["list_sep"].join(short))
-    return KyuchoRecordView(period=period, lines=lines, paper=paper)
+    by_tier = {tier: text["kyucho_record_summary"].format(tier=text[f"level_word_{tier}"], first=medium_day(first, lang),
+                                                         last=medium_day(last, lang), nets=text["list_sep"].join(nets))
+               for tier, nets in tier_short.items() if nets}
+    return KyuchoRecordView(period=period, lines=lines, paper=paper, by_tier=by_tier)
 
 
 def record_line(row: pd.Series, site_id: str, tier: str, names: dict[str, str], text: dict[str, str], lang: str,

@@ -1,7 +1,7 @@
 """The short plain-text summary: the body of a message or an e-mail, one block per cooperative.
 
-It keeps what a crew needs before dawn: the day, the swift-current status (always, right under the day), the
-warnings, and per net each species' expected catch (the distribution's mean, boxes and fish by size class) with
+It keeps what a crew needs before dawn: the day, the swift-current status (always, right under the day; under an
+advisory or a warning, how often that tier came true at these nets), the warnings, and per net each species' expected catch (the distribution's mean, boxes and fish by size class) with
 its range, the chance of an empty net, the big-catch chance, the change against the last week and the latest
 landing. With
 markdown=True the same content is Markdown (for the Prefect artifact), with input names escaped.
@@ -33,6 +33,9 @@ def coop_summary(view: ReportView, coop: CoopView, markdown: bool = False) -> st
     bullet = "- " if markdown else ""
     status = t["summary_status"].format(status=coop.kyucho_status)  # always stated, right under the day
     lines.append(bullet + ("**" + esc(status) + "**" if markdown and coop.kyucho_level == "warning" else esc(status)))
+    record = coop.kyucho_record.by_tier.get(coop.kyucho_level) if coop.kyucho_record else None
+    if record:  # how often this tier came true at these nets: the warning's own record, right under it
+        lines.append(bullet + esc(record))
     for banner in [*view.banners, *coop.banners]:
         lines.append(bullet + esc(f"▲ {banner}"))
     for alert in coop.alerts:

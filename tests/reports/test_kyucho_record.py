@@ -126,3 +126,19 @@ def test_the_pdf_page_carries_its_nets_record(stored: Settings, tmp_path: Path) 
     assert "氷見大敷注意報7回中6回的中" in text  # one short paragraph on paper: the charts keep their room
     uozu = re.sub(r"\s+", "", pdf_text(built.folder / "魚津漁協" / "report.pdf"))
     assert "急潮の注意報・警報の成績：海況予報の記録がなく、まだ確かめられません" in uozu
+
+
+def test_under_an_active_warning_the_text_summary_says_how_often_that_tier_came_true(stored: Settings) -> None:
+    from dataclasses import replace
+
+    from reports.summary import coop_summary
+
+    view = report_view(load_report_data(stored, ISSUE_DATE), "ja")
+    himi, uozu = view.coops
+    record_line = "これまでの警報の成績（11月1日(土)〜11月10日(月)）：氷見大敷 警報 6回中5回的中（見逃し3回）"
+    warned = coop_summary(view, replace(himi, kyucho_level="warning")).splitlines()
+    assert warned[3] == record_line  # right under the swift-current status line
+    advised = coop_summary(view, replace(himi, kyucho_level="advisory"))
+    assert "これまでの注意報の成績" in advised and "警報 6回中" not in advised
+    assert "これまでの" not in coop_summary(view, replace(himi, kyucho_level="none"))  # no warning, no record line
+    assert "これまでの" not in coop_summary(view, replace(uozu, kyucho_level="warning"))  # no archive at its nets
