@@ -158,8 +158,9 @@ def _prefect_options(options: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
-class Task:
-    """A task: a Prefect task (built when first called under Prefect), or its plain function in a local run."""
+class _Declared:
+    """A function declared as a task or flow with Prefect options; its Prefect object built on first use
+    (`prefect`, by `_build`)."""
 
     def __init__(self, fn: Callable[..., Any], options: dict[str, Any]) -> None:
         self.fn, self.options, self.name = fn, options, options.get("name", fn.__name__)
@@ -167,6 +168,16 @@ class Task:
 
     @functools.cached_property
     def prefect(self) -> Any:
+        return self._build()
+
+    def _build(self) -> Any:
+        raise NotImplementedError
+
+
+class Task(_Declared):
+    """A task: a Prefect task (built when first called under Prefect), or its plain function in a local run."""
+
+    def _build(self) -> Any:
         from prefect import task as prefect_task
 
         return prefect_task(**_prefect_options(self.options))(self.fn)
@@ -203,15 +214,10 @@ def _run_local(fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
         _run_ids.reset(token)
 
 
-class LocalFlow:
+class LocalFlow(_Declared):
     """A flow declared inside `local_runs()`: its function in a local run, a Prefect flow (built then) outside."""
 
-    def __init__(self, fn: Callable[..., Any], options: dict[str, Any]) -> None:
-        self.fn, self.options, self.name = fn, options, options.get("name", fn.__name__)
-        functools.update_wrapper(self, fn)
-
-    @functools.cached_property
-    def prefect(self) -> Any:
+    def _build(self) -> Any:
         return _prefect_flow_class()(fn=self.fn, **self.options)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -587,6 +587,7 @@ def refresh_flow(issue_date: date | None = None, data_dir: str | None = None, la
             record.state, record.message = "skipped", f"nothing arrived since {issue_date}'s forecasts were made"
             get_run_logger().info("refresh %s: %s", issue_date, record.message)
             unchanged = {"issue_date": str(issue_date), "reissued": False, "arrived": []}
+            _note_kyucho(settings, issue_date, record, unchanged)  # the level of the forecast that still stands
             _deliver(settings, issue_date, lang, record, unchanged)  # what the evening could not send
             return unchanged
         get_run_logger().info("refresh %s: re-issuing, %s", issue_date, "; ".join(arrived))

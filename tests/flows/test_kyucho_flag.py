@@ -1,6 +1,7 @@
 """A swift-current day is flagged to operators: the daily and refresh runs record the level they issued
 (`flow_runs.kyucho_level`, shown by `setnet runs`) and the daily run's Prefect artifact starts with the nets, tier,
-hours (JST) and peak knots; without an ocean forecast the level is 'unknown', never taken for calm."""
+hours (JST) and peak knots; a refresh with nothing new records the level of the forecast that stands; without an
+ocean forecast the level is 'unknown', never taken for calm."""
 
 from __future__ import annotations
 
@@ -80,7 +81,9 @@ def test_a_warning_day_is_flagged_in_the_run_record_the_artifact_and_setnet_runs
 
     refreshed = refresh_flow(LAST_DAY + timedelta(days=1), str(world.data_dir))  # nothing issued for that day yet
     assert refreshed["reissued"] and refreshed["kyucho_level"] == "none"  # the hourly forecast is calm after it
-    assert list(flow_runs(world.data_dir).kyucho_level) == ["unknown", "warning", "none"]
+    skipped = refresh_flow(LAST_DAY + timedelta(days=1), str(world.data_dir))  # nothing new: the forecast stands
+    assert not skipped["reissued"] and skipped["kyucho_level"] == "none"  # and its level is still recorded
+    assert list(flow_runs(world.data_dir).kyucho_level) == ["unknown", "warning", "none", "none"]
 
     listed = CliRunner().invoke(app, ["--data-dir", str(world.data_dir), "runs"])
     assert listed.exit_code == 0, listed.output
