@@ -10,7 +10,7 @@ export PREFECT_HOME ?= $(CURDIR)/$(DATA_DIR)/prefect-home
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 600
 
-.PHONY: install browser demo serve-prefect test lint bench bench-ingest bench-cli bench-pipeline bench-models bench-ceiling model-card lock clean
+.PHONY: install browser demo serve-prefect test lint bench bench-ingest bench-cli bench-pipeline bench-models bench-scaling bench-ceiling model-card lock clean
 
 install: $(INSTALLED)
 
@@ -75,6 +75,12 @@ model-card: install
 # fold and species, peak memory, PASS/FAIL against 5 minutes.
 bench-models: install
 	$(BIN)/python -m bench.models_bench $(BENCH_ARGS)
+
+# Scaling curve: feature build and retrain at 1, 2, 5, 10 years and 10, 50, 200 nets (generated worlds cached in
+# bench/.data/scaling/), each point in a fresh process: wall, CPU, peak memory, growth exponents PASS/FAIL (k <= 1.1)
+# and the per-unit costs docs/scaling.md uses. BENCH_ARGS="--quick" for a smaller subset.
+bench-scaling: install
+	$(BIN)/python -m bench.scaling_bench $(BENCH_ARGS)
 
 # After `make demo`: how much skill any forecast issued the evening before can reach (docs/model-ceiling.md).
 bench-ceiling: install
