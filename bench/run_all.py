@@ -113,8 +113,9 @@ def run_bench(bench: Bench, quick: bool, data_dir: Path | None) -> Outcome:
     if not bench.path.exists():
         print(f"== {bench.name}: {bench.path.relative_to(ROOT)} not in this checkout (absent, not run)", flush=True)
         return Outcome(bench, "absent")
-    offered = [a for a in bench.quick if not a.startswith("--") or a in bench.path.read_text()]  # a newer bench's
-    args = [*bench.args, *(offered if quick else [])]  # --quick passed only when its file offers it
+    source = bench.path.read_text(encoding="utf-8")  # a bench written since may not offer its quick options yet
+    offered = quick and all(f'"{a}"' in source for a in bench.quick if a.startswith("--"))
+    args = [*bench.args, *(bench.quick if offered else [])]
     if bench.needs_demo and data_dir is not None:
         args = ["--data-dir", str(data_dir), *args]
     print(f"== {bench.name}: python -m {bench.module} {' '.join(args)}".rstrip(), flush=True)
