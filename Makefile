@@ -10,7 +10,7 @@ export PREFECT_HOME ?= $(CURDIR)/$(DATA_DIR)/prefect-home
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 600
 
-.PHONY: install browser demo serve-prefect test lint bench bench-ingest bench-cli bench-pipeline bench-models bench-scaling bench-ceiling model-card lock clean
+.PHONY: install browser demo serve-prefect test lint bench bench-features bench-ingest bench-cli bench-pipeline bench-models bench-scaling bench-ceiling model-card lock clean
 
 install: $(INSTALLED)
 
@@ -48,8 +48,13 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-# The feature-engine benchmark on a generated decade (not a test; cached data in bench/.data/): prints PASS/FAIL.
+# Every benchmark of bench/ in sequence (bench/run_all.py): each one's verdicts and wall time, then a summary; exit
+# status 1 if any failed. BENCH_ARGS="--quick" for the smaller sizes, "--only ingest,cli" or "--skip models".
 bench: install
+	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
+
+# The feature-engine benchmark on a generated decade (not a test; cached data in bench/.data/): prints PASS/FAIL.
+bench-features: install
 	$(BIN)/python -m bench.features_bench $(BENCH_ARGS)
 
 # Catch ingest of a generated 1e6-row file, canonical (UTF-8) and cooperative (CP932) layouts, each in a fresh

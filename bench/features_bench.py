@@ -1,4 +1,4 @@
-"""Benchmark of the feature engine on a generated decade (not a test): `make bench`, or
+"""Benchmark of the feature engine on a generated decade (not a test): `make bench-features`, or
 
     .venv/bin/python -m bench.features_bench [--rounds 5] [--sites-loop 3] [--years-loop 2] [--chunking 64,128]
 

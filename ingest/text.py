@@ -204,13 +204,44 @@ def csv_records(text: str) -> tuple[list[list[str]], list[int], dict[int, tuple[
     return rows, lines, broken
 
 
+SPLIT_BLOCK_CHARS = 4_000_000  # split_csv_rows splits the text in blocks of about this many characters (whole lines)
+
+
 def split_csv_rows(text: str) -> tuple[pd.DataFrame, pd.Series, dict[int, tuple[str, str]]] | None:
     """CSV text -> what `csv_records` reads (rows padded to the widest, the line of each, broken lines), split in
     Arrow: one record per physical line; a line with a quote, NUL or carriage return is read alone by `csv_records`.
     None when a quote on one line opens a cell it does not close (it may span lines: only `csv_records` reads that).
+    The text is split in blocks of whole lines (SPLIT_BLOCK_CHARS), so Arrow's copies are of one block at a time.
     """
     if not text:
         return None
+    blocks, start, first_line = [], 0, 1
+    while start < len(text):
+        end = text.find("\n", min(start + SPLIT_BLOCK_CHARS, len(text)) - 1)
+        end = len(text) if end < 0 else end + 1
+        block = _split_block(text[start:end], first_line)
+        if block is None:
+            return None
+        blocks.append(block)
+        first_line += block[2]
+        start = end
+    width = max(len(columns) for columns, _, _, _ in blocks)
+    columns = {}
+    for j in range(width):
+        parts = [cols[j] if j in cols else np.full(len(lines), "", dtype=object) for cols, lines, _, _ in blocks]
+        columns[j] = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        for cols, _, _, _ in blocks:
+            cols.pop(j, None)
+    lines = np.concatenate([lines for _, lines, _, _ in blocks])
+    broken = {line: why for _, _, _, bad in blocks for line, why in bad.items()}
+    del blocks
+    return pd.DataFrame(columns, dtype=object, copy=False), pd.Series(lines, dtype="int64"), broken
+
+
+def _split_block(text: str, first_line: int) -> tuple[dict[int, np.ndarray], np.ndarray, int,
+                                                      dict[int, tuple[str, str]]] | None:
+    """Whole lines of CSV text, the first being line `first_line` -> (columns of the rows kept, their lines, the
+    number of physical lines, broken lines); None as in split_csv_rows."""
     physical = pc.split_pattern(pa.array([text], pa.large_string()), "\n").values
     if text.endswith("\n"):
         physical = physical.slice(0, len(physical) - 1)
@@ -227,9 +258,10 @@ def split_csv_rows(text: str) -> tuple[pd.DataFrame, pd.Series, dict[int, tuple[
         if any(reason == UNTERMINATED_QUOTE for reason, _ in bad.values()):
             return None
         if bad:
-            broken[int(i) + 1] = (next(iter(bad.values()))[0], line.rstrip("\r"))
+            broken[first_line + int(i)] = (next(iter(bad.values()))[0], line.rstrip("\r"))
         else:
             own_rows[int(i)] = rows[0] if rows else []
+    n_physical = len(physical)
     cells = pc.split_pattern(lines, ",")
     del physical, lines
     counts = pc.list_value_length(cells).to_numpy()
@@ -237,6 +269,8 @@ def split_csv_rows(text: str) -> tuple[pd.DataFrame, pd.Series, dict[int, tuple[
     starts = cells.offsets.to_numpy()[:-1]
     values = cells.flatten()
     at = np.fromiter(own_rows, dtype=np.int64, count=len(own_rows))
+    keep = np.ones(len(counts), dtype=bool)
+    keep[[line - first_line for line in broken]] = False
     columns = {}
     for j in range(width):
         has = (counts > j) & ~special
@@ -245,13 +279,8 @@ def split_csv_rows(text: str) -> tuple[pd.DataFrame, pd.Series, dict[int, tuple[
         column = encoded.dictionary.to_numpy(zero_copy_only=False)[encoded.indices.to_numpy()]
         del taken, encoded
         column[at] = [row[j] if j < len(row) else "" for row in own_rows.values()]
-        columns[j] = column
-    keep = np.ones(len(counts), dtype=bool)
-    keep[[line - 1 for line in broken]] = False
-    del cells, values
-    rows = pd.DataFrame({j: column[keep] for j, column in columns.items()} if broken else columns, dtype=object,
-                        copy=False)
-    return rows, pd.Series(np.flatnonzero(keep) + 1, dtype="int64"), broken
+        columns[j] = column[keep] if broken else column
+    return columns, np.flatnonzero(keep) + first_line, n_physical, broken
 
 
 def _read_csv_rows(path: Path) -> tuple[pd.DataFrame, pd.Series, dict[int, tuple[str, str]]]:
