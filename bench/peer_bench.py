@@ -25,7 +25,8 @@ Scored on the rows both forecast (operated target days of the common issue dates
 MAE of the median (kg), the quantile score QS5 = 2 x the mean pinball loss at the five levels (a coarse
 approximation of CRPS computed the same way for both; setnet's quantiles are read off its distribution), setnet's exact CRPS, and r² of
 the mean with the sample world's hidden expected catch (truth/truth.csv). Wall time: setnet's backtest against
-mlforecast's cross_validation with the ocean signals (each without the shared table build).
+mlforecast's cross_validation with the ocean signals (each without the shared table build), and the CPU
+seconds of each (this process's, all threads: the fairer figure on a loaded machine).
 
 PASS when setnet's MAE and QS5 are at most mlforecast's (with ocean) at leads 1 and 7 for every species, and its
 backtest is not slower. mlforecast is a benchmark-only extra (`make bench-peer` installs it).
@@ -96,22 +97,23 @@ def peer_frame(table: pd.DataFrame, catches: pd.DataFrame, with_ocean: bool) -> 
     series = frame.groupby(["site_id", "species"], sort=False).catch_kg
     frame["y"] = series.ffill().fillna(series.bfill()).fillna(0.0).astype(float)
     frame["unique_id"] = frame.site_id + "|" + frame.species
-    frame = frame.astype({"site_id": "category", "species": "category"}).drop(columns="catch_kg")
+    frame = frame.drop(columns="catch_kg")
     if with_ocean:
         columns = ocean_columns(table)
         ocean = (table.drop_duplicates(["issue_date", "site_id"])
                  .assign(ds=lambda rows: pd.to_datetime(rows.issue_date).astype("datetime64[ns]") + pd.Timedelta(days=1))
                  [["site_id", "ds", *columns]])
-        frame = frame.merge(ocean.astype({"site_id": "category"}), how="left", on=["site_id", "ds"])
+        frame = frame.merge(ocean.astype({"site_id": str}), how="left", on=["site_id", "ds"])
+    frame = frame.astype({"site_id": "category", "species": "category"})
     return frame[["unique_id", "ds", "y", "weight", "site_id", "species",
                   *[c for c in frame.columns if c not in ("unique_id", "ds", "y", "weight", "site_id", "species")]]]
 
 
 def run_peer(frame: pd.DataFrame, first_cutoff: pd.Timestamp, refit_days: int, step_days: int,
-             threads: int) -> tuple[pd.DataFrame, float]:
+             threads: int) -> tuple[pd.DataFrame, tuple[float, float]]:
     """mlforecast cross_validation, one cutoff every `step_days` from `first_cutoff` (the frame's end trimmed so
     that they fall there), horizon 7 days, refitted every `refit_days` -> (forecasts: site_id, species, issue_date,
-    target_date, lead_days, mean_kg, q10..q90_kg; wall seconds)."""
+    target_date, lead_days, mean_kg, q10..q90_kg; (wall, CPU) seconds)."""
     from lightgbm import LGBMRegressor
     from mlforecast import MLForecast
     from mlforecast.lag_transforms import RollingMean
@@ -126,11 +128,11 @@ def run_peer(frame: pd.DataFrame, first_cutoff: pd.Timestamp, refit_days: int, s
         raise ValueError(f"--step {step_days} does not divide the {refit_days}-day fold")
     windows = ((frame.ds.max() - pd.Timedelta(days=HORIZON_DAYS)) - first_cutoff).days // step_days + 1
     frame = frame[frame.ds <= first_cutoff + pd.Timedelta(days=(windows - 1) * step_days + HORIZON_DAYS)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = forecast.cross_validation(frame, n_windows=windows, h=HORIZON_DAYS, step_size=step_days,
                                        refit=refit_days // step_days,
                                        static_features=["site_id", "species"], dropna=False, weight_col="weight")
-    seconds = time.perf_counter() - started
+    seconds = (time.perf_counter() - started, time.process_time() - cpu)
     site_species = result.unique_id.str.split("|", n=1, expand=True)
     out = pd.DataFrame({"site_id": site_species[0], "species": site_species[1],
                         "issue_date": pd.to_datetime(result.cutoff), "target_date": pd.to_datetime(result.ds)})
@@ -197,10 +199,10 @@ def main() -> None:
     print(f"feature table {len(table)} rows in {table_s:.1f} s; folds from {', '.join(str(o.date()) for o in origins)}"
           f" ({settings.models.backtest_fold_days} days each); {len(ocean_columns(table))} ocean signals", flush=True)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     setnet_rows, _ = rolling_origin_backtest(table, catches, settings)
-    setnet_s = time.perf_counter() - started
-    print(f"setnet backtest: {setnet_s:.1f} s", flush=True)
+    setnet_s, setnet_cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(f"setnet backtest: {setnet_s:.1f} s wall, {setnet_cpu:.1f} s CPU", flush=True)
 
     peers, seconds = {}, {}
     for name, with_ocean in (("mlf+ocean", True), ("mlf", False)):
@@ -208,7 +210,8 @@ def main() -> None:
         peers[name], seconds[name] = run_peer(frame, origins[0], settings.models.backtest_fold_days, args.step,
                                                      threads)
         print(f"mlforecast cross_validation {'with' if with_ocean else 'without'} the ocean signals "
-              f"({frame.shape[1] - 6} exogenous columns): {seconds[name]:.1f} s", flush=True)
+              f"({frame.shape[1] - 6} exogenous columns): {seconds[name][0]:.1f} s wall, {seconds[name][1]:.1f} s CPU",
+              flush=True)
 
     keys = ["site_id", "species", "issue_date", "target_date", "lead_days"]
     joined = setnet_rows.assign(issue_date=pd.to_datetime(setnet_rows.issue_date).astype("datetime64[ns]"),
@@ -233,11 +236,12 @@ def main() -> None:
         print(f"{'PASS' if ok else 'FAIL'}: setnet {metric} <= mlforecast+ocean at leads 1 and 7 on every species "
               f"(worst: {worst.species} lead {worst.lead_days}: setnet {worst[f'setnet {metric}']:.3f} vs "
               f"{worst[f'mlf+ocean {metric}']:.3f} kg; setnet behind in {int((margin < 0).sum())} of {len(margin)})")
-    ok = setnet_s <= seconds["mlf+ocean"]
+    (peer_s, peer_cpu), ok = seconds["mlf+ocean"], setnet_s <= seconds["mlf+ocean"][0]
     verdicts.append(ok)
-    print(f"{'PASS' if ok else 'FAIL'}: setnet backtest {setnet_s:.1f} s vs mlforecast+ocean cross_validation "
-          f"{seconds['mlf+ocean']:.1f} s ({setnet_s / seconds['mlf+ocean']:.2f}x); without the ocean "
-          f"{seconds['mlf']:.1f} s; feature table (setnet's, shared) {table_s:.1f} s")
+    print(f"{'PASS' if ok else 'FAIL'}: setnet backtest {setnet_s:.1f} s wall ({setnet_cpu:.1f} s CPU) vs "
+          f"mlforecast+ocean cross_validation {peer_s:.1f} s wall ({peer_cpu:.1f} s CPU): {setnet_s / peer_s:.2f}x "
+          f"wall, {setnet_cpu / peer_cpu:.2f}x CPU; without the ocean {seconds['mlf'][0]:.1f} s wall "
+          f"({seconds['mlf'][1]:.1f} s CPU); feature table (setnet's, shared) {table_s:.1f} s")
     ocean_gain = (result["mlf MAE"] - result["mlf+ocean MAE"]).mean()
     print(f"info: the ocean signals change mlforecast's MAE by {-ocean_gain:+.3f} kg on average over species and "
           f"leads (QS5 {(result['mlf+ocean QS5'] - result['mlf QS5']).mean():+.3f} kg, r2 "
