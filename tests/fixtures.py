@@ -5,6 +5,12 @@ for the nearest sea cell is exercised)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -37,3 +43,46 @@ def write_sites_csv(path: Path, sites: pd.DataFrame = TINY_SITES) -> Path:
     """A registry CSV as a cooperative delivers it (SITE_COLUMNS, UTF-8); returns path."""
     sites[SITE_COLUMNS].to_csv(path, index=False, encoding="utf-8")
     return path
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    """Poll `condition` every 0.2 s until it holds; TimeoutError naming `what` after `seconds` (a hang guard)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} within {seconds} s")
+        time.sleep(0.2)
+
+
+@contextmanager
+def loopback_dask_cluster(folder: Path, workers: int = 2) -> Iterator[tuple[str, set[int]]]:
+    """A real Dask cluster: a scheduler and `workers` one-thread workers, each a separate process on 127.0.0.1
+    (their files in `folder`) -> (the scheduler's address, the PIDs started), once every worker has connected.
+    On exit every process it started is stopped by its PID (terminate, then kill after 20 s)."""
+    from distributed import Client
+
+    dask_cli = str(Path(sys.executable).with_name("dask"))
+    scheduler_file = folder / "scheduler.json"
+    processes: list[subprocess.Popen] = []
+    common = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": folder}
+    try:
+        processes.append(subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                           "--no-dashboard", "--scheduler-file", str(scheduler_file)], **common))
+        wait_for(scheduler_file.exists, HANG_GUARD_S, "the scheduler did not write its file")
+        for _ in range(workers):
+            processes.append(subprocess.Popen([dask_cli, "worker", "--scheduler-file", str(scheduler_file),
+                                               "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"], **common))
+        address = json.loads(scheduler_file.read_text())["address"]
+        with Client(address) as client:
+            wait_for(lambda: len(client.scheduler_info()["workers"]) == workers, HANG_GUARD_S,
+                     f"{workers} workers did not connect")
+        yield address, {process.pid for process in processes[1:]}
+    finally:
+        for process in reversed(processes):  # stop every process started here, by its PID
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +17,7 @@ from features.table import LABEL_COLUMN
 from setnet.settings import Settings
 from setnet.warehouse import connect
 from tests.features.conftest import SITES
-from tests.fixtures import HANG_GUARD_S
+from tests.fixtures import loopback_dask_cluster
 
 ALL_DAYS = pd.date_range("2023-01-01", "2024-05-07", freq="D")
 
@@ -129,54 +125,23 @@ def test_write_features_streams_blocks_that_equal_the_in_memory_table(world: Set
 
 # --- a real Dask cluster: a scheduler and two workers as separate processes on loopback ---------------------------
 
-def wait_for(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} within {seconds} s")
-        time.sleep(0.2)
-
-
 @pytest.mark.slow
 def test_features_build_through_a_separate_process_dask_cluster(world: Settings, tmp_path: Path) -> None:
     from distributed import Client, get_task_stream
 
-    dask_cli = str(Path(sys.executable).with_name("dask"))
-    scheduler_file = tmp_path / "scheduler.json"
-    processes: list[subprocess.Popen] = []
-    common = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": tmp_path}
-    try:
-        processes.append(subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", "0",
-                                           "--no-dashboard", "--scheduler-file", str(scheduler_file)], **common))
-        wait_for(scheduler_file.exists, HANG_GUARD_S, "the scheduler did not write its file")
-        for _ in range(2):
-            processes.append(subprocess.Popen([dask_cli, "worker", "--scheduler-file", str(scheduler_file),
-                                               "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"], **common))
-        address = json.loads(scheduler_file.read_text())["address"]
-        with Client(address) as client:
-            wait_for(lambda: len(client.scheduler_info()["workers"]) == 2, HANG_GUARD_S, "two workers did not connect")
-            # worker address -> (pid, parent pid): each is a worker process this test started, or its nanny's child
-            workers = client.run(lambda: (__import__("os").getpid(), __import__("os").getppid()))
-            started = {p.pid for p in processes[1:]}
-            assert len(workers) == 2 and all(pid in started or parent in started for pid, parent in workers.values())
-            assert os.getpid() not in {pid for pid, _ in workers.values()}
-            days = pd.date_range("2024-02-01", "2024-03-15", freq="D")
-            with get_task_stream(client) as stream:  # every task the scheduler ran meanwhile, and on which worker
-                clustered = build_features(Settings(data_dir=world.data_dir, dask_scheduler_address=address), days)
-        reads = [task for task in stream.data if "read-grid-block" in str(task["key"])]  # fused or not
-        assert reads, sorted({str(task["key"]) for task in stream.data})  # the grid was read by cluster tasks ...
-        assert {task["worker"] for task in reads} <= set(workers)  # ... on the workers this test started
-        local = build_features(Settings(data_dir=world.data_dir), days)
-        pd.testing.assert_frame_equal(clustered, local)
-    finally:
-        for process in reversed(processes):  # stop every process this test started, by its PID
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+    with loopback_dask_cluster(tmp_path, workers=2) as (address, started), Client(address) as client:
+        # worker address -> (pid, parent pid): each is a worker process this test started, or its nanny's child
+        workers = client.run(lambda: (__import__("os").getpid(), __import__("os").getppid()))
+        assert len(workers) == 2 and all(pid in started or parent in started for pid, parent in workers.values())
+        assert os.getpid() not in {pid for pid, _ in workers.values()}
+        days = pd.date_range("2024-02-01", "2024-03-15", freq="D")
+        with get_task_stream(client) as stream:  # every task the scheduler ran meanwhile, and on which worker
+            clustered = build_features(Settings(data_dir=world.data_dir, dask_scheduler_address=address), days)
+    reads = [task for task in stream.data if "read-grid-block" in str(task["key"])]  # fused or not
+    assert reads, sorted({str(task["key"]) for task in stream.data})  # the grid was read by cluster tasks ...
+    assert {task["worker"] for task in reads} <= set(workers)  # ... on the workers this test started
+    local = build_features(Settings(data_dir=world.data_dir), days)
+    pd.testing.assert_frame_equal(clustered, local)
 
 
 def test_a_forecast_issued_after_d_never_reaches_ds_rows(world: Settings) -> None:
