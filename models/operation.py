@@ -27,7 +27,9 @@ import pandas as pd
 
 OPERATION_KEYS = ["issue_date", "lead_days", "target_date", "site_id"]
 LABEL = "operated"  # 1.0 hauled, 0.0 not hauled, NaN unknown
-CALENDAR_FEATURES = ["weekday", "is_sunday", "is_public_holiday", "is_new_year_break", "doy_sin", "doy_cos", "month"]
+# The season by month only: a finer day of year names the day itself (every net and lead shares it), and the trees
+# would learn last year's storms by their dates.
+CALENDAR_FEATURES = ["weekday", "is_sunday", "is_public_holiday", "is_new_year_break", "month"]
 HISTORY_FEATURES = ["operated_issue_day", "idle_streak_days", "idle_while_bay_out_days", "bay_operated_share",
                     "bay_idle_streak_days", "operated_share_14d", "days_since_operated"]
 # Target-day ocean and kyucho columns taken from the feature table where it has them (features.table).
@@ -38,11 +40,12 @@ BAY_OUT_SHARE = 0.5  # the bay "fishes" on a day when at least this share of the
 HISTORY_WINDOW_DAYS = 14
 ROUNDS = 200
 EARLY_STOPPING_ROUNDS = 20
-VALIDATION_DAYS = 56  # the last block of target days held out to stop the boosting
+VALIDATION_BLOCK_DAYS = 28  # target days are cut into four-week blocks and every fourth one (the latest included)
+VALIDATION_EVERY = 4  # is held out to stop the boosting (as the catch models' search does)
 MIN_VALIDATION_ROWS = 100
 RELIABILITY_BINS = 10
-PARAMS = {"objective": "binary", "metric": "binary_logloss", "learning_rate": 0.05, "num_leaves": 15,
-          "min_data_in_leaf": 40, "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1,
+PARAMS = {"objective": "binary", "metric": "binary_logloss", "learning_rate": 0.05, "num_leaves": 7,
+          "min_data_in_leaf": 200, "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1,
           "lambda_l2": 1.0, "deterministic": True, "force_col_wise": True, "verbosity": -1, "max_bin": 63}
 PREDICTION_COLUMNS = ["site_id", "issue_date", "target_date", "lead_days", "fold_origin", "p_operate",
                       "p_climatology", LABEL]
@@ -54,25 +57,22 @@ def operation_matrix(catches: pd.DataFrame, no_operation: pd.DataFrame, dates: p
     0.0 not operated (a recorded no-operation day, or no record from the net's first record to `known_through`, the
     last day whose records are in: default the last catch day), NaN unknown."""
     dates = pd.DatetimeIndex(dates)
-    caught = pd.DataFrame(0.0, index=dates, columns=site_ids)
-    idle = caught.copy()
 
-    def mark(frame: pd.DataFrame, into: pd.DataFrame) -> None:
-        if frame.empty:
-            return
-        days = pd.to_datetime(frame.date)
-        rows, cols = dates.get_indexer(days), pd.Index(site_ids).get_indexer(frame.site_id)
-        keep = (rows >= 0) & (cols >= 0)
-        into.to_numpy()[rows[keep], cols[keep]] = 1.0
+    def marked(frame: pd.DataFrame) -> np.ndarray:
+        flags = np.zeros((len(dates), len(site_ids)), dtype=bool)
+        if not frame.empty:
+            rows = dates.get_indexer(pd.to_datetime(frame.date))
+            cols = pd.Index(site_ids).get_indexer(frame.site_id)
+            keep = (rows >= 0) & (cols >= 0)
+            flags[rows[keep], cols[keep]] = True
+        return flags
 
-    mark(catches, caught)
-    mark(no_operation, idle)
-    recorded = (caught.to_numpy() + idle.to_numpy()) > 0
-    seen_before = np.maximum.accumulate(recorded, axis=0)
+    caught, idle = marked(catches), marked(no_operation)
+    seen_before = np.maximum.accumulate(caught | idle, axis=0)
     if known_through is None:
         known_through = pd.to_datetime(catches.date).max() if len(catches) else dates.min() - pd.Timedelta(days=1)
     in_window = seen_before & (dates <= pd.Timestamp(known_through))[:, None]
-    values = np.where(caught.to_numpy() > 0, 1.0, np.where((idle.to_numpy() > 0) | in_window, 0.0, np.nan))
+    values = np.where(caught, 1.0, np.where(idle | in_window, 0.0, np.nan))
     return pd.DataFrame(values, index=dates, columns=site_ids)
 
 
@@ -119,18 +119,16 @@ def operation_history(matrix: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def target_calendar(targets: pd.DatetimeIndex) -> pd.DataFrame:
-    """Target dates -> CALENDAR_FEATURES (weekday 0 = Monday; public holidays by jpholiday; New Year 29 Dec-3 Jan)."""
+    """Target dates -> CALENDAR_FEATURES (weekday 0 = Monday; public holidays by jpholiday; New Year 29 Dec-3 Jan;
+    month 1-12)."""
     unique = pd.DatetimeIndex(targets.unique())
     holiday = pd.Series([jpholiday.is_holiday(day.date()) for day in unique], index=unique)  # per distinct day
-    angle = 2 * np.pi * (targets.day_of_year.to_numpy() - 1) / 365.25
     new_year = ((targets.month == 12) & (targets.day >= 29)) | ((targets.month == 1) & (targets.day <= 3))
     return pd.DataFrame({
         "weekday": targets.day_of_week.to_numpy(float),
         "is_sunday": (targets.day_of_week == 6).astype(float),
         "is_public_holiday": holiday.reindex(targets).to_numpy(float),
         "is_new_year_break": np.asarray(new_year, dtype=float),
-        "doy_sin": np.sin(angle),
-        "doy_cos": np.cos(angle),
         "month": targets.month.to_numpy(float),
     })
 
@@ -206,15 +204,17 @@ class OperationModel:
 
 def fit_operation_model(rows: pd.DataFrame, sites: list[str], seed: int = 0, threads: int = 2) -> OperationModel:
     """Labelled operation rows -> one classifier (LightGBM binary objective), at most ROUNDS rounds, stopped early on
-    the last VALIDATION_DAYS of target days and refit on all rows with the rounds found."""
+    held-out four-week blocks of target days (every VALIDATION_EVERY-th, the latest included; one year of history
+    has no other block of the same season) and refit on all rows with the rounds found."""
     labelled = rows[rows[LABEL].notna()]
     if labelled.empty or labelled[LABEL].nunique() < 2:
         raise ValueError("too little operation history to fit (need operated and not-operated days)")
     features = operation_feature_columns(labelled)
     model = OperationModel(None, features, sorted(sites))  # type: ignore[arg-type]
     params = PARAMS | {"seed": seed, "num_threads": threads}
-    cut = labelled.target_date.max() - pd.Timedelta(days=VALIDATION_DAYS)
-    early, late = labelled[labelled.target_date <= cut], labelled[labelled.target_date > cut]
+    block = (labelled.target_date.max() - labelled.target_date).dt.days // VALIDATION_BLOCK_DAYS
+    held_out = (block % VALIDATION_EVERY == 0).to_numpy()
+    early, late = labelled[~held_out], labelled[held_out]
     rounds = ROUNDS
     if len(late) >= MIN_VALIDATION_ROWS and len(early) >= MIN_VALIDATION_ROWS and early[LABEL].nunique() == 2:
         train = lgb.Dataset(model._matrix(early), early[LABEL].to_numpy(float), categorical_feature=["site_id"])
