@@ -468,7 +468,8 @@ def render_model_card(version: str, metrics: pd.DataFrame, truth: pd.DataFrame |
         "\n## Limits\n",
         ("- Catches are noisy: even the oracle that knows the hidden function misses by the MAE shown; a single "
         "day's forecast can be far off, so read the q10–q90 range and P(empty net), not only the median.\n"
-        "- Forecasts assume the net operates; no-operation days (weather, holidays, damage) are not predicted.\n"
+        "- The catch forecasts assume the net operates; whether it does (weather, holidays, damage) is a separate "
+        "chance, scored in \"Will the net operate?\" (p_operate in the forecasts).\n"
         "- Ocean inputs beyond the issue day are the analysis of the issue day unless an ocean forecast is stored; "
         "skill falls with lead time. Where the forecast archive does not reach back, training rows carry the "
         "target day's later analysis (`models.training_ocean` = \"analysis\", perfect prog) or the persisted one "
