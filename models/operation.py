@@ -39,13 +39,15 @@ OCEAN_FEATURES = ["target_current_speed_ms", "target_current_along_ms", "target_
 BAY_OUT_SHARE = 0.5  # the bay "fishes" on a day when at least this share of the nets with a record operated
 HISTORY_WINDOW_DAYS = 14
 ROUNDS = 200
+SHORT_HISTORY_ROUNDS = 100  # rounds of a fit on less than two cycles of held-out blocks (no early stopping)
+LEAF_ROWS = (20, 200, 100)  # rows a leaf needs at least: 1 in 100 of the rows fit, within 20..200 (few in a short
+# history, where a Sunday is 1 day in 7; many in a long one, where small leaves learn single storms)
 EARLY_STOPPING_ROUNDS = 20
 VALIDATION_BLOCK_DAYS = 28  # target days are cut into four-week blocks and every fourth one (the latest included)
 VALIDATION_EVERY = 4  # is held out to stop the boosting (as the catch models' search does)
 MIN_VALIDATION_ROWS = 100
 RELIABILITY_BINS = 10
-PARAMS = {"objective": "binary", "metric": "binary_logloss", "learning_rate": 0.05, "num_leaves": 7,
-          "min_data_in_leaf": 200, "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1,
+PARAMS = {"objective": "binary", "metric": "binary_logloss", "learning_rate": 0.05, "num_leaves": 7, "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1,
           "lambda_l2": 1.0, "deterministic": True, "force_col_wise": True, "verbosity": -1, "max_bin": 63}
 PREDICTION_COLUMNS = ["site_id", "issue_date", "target_date", "lead_days", "fold_origin", "p_operate",
                       "p_climatology", LABEL]
@@ -205,18 +207,22 @@ class OperationModel:
 def fit_operation_model(rows: pd.DataFrame, sites: list[str], seed: int = 0, threads: int = 2) -> OperationModel:
     """Labelled operation rows -> one classifier (LightGBM binary objective), at most ROUNDS rounds, stopped early on
     held-out four-week blocks of target days (every VALIDATION_EVERY-th, the latest included; one year of history
-    has no other block of the same season) and refit on all rows with the rounds found."""
+    has no other block of the same season) and refit on all rows with the rounds found; a history shorter than two
+    cycles of blocks is fit with SHORT_HISTORY_ROUNDS."""
     labelled = rows[rows[LABEL].notna()]
     if labelled.empty or labelled[LABEL].nunique() < 2:
         raise ValueError("too little operation history to fit (need operated and not-operated days)")
     features = operation_feature_columns(labelled)
     model = OperationModel(None, features, sorted(sites))  # type: ignore[arg-type]
-    params = PARAMS | {"seed": seed, "num_threads": threads}
+    leaf_min, leaf_max, per = LEAF_ROWS
+    params = PARAMS | {"seed": seed, "num_threads": threads,
+                       "min_data_in_leaf": int(np.clip(len(labelled) // per, leaf_min, leaf_max))}
     block = (labelled.target_date.max() - labelled.target_date).dt.days // VALIDATION_BLOCK_DAYS
     held_out = (block % VALIDATION_EVERY == 0).to_numpy()
     early, late = labelled[~held_out], labelled[held_out]
-    rounds = ROUNDS
-    if len(late) >= MIN_VALIDATION_ROWS and len(early) >= MIN_VALIDATION_ROWS and early[LABEL].nunique() == 2:
+    rounds = SHORT_HISTORY_ROUNDS
+    span_days = (labelled.target_date.max() - labelled.target_date.min()).days
+    if span_days >= 2 * VALIDATION_EVERY * VALIDATION_BLOCK_DAYS and len(late) >= MIN_VALIDATION_ROWS and len(early) >= MIN_VALIDATION_ROWS and early[LABEL].nunique() == 2:
         train = lgb.Dataset(model._matrix(early), early[LABEL].to_numpy(float), categorical_feature=["site_id"])
         valid = lgb.Dataset(model._matrix(late), late[LABEL].to_numpy(float), reference=train)
         probe = lgb.train(params, train, ROUNDS, valid_sets=[valid],

@@ -116,6 +116,17 @@ def test_chances_are_probabilities(backtest: pd.DataFrame) -> None:
     assert backtest.p_operate[sundays].max() < 0.2 and backtest.p_operate[~sundays].median() > 0.7  # never on Sundays
 
 
+def test_a_short_history_learns_the_days_off() -> None:
+    dates = pd.date_range(START, periods=50)
+    hauled = dates[dates.day_of_week != 6]  # 50 days of three nets, never out on a Sunday
+    catches = pd.DataFrame({"date": np.repeat(hauled.date, 3), "site_id": SITES[:3] * len(hauled)})
+    rows = operation_rows(key_table(dates, SITES[:3]), operation_matrix(catches, catches.iloc[:0],
+                                                                        pd.date_range(START, periods=60), SITES[:3]))
+    labelled = rows[rows[LABEL].notna()]
+    p = fit_operation_model(labelled, SITES[:3]).predict(labelled)
+    assert brier_score(p, labelled[LABEL]) < 0.5 * brier_score(np.full(len(p), labelled[LABEL].mean()), labelled[LABEL])
+
+
 def test_a_saved_model_predicts_the_same(world: tuple[pd.DataFrame, pd.DataFrame], tmp_path) -> None:
     rows, _ = world
     train = rows[rows.target_date < START + pd.Timedelta(days=200)]

@@ -203,7 +203,7 @@ def test_training_scores_and_serves_the_chance_that_each_net_operates(cut_world:
         bins = con.execute("SELECT sum(n) FROM operation_reliability").fetchone()[0]
     assert scores.lead_days.tolist() == list(range(1, 8)) and (scores.n > 0).all() and bins == scores.n.sum()
     # days off only on Sundays: the weekday rate is exact (Brier 0), and the model far better than a coin (0.25)
-    assert (scores.brier_climatology == 0).all() and (scores.brier < 0.15).all()
+    assert (scores.brier_climatology == 0).all() and (scores.brier < 0.05).all()  # the base rate's: 0.12
     forecast = forecast_days(cut_world, [CUTOFF, CUTOFF + timedelta(days=3)])
     assert forecast.p_operate.between(0, 1).all()
     assert (forecast.groupby(["issue_date", "lead_days", "site_id"]).p_operate.nunique() == 1).all()  # one per net
