@@ -81,7 +81,7 @@ def test_a_net_operated_when_it_has_a_catch_row_and_not_when_it_has_none_or_a_ma
 
 
 def test_a_no_operation_known_after_the_issue_day_never_reaches_its_inputs() -> None:
-    catches, no_operation, dates = storm_world()
+    catches, no_operation, _ = storm_world()
     days = pd.date_range(START, periods=DAYS + 7)
     issue = pd.Timestamp("2023-06-14")
     later = pd.to_datetime(catches.date) > issue
