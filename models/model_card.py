@@ -360,10 +360,45 @@ def ocean_value_section(rows: pd.DataFrame | None, sources: pd.DataFrame | None)
     return parts
 
 
+OPERATION_EXPLAINED = (
+    "\nThe chance that a net is hauled on the target day (`models.operation`: one LightGBM binary classifier pooled "
+    "over nets and leads, fed the target day's calendar, the net's and the bay's operation up to the issue day, and "
+    "the target-day currents and kyucho signals known on the issue day), scored on the same rolling-origin folds. "
+    "Brier score: the mean squared difference between the chance and what happened (1 hauled, 0 not); lower is "
+    "better. Climatology: the net's operating rate on that weekday in that month over the training window. BSS "
+    "(Brier skill score) = 1 − Brier / Brier of climatology: above 0 beats it. The catch forecasts are the catch "
+    "*given that the net operates*.\n")
+
+
+def operation_by_lead(evaluations: pd.DataFrame) -> pd.DataFrame:
+    """operation_evaluations rows -> the pooled record per lead: lead_days, brier, brier_climatology, brier_skill,
+    operated_rate, n."""
+    rows = evaluations[evaluations.site_id == POOLED_SITE_ID].sort_values("lead_days")
+    return rows[["lead_days", "brier", "brier_climatology", "brier_skill", "operated_rate", "n"]].reset_index(drop=True)
+
+
+def operation_section(evaluations: pd.DataFrame | None, reliability: pd.DataFrame | None) -> list[str]:
+    """The model card's "Will the net operate?" section: Brier and BSS by lead, per net at lead 1, reliability."""
+    if evaluations is None or evaluations.empty:
+        return []
+    parts = ["\n## Will the net operate?\n", OPERATION_EXPLAINED, "\nPooled over nets, by lead:\n",
+             markdown_table(operation_by_lead(evaluations), digits=4)]
+    nets = evaluations[(evaluations.site_id != POOLED_SITE_ID) & (evaluations.lead_days == 1)].sort_values("site_id")
+    if not nets.empty:
+        parts += ["\nPer net, lead 1:\n",
+                  markdown_table(nets[["site_id", "brier", "brier_climatology", "brier_skill", "n"]], digits=4)]
+    if reliability is not None and not reliability.empty:
+        parts += [("\nReliability (all leads): forecasts grouped by their chance of operating; a reliable forecast's "
+                  "observed share of hauled days matches its mean chance in every bin.\n"),
+                  markdown_table(reliability[["p_from", "p_to", "mean_forecast", "observed_rate", "n"]])]
+    return parts
+
+
 def render_model_card(version: str, metrics: pd.DataFrame, truth: pd.DataFrame | None, checks: pd.DataFrame | None,
                       period: tuple[date, date], command: str, reliability: pd.DataFrame | None = None,
                       kyucho_record: pd.DataFrame | None = None, ocean_rows: pd.DataFrame | None = None,
-                      ocean_sources: pd.DataFrame | None = None) -> str:
+                      ocean_sources: pd.DataFrame | None = None, operation: pd.DataFrame | None = None,
+                      operation_reliability: pd.DataFrame | None = None) -> str:
     """Markdown model card from backtest metrics (model_evaluations rows: pooled, site_id 'all', and per net), the
     reliability table of P(empty net) (`models.evaluate.reliability_table`), the swift-current warnings' record
     (`features.kyucho.kyucho_record`), the backtest rows and fold sources of `ocean_value_section` and, on the
@@ -399,6 +434,7 @@ def render_model_card(version: str, metrics: pd.DataFrame, truth: pd.DataFrame |
                    "share of empty nets matches its predicted chance in every bin.\n"),
                   markdown_table(reliability)]
     parts += ocean_value_section(ocean_rows, ocean_sources)
+    parts += operation_section(operation, operation_reliability)
     parts += kyucho_section(kyucho_record)
     if truth is not None and checks is not None:
         targets = target_table(truth).assign(holds=lambda t: t.holds.map(verdict))
@@ -432,7 +468,8 @@ def render_model_card(version: str, metrics: pd.DataFrame, truth: pd.DataFrame |
         "\n## Limits\n",
         ("- Catches are noisy: even the oracle that knows the hidden function misses by the MAE shown; a single "
         "day's forecast can be far off, so read the q10–q90 range and P(empty net), not only the median.\n"
-        "- Forecasts assume the net operates; no-operation days (weather, holidays, damage) are not predicted.\n"
+        "- The catch forecasts assume the net operates; whether it does (weather, holidays, damage) is a separate "
+        "chance, scored in \"Will the net operate?\" (p_operate in the forecasts).\n"
         "- Ocean inputs beyond the issue day are the analysis of the issue day unless an ocean forecast is stored; "
         "skill falls with lead time. Where the forecast archive does not reach back, training rows carry the "
         "target day's later analysis (`models.training_ocean` = \"analysis\", perfect prog) or the persisted one "

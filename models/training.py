@@ -28,6 +28,15 @@ from models.lightgbm_model import (
     search_parameters,
 )
 from models.model_card import render_model_card, target_checks, truth_scores
+from models.operation import (
+    OperationModel,
+    backtest_operation,
+    fit_operation_model,
+    operation_matrix,
+    operation_reliability,
+    operation_rows,
+    operation_scores,
+)
 from models.registry import (
     artifact_dir,
     auto_promote,
@@ -36,7 +45,9 @@ from models.registry import (
     table_checksum,
 )
 from setnet.settings import Settings
-from setnet.warehouse import connect, replace_where, table_columns, upsert
+from setnet.warehouse import POOLED_SITE_ID, connect, replace_where, table_columns, upsert
+
+OPERATION_FOLDER = "operation"  # <models_dir>/<version>/operation: the operation model of a version (models.operation)
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,7 @@ class BacktestResult:
     model_version: str
     predictions: pd.DataFrame
     metrics: pd.DataFrame
+    operation_metrics: pd.DataFrame | None = None  # models.operation.operation_scores of the same folds
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,23 @@ def _catches(settings: Settings, until: date | None = None) -> pd.DataFrame:
         return con.execute("SELECT date, site_id, species, catch_kg FROM catches WHERE date <= ?", [until]).df()
 
 
+def operation_table(settings: Settings, table: pd.DataFrame, until: date | None = None,
+                    known_through: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A feature table -> (models.operation rows with their label, the operation matrix), from the catch and
+    no-operation days stored (up to `until`, when given); days after `known_through` (default: the last catch day)
+    are unknown."""
+    end = pd.Timestamp(until) if until is not None else pd.Timestamp.max.normalize()
+    with connect(settings.warehouse_path, read_only=True) as con:
+        catches = con.execute("SELECT DISTINCT date, site_id FROM catches WHERE date <= ?", [end.date()]).df()
+        no_operation = con.execute("SELECT date, site_id FROM no_operation_days WHERE date <= ?", [end.date()]).df()
+    first = min([pd.to_datetime(catches.date).min(), pd.Timestamp(table.issue_date.min())] if len(catches)
+                else [pd.Timestamp(table.issue_date.min())])
+    dates = pd.date_range(first, pd.Timestamp(table.target_date.max()), freq="D")
+    through = pd.Timestamp(known_through) if known_through is not None else None
+    matrix = operation_matrix(catches, no_operation, dates, sorted(table.site_id.unique()), through)
+    return operation_rows(table, matrix), matrix
+
+
 def _version_of(table: pd.DataFrame, settings: Settings) -> tuple[str, str, dict]:
     search = settings.models
     params = lightgbm_params(settings) | {"rounds": search.lightgbm_rounds, "early_stopping": search.early_stopping_rounds,
@@ -115,7 +144,11 @@ def run_backtest(settings: Settings, species: list[str] | None = None, table: pd
         model_version=version, holdout_start=stored.fold_origin.min(), holdout_end=stored.target_date.max(),
         folds=stored.fold_origin.nunique(),
     )
+    operation, reliability = _operation_backtest(settings, table, predictions, version, until)
     with connect(settings.warehouse_path) as con:
+        if operation is not None:
+            replace_where(con, "operation_evaluations", operation, "model_version = ?", [version])
+            replace_where(con, "operation_reliability", reliability, "model_version = ?", [version])
         for name in predictions.species.unique():
             replace_where(con, "backtest_predictions", stored[stored.species == name],
                           "model_version = ? AND species = ?", [version, name])
@@ -126,7 +159,23 @@ def run_backtest(settings: Settings, species: list[str] | None = None, table: pd
             tuning_ids = version + "@" + pd.to_datetime(trials.pop("fold_origin")).dt.strftime("%Y-%m-%d")
             upsert(con, "tuning_trials", trials.assign(tuning_id=tuning_ids))
     store_kyucho_record(settings, until)  # the swift-current warnings' record, for the reports to read
-    return BacktestResult(version, predictions, metrics)
+    return BacktestResult(version, predictions, metrics, operation)
+
+
+def _operation_backtest(settings: Settings, table: pd.DataFrame, predictions: pd.DataFrame, version: str,
+                        until: date | None) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The operation model on the catch backtest's folds -> (operation_evaluations rows, operation_reliability rows),
+    None each when no fold could be fit."""
+    rows, matrix = operation_table(settings, table, until)
+    origins = [pd.Timestamp(o) for o in sorted(pd.to_datetime(predictions.fold_origin).unique())]
+    scored = backtest_operation(rows, matrix, origins, settings.models.backtest_fold_days, settings.random_seed,
+                                settings.models.lightgbm_threads)
+    if scored.empty:
+        return None, None
+    evaluations = operation_scores(scored, POOLED_SITE_ID).assign(
+        model_version=version, holdout_start=pd.Timestamp(scored.fold_origin.min()).date(),
+        holdout_end=pd.Timestamp(scored.target_date.max()).date())
+    return evaluations, operation_reliability(scored).assign(model_version=version)
 
 
 def _fold_sources(table: pd.DataFrame, fit_table: pd.DataFrame, predictions: pd.DataFrame,
@@ -184,6 +233,11 @@ def train_models(settings: Settings, until: date | None = None) -> TrainResult:
                 "data_checksum": checksum, "artifact_dir": str(folder.resolve()),
             }
         )
+    operation, _ = operation_table(settings, table, until)
+    labelled_operation = operation[operation.operated.notna()]
+    if labelled_operation.operated.nunique() == 2:  # the chance each net operates, saved beside the species' models
+        fit_operation_model(labelled_operation, sites, settings.random_seed, settings.models.lightgbm_threads).save(
+            artifact_dir(settings.models_dir, version, OPERATION_FOLDER))
     with connect(settings.warehouse_path) as con:
         upsert(con, "model_runs", pd.DataFrame(runs))
         if searches:  # the final fit's search, under the version itself
@@ -211,6 +265,8 @@ def forecast_days(settings: Settings, issue_dates: list[date],
         raise ValueError("no issue dates to forecast")
     with connect(settings.warehouse_path, read_only=True) as con:
         models = promoted_models(con)
+        operation_model = _serving_operation_model(con, sorted({version for version, _ in models.values()}))
+        last_catch = con.execute("SELECT max(date) FROM catches").fetchone()[0]
     if not models:
         raise ValueError(f"no trained models in {settings.warehouse_path}: run `setnet train` first")
     started = time.perf_counter()
@@ -230,13 +286,43 @@ def forecast_days(settings: Settings, issue_dates: list[date],
         )
         forecasts.append(predicted.assign(model_version=version, explanation=model.explain(species_rows)))
     table = pd.concat(forecasts).sort_values(["issue_date", "lead_days", "site_id", "species"]).reset_index(drop=True)
+    table = table.merge(_operation_chances(settings, rows, operation_model, last_catch),
+                        on=["issue_date", "lead_days", "site_id"], how="left")
     for column in ("issue_date", "target_date", "ocean_date"):
         table[column] = pd.to_datetime(table[column]).dt.date
     table = table[["issue_date", "target_date", "lead_days", "site_id", "species", *PREDICTION_COLUMNS,
-                   "model_version", "ocean_date", "explanation"]]
+                   "model_version", "ocean_date", "explanation", "p_operate"]]
     with connect(settings.warehouse_path) as con:
         replace_where(con, "forecasts", table, f"issue_date IN ({', '.join('?' * len(days))})", days)
     return table
+
+
+def _serving_operation_model(con: duckdb.DuckDBPyConnection, versions: list[str]) -> OperationModel | None:
+    """The operation model saved with the most recently trained of the serving `versions` (None: none saved one)."""
+    if not versions:
+        return None
+    folders = con.execute(
+        f"SELECT artifact_dir FROM model_runs WHERE model_version IN ({', '.join('?' * len(versions))}) "
+        "ORDER BY trained_at DESC, model_version DESC", versions).fetchall()
+    for (folder,) in folders:
+        candidate = Path(folder).parent / OPERATION_FOLDER
+        if (candidate / "booster.txt").exists():
+            return OperationModel.load(candidate)
+    return None
+
+
+def _operation_chances(settings: Settings, rows: pd.DataFrame, model: OperationModel | None,
+                       last_catch: date | None) -> pd.DataFrame:
+    """Feature rows of the issue dates -> issue_date, lead_days, site_id, p_operate (NaN without an operation model);
+    the history is known through the last issue date or the last catch day, whichever is earlier."""
+    keys = rows[["issue_date", "lead_days", "site_id"]].drop_duplicates()
+    if model is None or last_catch is None:
+        return keys.assign(p_operate=float("nan"))
+    through = min(pd.Timestamp(rows.issue_date.max()), pd.Timestamp(last_catch))
+    operation, _ = operation_table(settings, rows, until=rows.issue_date.max().date(), known_through=through.date())
+    chances = operation[["issue_date", "lead_days", "site_id"]].assign(p_operate=model.predict(operation))
+    chances["issue_date"] = pd.to_datetime(chances.issue_date)
+    return keys.assign(issue_date=pd.to_datetime(keys.issue_date)).merge(chances, how="left")
 
 
 def stored_quantiles(settings: Settings, issue_date: date, levels: list[float], lead_days: int = 1) -> pd.DataFrame:
@@ -281,6 +367,11 @@ def write_model_card(settings: Settings, truth_csv: Path | None, command: str,
         period = con.execute("SELECT min(fold_origin), max(target_date) FROM backtest_predictions WHERE model_version = ?",
                              [version]).fetchone()
         ocean_rows, ocean_sources = _ocean_value_rows(con, version)
+        operation = operation_reliability_ = None
+        if table_columns(con, "operation_evaluations"):
+            operation = con.execute("SELECT * FROM operation_evaluations WHERE model_version = ?", [version]).df()
+            operation_reliability_ = con.execute(
+                "SELECT * FROM operation_reliability WHERE model_version = ? ORDER BY bin", [version]).df()
     truth_table = checks = None
     lead1 = predictions[predictions.lead_days == 1]
     if truth_csv is not None:
@@ -288,7 +379,8 @@ def write_model_card(settings: Settings, truth_csv: Path | None, command: str,
         checks = target_checks(truth_table)
     return render_model_card(version, metrics, truth_table, checks, period, command,
                              reliability=reliability_table(lead1), kyucho_record=kyucho_warning_record(settings),
-                             ocean_rows=ocean_rows, ocean_sources=ocean_sources)
+                             ocean_rows=ocean_rows, ocean_sources=ocean_sources, operation=operation,
+                             operation_reliability=operation_reliability_)
 
 
 def _ocean_value_rows(con: duckdb.DuckDBPyConnection, version: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:

@@ -41,7 +41,8 @@ SITE_COLUMNS = ["site_id", "name_ja", "name_en", "coop", "coop_en", "lat", "lon"
 NEWER_SITE_COLUMNS = ["coop_en"]  # migration 11: a warehouse opened read-only before it has none (read as empty)
 FORECAST_COLUMNS = ["issue_date", "target_date", "lead_days", "site_id", "species", "mean_kg", "q10_kg", "q50_kg",
                     "q90_kg", "model_version", "ocean_date"]
-OPTIONAL_FORECAST_COLUMNS = ["p_zero", "p_big_catch", "big_catch_threshold_kg", "explanation", "created_at"]
+OPTIONAL_FORECAST_COLUMNS = ["p_zero", "p_big_catch", "big_catch_threshold_kg", "explanation", "created_at",
+                             "p_operate"]  # p_operate: migration 16
 EVALUATION_COLUMNS = ["model_version", "species", "lead_days", "holdout_start", "holdout_end", "n_rows", "mae_kg",
                       "rmse_kg", "coverage_80", "mae_climatology_kg", "mae_persistence_kg", "skill_vs_climatology",
                       "skill_vs_persistence"]

@@ -269,6 +269,8 @@ def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFr
     for net in coop.nets:
         page.space(0.04)
         page.text(net.name, size=13)
+        if net.operate:
+            page.text(net.operate, size=BASE_PT, color="#9a3412" if (net.operate_pct or 0) < 50 else INK)
         for line in net.lines:
             page.cells([(x, w, text) for (x, w), text in zip(columns, rows[id(line)], strict=True)], size=BASE_PT)
             if line.empty:

@@ -1,7 +1,9 @@
 """The short plain-text summary: the body of a message or an e-mail, one block per cooperative.
 
 It keeps what a crew needs before dawn: the day, the swift-current status (always, right under the day; under an
-advisory or a warning, how often that tier came true at these nets), the warnings, and per net each species' expected catch (the distribution's mean, boxes and fish by size class) with
+advisory or a warning, how often that tier came true at these nets), the warnings, a line for each net whose chance
+of going out is below 50 %, and per net each species' expected catch (the distribution's mean, boxes and fish by
+size class) with
 its range, the chance of an empty net, the big-catch chance, the change against the last week and the latest
 landing. With
 markdown=True the same content is Markdown (for the Prefect artifact), with input names escaped.
@@ -13,6 +15,7 @@ import re
 
 from reports.view import NEGLIGIBLE_KG, CoopView, ForecastLine, ReportView
 
+OPERATE_SAID_BELOW_PCT = 50  # the summary names a net whose chance of going out is below this (percent)
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|>~-])")
 
 
@@ -44,6 +47,10 @@ def coop_summary(view: ReportView, coop: CoopView, markdown: bool = False) -> st
             lines.append(bullet + ("**" + esc(text) + "**" if markdown and alert.kind == "warning" else esc(text)))
         if alert.kind == "warning":
             lines.append(bullet + esc(alert.action))
+    for net in coop.nets:  # a net likely to stay in port is said before the catches
+        if net.operate_pct is not None and net.operate_pct < OPERATE_SAID_BELOW_PCT:
+            lines.append(bullet + esc("▲ " + t["summary_operate"].format(net=net.name, pct=net.operate_pct,
+                                                                       words=net.operate_words)))
     for net in coop.nets:
         lines.append(("### " if markdown else "■ ") + esc(net.name))
         quiet = [*net.quiet, *(line.species for line in net.lines if about_zero(line))]

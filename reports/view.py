@@ -117,6 +117,9 @@ class NetView:
     codes: list[str] = field(default_factory=list)  # every species forecast at the net (for the charts)
     record: list[str] = field(default_factory=list)  # per species: the record's expected catches against the catches
     quiet: list[str] = field(default_factory=list)  # species names expected at about 0 kg and not caught lately
+    operate_pct: int | None = None  # the chance the net is hauled tomorrow (p_operate), whole percent; None: unknown
+    operate: str = ""  # "出漁の見込み 85%（出られそうです）" or "" without p_operate
+    operate_words: str = ""  # "出られそうです": the chance in plain words
 
 
 @dataclass(frozen=True)
@@ -304,8 +307,10 @@ def coop_views(data: ReportData, sites: pd.DataFrame, names: dict[str, str], spe
                      for code in codes if code not in quiet]
             notes = {code: hit_note(hits, site_id, code, text) for code in species}
             record = [line for code in species if (line := record_line(hits, site_id, code, species_by_code, text))]
+            operate_pct, operate, words = operate_text(rows, site_id, codes, text)
             nets.append(NetView(site_id=site_id, name=names[site_id], lines=lines, track_notes=notes, codes=codes,
-                                quiet=[species_by_code.get(code, code) for code in quiet], record=record))
+                                quiet=[species_by_code.get(code, code) for code in quiet], record=record,
+                                operate_pct=operate_pct, operate=operate, operate_words=words))
         alerts, notes, alert_sites = alert_views(data, site_ids, names, text, lang, options)
         level, status = kyucho_status(data, site_ids, names, text, options)
         views.append(CoopView(name=coop_name(str(coop), coop_sites, lang),
@@ -317,6 +322,29 @@ def coop_views(data: ReportData, sites: pd.DataFrame, names: dict[str, str], spe
                               kyucho_record=kyucho_record_view(data.kyucho_record, site_ids, names, text, lang,
                                                                options.kyucho_kn, options.kyucho_per_net_kn)))
     return views
+
+
+OPERATE_WORDS = ((0.8, "operate_likely"), (0.5, "operate_probably"), (0.2, "operate_maybe_not"),
+                 (0.0, "operate_unlikely"))  # p_operate from which each plain phrase is said
+
+
+def operate_words(p_operate: float, text: dict[str, str]) -> str:
+    """The chance a net is hauled (0..1) in plain words: likely, probably, may stay in, likely to stay in."""
+    return next(text[key] for floor, key in OPERATE_WORDS if p_operate >= floor)
+
+
+def operate_text(rows: pd.DataFrame, site_id: str, codes: list[str],
+                 text: dict[str, str]) -> tuple[int | None, str, str]:
+    """A net's lead-1 rows (indexed by site_id, species) -> (p_operate in whole percent, "出漁の見込み 85%（…）", the
+    plain words), (None, "", "") when the forecasts carry no chance of operating."""
+    if "p_operate" not in rows.columns or not codes:
+        return None, "", ""
+    chance = pd.to_numeric(rows.loc[[(site_id, code) for code in codes], "p_operate"], errors="coerce").dropna()
+    if chance.empty:
+        return None, "", ""
+    p = float(chance.iloc[0])  # one chance per net and day, the same on each species' row
+    pct, words = min(max(round(100 * p), 1), 99), operate_words(p, text)  # never a certain 0 % or 100 %
+    return pct, text["operate_line"].format(pct=pct, words=words), words
 
 
 def latest_text(data: ReportData, site_id: str, code: str, text: dict[str, str], lang: str) -> str:

@@ -401,6 +401,39 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (model_version, species, fold_origin, used_for, ocean_source)
     );
     """,
+    # 16: the chance that the net operates (is hauled) on the target day (models.operation); the catch columns stay
+    # the catch given that it operates
+    """
+    ALTER TABLE forecasts ADD COLUMN p_operate DOUBLE;
+    """,
+    # 17: the operation model's backtest: Brier score, climatology's (the net's operating rate for the weekday and
+    # month in the training window) and the skill, per lead, pooled (site_id 'all') and per net; and its reliability
+    # (10 equal bins of the forecast probability, all leads pooled)
+    """
+    CREATE TABLE operation_evaluations (
+        model_version VARCHAR NOT NULL,
+        site_id VARCHAR NOT NULL DEFAULT 'all',
+        lead_days INTEGER NOT NULL,
+        holdout_start DATE,
+        holdout_end DATE,
+        n INTEGER NOT NULL,
+        operated_rate DOUBLE,
+        brier DOUBLE,
+        brier_climatology DOUBLE,
+        brier_skill DOUBLE,
+        PRIMARY KEY (model_version, site_id, lead_days)
+    );
+    CREATE TABLE operation_reliability (
+        model_version VARCHAR NOT NULL,
+        bin INTEGER NOT NULL,
+        p_from DOUBLE NOT NULL,
+        p_to DOUBLE NOT NULL,
+        mean_forecast DOUBLE,
+        observed_rate DOUBLE,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (model_version, bin)
+    );
+    """,
 )
 
 POOLED_SITE_ID = "all"  # model_evaluations' site_id of the record pooled over every net (migration 6)
@@ -427,6 +460,8 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "flow_runs": ("run_id",),
     "deliveries": ("issue_date", "coop", "channel", "recipient"),
     "kyucho_record": ("through_date", "site_id", "tier", "lead_days"),
+    "operation_evaluations": ("model_version", "site_id", "lead_days"),
+    "operation_reliability": ("model_version", "bin"),
 }
 
 

@@ -171,3 +171,22 @@ def test_the_card_says_what_the_ocean_forecast_is_worth_and_where_its_rows_came_
     assert "No scored row of this backtest had an archived ocean forecast" in empty
     assert "No scored row" in render_model_card("m0", metrics, None, None, (date(2025, 1, 1), date(2025, 2, 1)),
                                                 "setnet model-card")
+
+
+def test_the_card_says_whether_the_nets_will_operate_by_lead_with_its_reliability() -> None:
+    from models.operation import operation_reliability, operation_scores
+
+    metrics = pd.DataFrame({"species": "sardine", "lead_days": [1], "n_rows": 10, "mae_kg": 3.0,
+                            "mae_climatology_kg": 4.0, "skill_vs_climatology": 0.25})
+    rows = pd.DataFrame({"site_id": ["a", "a", "b", "b"], "lead_days": [1, 2, 1, 2], "p_operate": [0.9, 0.8, 0.15, 0.6],
+                         "p_climatology": 0.5, "operated": [1.0, 1.0, 0.0, 0.0]})
+    period = (date(2025, 1, 1), date(2025, 2, 1))
+    card = render_model_card("m0", metrics, None, None, period, "setnet model-card", operation=operation_scores(rows),
+                             operation_reliability=operation_reliability(rows))
+    section = card.split("## Will the net operate?", 1)[1]
+    assert "*given that the net operates*" in section
+    # lead 1: (0.01 + 0.0225) / 2 against 0.25, lead 2: (0.04 + 0.36) / 2 against 0.25
+    assert "| 1 | 0.0162 | 0.2500 | 0.9350 | 0.5000 | 2 |" in section
+    assert "| 2 | 0.2000 | 0.2500 | 0.2000 | 0.5000 | 2 |" in section
+    assert "| 0.100 | 0.200 | 0.150 | 0.000 | 1 |" in section  # the reliability table's bin of 0.15
+    assert "## Will the net operate?" not in render_model_card("m0", metrics, None, None, period, "setnet model-card")

@@ -191,3 +191,21 @@ def test_training_registers_promotes_and_forecasts_reproducibly(trainable: Setti
         with pytest.raises(ValueError, match="no model m0000 in the registry"):
             promote(con, "m0000")
     assert len(searches) == 4 and (searches.trials == 4).all() and (searches.chosen == 1).all()  # 2 sets x 2 starts
+
+
+@pytest.mark.slow
+def test_training_scores_and_serves_the_chance_that_each_net_operates(cut_world: Settings) -> None:
+    """The small world's nets are never hauled on Sundays: the backtest scores the operation model on the catch
+    folds, and the daily forecast stores a chance per net and day, low for a Sunday."""
+    with connect(cut_world.warehouse_path, read_only=True) as con:
+        scores = con.execute("SELECT lead_days, brier, brier_climatology, n FROM operation_evaluations "
+                             "WHERE site_id = 'all' ORDER BY lead_days").df()
+        bins = con.execute("SELECT sum(n) FROM operation_reliability").fetchone()[0]
+    assert scores.lead_days.tolist() == list(range(1, 8)) and (scores.n > 0).all() and bins == scores.n.sum()
+    # days off only on Sundays: the weekday rate is exact (Brier 0), and the model far better than a coin (0.25)
+    assert (scores.brier_climatology == 0).all() and (scores.brier < 0.05).all()  # the base rate's: 0.12
+    forecast = forecast_days(cut_world, [CUTOFF, CUTOFF + timedelta(days=3)])
+    assert forecast.p_operate.between(0, 1).all()
+    assert (forecast.groupby(["issue_date", "lead_days", "site_id"]).p_operate.nunique() == 1).all()  # one per net
+    sunday = pd.to_datetime(forecast.target_date).dt.day_of_week == 6
+    assert forecast.p_operate[sunday].max() < 0.5 < forecast.p_operate[~sunday].min()
