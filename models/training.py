@@ -195,9 +195,13 @@ def run_tuning(settings: Settings, species: list[str] | None = None, trials: int
 
 def train_models(settings: Settings, until: date | None = None) -> TrainResult:
     """Backtest, fit on all history (or on history up to the cutoff `until`: no catch after it enters the fit or the
-    backtest), register in `model_runs`, and promote where the backtest beats the current model."""
+    backtest), register in `model_runs`, and promote where the backtest beats the current model.
+
+    The backtest is run (never read back: the final fit needs its searches), and each species' final fit reuses the
+    search of its latest fold instead of searching again: it only refits on all history with the parameters, start
+    and spread chosen there, its rounds scaled to the rows added since."""
     table = training_table(settings, until)
-    backtest = run_backtest(settings, table=table, until=until)
+    backtest = run_backtest(settings, table=table, until=until, force=True)
     version, checksum, params = _version_of(table, settings)
     features = feature_columns(table)
     sites = sorted(table.site_id.unique())
