@@ -249,15 +249,21 @@ def backtest(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list, one object per species and lead")] = False,
     per_site: Annotated[bool, typer.Option("--per-site", help="With --json, also one object per net, species and "
                                                               "lead (site_id 'all' is the pooled record)")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Run the backtest again even when one of the same model "
+                                                        "version (data, parameters, features) is stored")] = False,
 ) -> None:
-    """Rolling-origin backtest against climatology and persistence; stores every forecast and the metrics."""
+    """Rolling-origin backtest against climatology and persistence; stores every forecast and the metrics (a stored
+    backtest of the same model version, e.g. the one `setnet train` ran, is reused unless --force)."""
     import json
 
     from flows.pipeline import backtest_flow
     from setnet.warehouse import POOLED_SITE_ID
 
-    metrics = backtest_flow(_data_dir(), species=species or None)
+    metrics = backtest_flow(_data_dir(), species=species or None, force=force)
     overall = [row for row in metrics if row.get("site_id", POOLED_SITE_ID) == POOLED_SITE_ID]
+    if metrics[0].get("reused"):  # on stderr with --json, so the output stays JSON
+        typer.echo(f"reused the stored backtest of model {metrics[0]['model_version']} (same data, parameters and "
+                   "features; --force runs it again)", err=as_json)
     if as_json:
         nets = [row for row in metrics if row.get("site_id", POOLED_SITE_ID) != POOLED_SITE_ID]
         chosen = overall + (nets if per_site else [])

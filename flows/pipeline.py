@@ -206,10 +206,11 @@ def train_task(settings: Settings, until: date | None = None) -> str:
 
 
 @task(name="backtest", cache_policy=NO_CACHE)
-def backtest_task(settings: Settings, species: list[str] | None) -> list[dict]:
-    result = models.run_backtest(settings, species=species)
-    get_run_logger().info("backtest of %s: %d forecasts scored", result.model_version, len(result.predictions))
-    return result.metrics.assign(model_version=result.model_version).to_dict(orient="records")
+def backtest_task(settings: Settings, species: list[str] | None, force: bool = False) -> list[dict]:
+    result = models.run_backtest(settings, species=species, force=force)
+    get_run_logger().info("backtest of %s: %d forecasts scored%s", result.model_version, len(result.predictions),
+                          " (the stored backtest of this version, reused)" if result.reused else "")
+    return result.metrics.assign(model_version=result.model_version, reused=result.reused).to_dict(orient="records")
 
 
 @task(name="tune", cache_policy=NO_CACHE)
@@ -427,11 +428,12 @@ def train_flow(data_dir: str | None = None, until: date | None = None) -> str:
 
 
 @flow(name="backtest", log_prints=True)
-def backtest_flow(data_dir: str | None = None, species: list[str] | None = None) -> list[dict]:
-    """Rolling-origin backtest on all history: metrics per species and lead (stored in the warehouse too)."""
+def backtest_flow(data_dir: str | None = None, species: list[str] | None = None, force: bool = False) -> list[dict]:
+    """Rolling-origin backtest on all history: metrics per species and lead (stored in the warehouse too); the stored
+    backtest of the same model version is reused unless `force`."""
     settings = _settings(data_dir)  # built once per flow run; the tasks take it
-    with _recorded(settings, "backtest", None, {"species": species}):
-        return backtest_task(settings, species)
+    with _recorded(settings, "backtest", None, {"species": species, "force": force}):
+        return backtest_task(settings, species, force)
 
 
 @flow(name="tune", log_prints=True)

@@ -6,6 +6,13 @@ Public functions: `run_backtest`, `run_tuning`, `train_models`, `forecast_day`, 
 `models.lightgbm_model`, `models.baselines`, `models.evaluate`.
 """
 
+import os
+
+# OpenMP threads that busy-wait for work (the default) compete with every other process on a shared machine: LightGBM
+# measured about 9x slower on a loaded 2-core machine than with passive waiting (docs/performance.md, "Retrain").
+# Set before LightGBM (and its OpenMP runtime) is first imported; a value already in the environment wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from models.distribution import HurdleLogNormal, forecast_quantiles
 from models.registry import list_models, promote
 from models.training import (

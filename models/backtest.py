@@ -9,7 +9,7 @@ from features.ocean_forecast import SOURCE_FORECAST, persisted_covariates, train
 from features.table import LABEL_COLUMN
 from models.distribution import HurdleLogNormal
 from models.evaluate import add_scores, baseline_columns
-from models.lightgbm_model import SpeciesModel, fit_species_model
+from models.lightgbm_model import SearchResult, SpeciesModel, fit_species_model
 from setnet.settings import Settings
 
 BACKTEST_COLUMNS = [
@@ -64,6 +64,16 @@ def backtest_fold(table: pd.DataFrame, catches: pd.DataFrame, origin: pd.Timesta
     The fit's rows come from `fit_table` (default: `training_covariates(table, settings.models.training_ocean)`).
     Rows scored with a forecast are scored a second time by the same model fed the persisted analysis instead
     (q50_persisted_kg, crps_persisted_kg; NaN on rows without a forecast, where both are the same)."""
+    scored, model = fold_model(table, catches, origin, species, settings, features, fit_table)
+    trials = None if model is None or model.trials is None else model.trials.assign(fold_origin=origin)
+    return scored, trials
+
+
+def fold_model(table: pd.DataFrame, catches: pd.DataFrame, origin: pd.Timestamp, species: str,
+               settings: Settings, features: list[str] | None = None,
+               fit_table: pd.DataFrame | None = None) -> tuple[pd.DataFrame, SpeciesModel | None]:
+    """`backtest_fold`, returning the fold's fitted model (its search and booster seconds; None: nothing to score)
+    instead of its trials."""
     if fit_table is None:
         fit_table = training_covariates(table, settings.models.training_ocean)
     train, test = fold_frames(table, fit_table, species, origin, settings)
@@ -74,8 +84,7 @@ def backtest_fold(table: pd.DataFrame, catches: pd.DataFrame, origin: pd.Timesta
     scored = test.assign(actual_kg=test[LABEL_COLUMN]).join(model.predict(test))
     scored = add_scores(baseline_columns(catches[pd.to_datetime(catches.date) < origin], scored))
     scored = scored.join(persisted_scores(model, test[test.ocean_source == SOURCE_FORECAST]))
-    trials = None if model.trials is None else model.trials.assign(fold_origin=origin)
-    return scored.assign(fold_origin=origin)[BACKTEST_COLUMNS], trials
+    return scored.assign(fold_origin=origin)[BACKTEST_COLUMNS], model
 
 
 def persisted_scores(model: SpeciesModel, rows: pd.DataFrame) -> pd.DataFrame:
@@ -107,17 +116,24 @@ def fold_sources(table: pd.DataFrame, fit_table: pd.DataFrame, origins: list[pd.
 
 
 def rolling_origin_backtest(table: pd.DataFrame, catches: pd.DataFrame, settings: Settings,
-                            species: list[str] | None = None,
-                            fit_table: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                            species: list[str] | None = None, fit_table: pd.DataFrame | None = None
+                            ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, SearchResult]]:
     """Feature table + catches -> (every backtest forecast with its actual and baseline forecasts in kg, every
-    tuning trial of every fold's fit with its fold_origin). Fits use `fit_table` (see `backtest_fold`)."""
+    tuning trial of every fold's fit with its fold_origin, per species the search of its latest fold that ran one:
+    what the final fit on all history reuses). Fits use `fit_table` (see `backtest_fold`)."""
     labelled = table[table[LABEL_COLUMN].notna()]
     origins = backtest_origins(labelled.target_date.min(), labelled.target_date.max(), settings)
     chosen = species or sorted(labelled.species.unique())
     if fit_table is None:
         fit_table = training_covariates(table, settings.models.training_ocean)
-    folds = [backtest_fold(table, catches, origin, name, settings, fit_table=fit_table)
-             for name in chosen for origin in origins]
-    predictions = pd.concat([rows for rows, _ in folds if not rows.empty], ignore_index=True)
-    trials = [tried for _, tried in folds if tried is not None]
-    return predictions, (pd.concat(trials, ignore_index=True) if trials else pd.DataFrame())
+    predictions, trials, searches = [], [], {}
+    for name in chosen:
+        for origin in origins:
+            rows, model = fold_model(table, catches, origin, name, settings, fit_table=fit_table)
+            if not rows.empty:
+                predictions.append(rows)
+            if model is not None and model.search is not None:
+                trials.append(model.trials.assign(fold_origin=origin))
+                searches[name] = model.search  # origins ascend: the latest fold's search stays
+    return (pd.concat(predictions, ignore_index=True), pd.concat(trials, ignore_index=True) if trials else pd.DataFrame(),
+            searches)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,6 +142,9 @@ class SpeciesModel:
     params: dict = field(default_factory=dict)  # the chosen trial's changes from the defaults
     trials: pd.DataFrame | None = None  # every trial of the search that chose them (not saved)
     normals: pd.DataFrame | None = None  # seasonal_normals of the training rows: where the boosters start
+    search: SearchResult | None = None  # the search that chose the parameters (not saved; a later fit may reuse it)
+    booster_seconds: dict[str, float] = field(default_factory=dict)  # wall s training each booster (not saved)
+    booster_cpu_seconds: dict[str, float] = field(default_factory=dict)  # process CPU s of the same (not saved)
 
     def offsets(self, rows: pd.DataFrame) -> dict[str, np.ndarray]:
         """Feature rows -> per booster its starting raw score: the net's seasonal log-odds of a catch ("catch")
@@ -298,6 +302,15 @@ def _train(params: dict, dataset: lgb.Dataset, settings: Settings, held_out: lgb
                      callbacks=[stop])
 
 
+def _clocked(seconds: dict[str, float], cpu_seconds: dict[str, float], name: str, train, *args, **kwargs):
+    """`train(*args, **kwargs)`, its wall and process CPU seconds added to `seconds[name]` and `cpu_seconds[name]`."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    booster = train(*args, **kwargs)
+    seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - wall
+    cpu_seconds[name] = cpu_seconds.get(name, 0.0) + time.process_time() - cpu
+    return booster
+
+
 def _trial_scores(booster_catch: lgb.Booster, booster_positive: lgb.Booster, held: _Part, bins: int
                   ) -> tuple[dict, LogSpread]:
     """Two boosters of one trial and the held-out rows -> their scores (CRPS of the hurdle in kg, Brier of an empty
@@ -332,6 +345,9 @@ class SearchResult:
     seasonal_start: bool
     spread: LogSpread
     trials: pd.DataFrame
+    n_rows: int = 0  # labelled rows the search was given (its fit part: all but about one in VALIDATION_EVERY)
+    booster_seconds: dict[str, float] = field(default_factory=dict)  # wall s of its trials, per booster
+    booster_cpu_seconds: dict[str, float] = field(default_factory=dict)  # process CPU s of the same
 
 
 def search_parameters(model: SpeciesModel, labelled: pd.DataFrame, settings: Settings) -> SearchResult | None:
@@ -351,12 +367,13 @@ def search_parameters(model: SpeciesModel, labelled: pd.DataFrame, settings: Set
         start_model = dataclasses.replace(model, normals=seasonal_normals(fit) if start else None)
         fit_part = _datasets(start_model, fit, base)
         parts[start] = (fit_part, _datasets(start_model, held, base, reference=fit_part))
-    rows, spreads = [], []
+    rows, spreads, seconds, cpu_seconds = [], [], {}, {}
     for changes in candidate_params(settings.models.tuning_trials, settings.random_seed):
         params = {**base, **changes}
         for start, (fit_part, held_part) in parts.items():
-            boosters = {name: _train({**params, **OBJECTIVES[name]}, getattr(fit_part, name), settings,
-                                     getattr(held_part, name)) for name in BOOSTER_NAMES}
+            boosters = {name: _clocked(seconds, cpu_seconds, name, _train, {**params, **OBJECTIVES[name]},
+                                       getattr(fit_part, name), settings, getattr(held_part, name))
+                        for name in BOOSTER_NAMES}
             scores, spread = _trial_scores(boosters["catch"], boosters["positive"], held_part,
                                            settings.models.spread_bins)
             rows.append({"trial": len(rows), "species": model.species, "params": json.dumps(changes, sort_keys=True),
@@ -365,33 +382,45 @@ def search_parameters(model: SpeciesModel, labelled: pd.DataFrame, settings: Set
     trials = pd.DataFrame(rows)
     best = int(trials.crps_kg.idxmin())
     trials["chosen"] = trials.index == best
-    return SearchResult(json.loads(trials.params[best]), bool(trials.seasonal_start[best]), spreads[best], trials)
+    return SearchResult(json.loads(trials.params[best]), bool(trials.seasonal_start[best]), spreads[best], trials,
+                        len(labelled), seconds, cpu_seconds)
 
 
 def fit_species_model(rows: pd.DataFrame, species: str, features: list[str], site_categories: list[str],
-                      settings: Settings) -> SpeciesModel:
+                      settings: Settings, searched: SearchResult | None = None) -> SpeciesModel:
     """Labelled feature rows of one species -> the fitted hurdle: parameters and start searched on held-out blocks,
-    spread measured there, then both boosters refitted on every row with the chosen parameters and rounds."""
+    spread measured there, then both boosters refitted on every row with the chosen parameters and rounds.
+
+    `searched`: a search already run on an earlier part of the same history (the latest backtest fold's), reused
+    instead of searching again; its rounds are scaled by how many more rows the refit has than its fit part had."""
     labelled = rows[rows[LABEL_COLUMN].notna()]
     if len(labelled) < 50 or (labelled[LABEL_COLUMN] > 0).sum() < 10:
         raise ValueError(f"only {len(labelled)} labelled rows ({(labelled[LABEL_COLUMN] > 0).sum()} with a catch) "
                          f"for {species}: too little history to train")
     model = SpeciesModel(species, features, site_categories, thresholds_kg=big_catch_thresholds(labelled))
-    searched = search_parameters(model, labelled, settings)
+    reused = searched is not None
+    if not reused:
+        searched = search_parameters(model, labelled, settings)
     rounds = {name: settings.models.lightgbm_rounds for name in BOOSTER_NAMES}
     start = settings.models.seasonal_start == "always"  # when nothing can be held out to choose
     if searched is not None:
         model.params, start, model.spread, model.trials = (searched.params, searched.seasonal_start, searched.spread,
                                                            searched.trials)
+        model.search = searched
+        if not reused:  # this fit's clock includes its own search, not one it reused
+            model.booster_seconds = dict(searched.booster_seconds)
+            model.booster_cpu_seconds = dict(searched.booster_cpu_seconds)
         chosen = model.trials[model.trials.chosen].iloc[0]
         # more rows than the search's fit part: proportionally more rounds (at least 10)
-        grow = len(labelled) / max(1, len(labelled) - len(labelled) // VALIDATION_EVERY)
+        searched_rows = searched.n_rows or len(labelled)
+        grow = len(labelled) / max(1, searched_rows - searched_rows // VALIDATION_EVERY)
         rounds = {name: max(10, round(int(chosen[f"rounds_{name}"]) * grow)) for name in BOOSTER_NAMES}
     model.normals = seasonal_normals(labelled) if start else None
     params = {**lightgbm_params(settings), **model.params}
     everything = _datasets(model, labelled, params)
-    model.boosters = {name: train_booster({**params, **OBJECTIVES[name]}, getattr(everything, name), settings,
-                                          rounds[name]) for name in BOOSTER_NAMES}
+    model.boosters = {name: _clocked(model.booster_seconds, model.booster_cpu_seconds, name, train_booster,
+                                     {**params, **OBJECTIVES[name]}, getattr(everything, name), settings, rounds[name])
+                      for name in BOOSTER_NAMES}
     if searched is None:  # no held-out blocks: the spread of the refit's own residuals, an optimistic fallback
         caught = everything.catch_kg > 0
         log_kg = (model.boosters["positive"].predict(everything.matrix[caught], raw_score=True)

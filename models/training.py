@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -19,9 +19,10 @@ from features.ocean_forecast import training_covariates
 from features.table import LABEL_COLUMN
 from models.backtest import fold_sources, rolling_origin_backtest
 from models.distribution import DISTRIBUTION_COLUMNS, forecast_quantiles
-from models.evaluate import reliability_table, score_rows
+from models.evaluate import EVALUATION_METRICS, reliability_table, score_rows
 from models.lightgbm_model import (
     PREDICTION_COLUMNS,
+    SearchResult,
     SpeciesModel,
     fit_species_model,
     lightgbm_params,
@@ -52,12 +53,15 @@ OPERATION_FOLDER = "operation"  # <models_dir>/<version>/operation: the operatio
 
 @dataclass(frozen=True)
 class BacktestResult:
-    """A rolling-origin backtest: the version its data and parameters define, every forecast, the metrics."""
+    """A rolling-origin backtest: the version its data and parameters define, every forecast, the metrics; whether
+    it was read back from the warehouse (`reused`) and, when run, per species its latest fold's search."""
 
     model_version: str
     predictions: pd.DataFrame
     metrics: pd.DataFrame
     operation_metrics: pd.DataFrame | None = None  # models.operation.operation_scores of the same folds
+    reused: bool = False
+    searches: dict[str, SearchResult] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -127,14 +131,24 @@ def _version_of(table: pd.DataFrame, settings: Settings) -> tuple[str, str, dict
 
 
 def run_backtest(settings: Settings, species: list[str] | None = None, table: pd.DataFrame | None = None,
-                 until: date | None = None) -> BacktestResult:
+                 until: date | None = None, force: bool = False) -> BacktestResult:
     """Rolling-origin backtest on all history (or history up to `until`; `table`: its `training_table`); stores every
     forecast in `backtest_predictions`, metrics in `model_evaluations` and each fold's rows by ocean source in
-    `backtest_ocean_sources`."""
+    `backtest_ocean_sources`.
+
+    A backtest already stored for the same model version (same data, parameters and features) and every asked
+    species is read back instead of run again (`reused`), unless `force`."""
     table = training_table(settings, until) if table is None else table
     version, _, _ = _version_of(table, settings)
+    if not force:
+        asked = species or sorted(table.loc[table[LABEL_COLUMN].notna(), "species"].unique())
+        stored = stored_backtest(settings, version, asked)
+        if stored is not None:
+            store_kyucho_record(settings, until)
+            return stored
     fit_table = training_covariates(table, settings.models.training_ocean)
-    predictions, trials = rolling_origin_backtest(table, _catches(settings, until), settings, species, fit_table)
+    predictions, trials, searches = rolling_origin_backtest(table, _catches(settings, until), settings, species,
+                                                            fit_table)
     sources = _fold_sources(table, fit_table, predictions, settings).assign(model_version=version)
     metrics = score_rows(predictions, settings.models.big_catch_alert_probability)
     stored = predictions.assign(model_version=version)
@@ -159,7 +173,7 @@ def run_backtest(settings: Settings, species: list[str] | None = None, table: pd
             tuning_ids = version + "@" + pd.to_datetime(trials.pop("fold_origin")).dt.strftime("%Y-%m-%d")
             upsert(con, "tuning_trials", trials.assign(tuning_id=tuning_ids))
     store_kyucho_record(settings, until)  # the swift-current warnings' record, for the reports to read
-    return BacktestResult(version, predictions, metrics, operation)
+    return BacktestResult(version, predictions, metrics, operation, searches=searches)
 
 
 def _operation_backtest(settings: Settings, table: pd.DataFrame, predictions: pd.DataFrame, version: str,
@@ -176,6 +190,27 @@ def _operation_backtest(settings: Settings, table: pd.DataFrame, predictions: pd
         model_version=version, holdout_start=pd.Timestamp(scored.fold_origin.min()).date(),
         holdout_end=pd.Timestamp(scored.target_date.max()).date())
     return evaluations, operation_reliability(scored).assign(model_version=version)
+
+
+def stored_backtest(settings: Settings, version: str, species: list[str]) -> BacktestResult | None:
+    """The backtest of `version` stored in the warehouse for every one of `species` (its forecasts and metrics, in
+    `run_backtest`'s layout, `reused`), or None when any species has no stored forecasts or metrics."""
+    marks = ", ".join("?" * len(species))
+    with connect(settings.warehouse_path, read_only=True) as con:
+        predictions = con.execute(f"SELECT * FROM backtest_predictions WHERE model_version = ? AND species IN ({marks})",
+                                  [version, *species]).df()
+        metrics = con.execute(f"SELECT * FROM model_evaluations WHERE model_version = ? AND species IN ({marks})",
+                              [version, *species]).df()
+    if not set(species) <= set(predictions.species) or not set(species) <= set(metrics.species):
+        return None
+    for column in ("issue_date", "target_date", "fold_origin"):
+        predictions[column] = pd.to_datetime(predictions[column])
+    metrics = (metrics.assign(per_net=metrics.site_id != POOLED_SITE_ID)  # the pooled rows first, as score_rows
+               .sort_values(["per_net", "site_id", "species", "lead_days"]).reset_index(drop=True))
+    metrics = metrics[["site_id", "species", "lead_days", *[c for c in EVALUATION_METRICS if c in metrics]]]
+    predictions = predictions.sort_values(["species", "fold_origin", "issue_date", "lead_days", "site_id"])
+    return BacktestResult(version, predictions.drop(columns="model_version").reset_index(drop=True), metrics,
+                          reused=True)
 
 
 def _fold_sources(table: pd.DataFrame, fit_table: pd.DataFrame, predictions: pd.DataFrame,
@@ -209,9 +244,13 @@ def run_tuning(settings: Settings, species: list[str] | None = None, trials: int
 
 def train_models(settings: Settings, until: date | None = None) -> TrainResult:
     """Backtest, fit on all history (or on history up to the cutoff `until`: no catch after it enters the fit or the
-    backtest), register in `model_runs`, and promote where the backtest beats the current model."""
+    backtest), register in `model_runs`, and promote where the backtest beats the current model.
+
+    The backtest is run (never read back: the final fit needs its searches), and each species' final fit reuses the
+    search of its latest fold instead of searching again: it only refits on all history with the parameters, start
+    and spread chosen there, its rounds scaled to the rows added since."""
     table = training_table(settings, until)
-    backtest = run_backtest(settings, table=table, until=until)
+    backtest = run_backtest(settings, table=table, until=until, force=True)
     version, checksum, params = _version_of(table, settings)
     features = feature_columns(table)
     sites = sorted(table.site_id.unique())
@@ -220,7 +259,7 @@ def train_models(settings: Settings, until: date | None = None) -> TrainResult:
     trained_at = datetime.now(UTC).replace(tzinfo=None)
     runs, searches = [], []
     for species, rows in labelled.groupby("species"):
-        model = fit_species_model(rows, str(species), features, sites, settings)
+        model = fit_species_model(rows, str(species), features, sites, settings, backtest.searches.get(str(species)))
         folder = artifact_dir(settings.models_dir, version, str(species))
         model.save(folder)
         if model.trials is not None:
@@ -240,7 +279,7 @@ def train_models(settings: Settings, until: date | None = None) -> TrainResult:
             artifact_dir(settings.models_dir, version, OPERATION_FOLDER))
     with connect(settings.warehouse_path) as con:
         upsert(con, "model_runs", pd.DataFrame(runs))
-        if searches:  # the final fit's search, under the version itself
+        if searches:  # the search the final fit used (its latest backtest fold's), under the version itself
             upsert(con, "tuning_trials", pd.concat(searches, ignore_index=True))
         promoted = auto_promote(con, version)
     return TrainResult(version, labelled.target_date.min().date(), labelled.target_date.max().date(),

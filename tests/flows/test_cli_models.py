@@ -60,6 +60,10 @@ def test_backtest_json_gives_every_metric_for_every_lead_and_stores_every_foreca
     table = CliRunner().invoke(app, ["--data-dir", data_dir, "backtest", "--species", "sardine"])
     assert table.exit_code == 0, table.output
     assert sum(line.startswith("sardine") for line in table.stdout.splitlines()) == 7
+    assert table.stdout.startswith("reused the stored backtest of model ")  # same data and settings: not run again
+    forced = CliRunner().invoke(app, ["--data-dir", data_dir, "backtest", "--species", "sardine", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert "reused" not in forced.stdout and sum(line.startswith("sardine") for line in forced.stdout.splitlines()) == 7
 
 
 def test_backtest_without_catches_ends_with_one_line_saying_what_to_do(tmp_path, prefect_harness: None) -> None:

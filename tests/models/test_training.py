@@ -155,6 +155,24 @@ def test_a_backtest_stores_every_forecast_and_its_metrics(trainable: Settings) -
 
 
 @pytest.mark.slow
+def test_a_backtest_of_the_same_version_is_read_back_unless_forced_or_the_data_changed(trainable: Settings) -> None:
+    settings = trainable.updated(models={"backtest_min_train_days": 30})
+    first = run_backtest(settings, species=["sardine"])
+    again = run_backtest(settings, species=["sardine"])
+    assert not first.reused and again.reused and again.model_version == first.model_version
+    pd.testing.assert_frame_equal(again.metrics, first.metrics, check_dtype=False)
+    columns = ["issue_date", "lead_days", "site_id", "q50_kg", "crps_kg", "actual_kg"]
+    in_order = first.predictions.sort_values(["fold_origin", "issue_date", "lead_days", "site_id"])
+    pd.testing.assert_frame_equal(again.predictions[columns], in_order[columns].reset_index(drop=True),
+                                  check_dtype=False)
+    assert not run_backtest(settings, species=["sardine", "yellowtail"]).reused  # yellowtail was never backtested
+    assert not run_backtest(settings, species=["sardine"], force=True).reused
+    change_catches_after(settings, CUTOFF)
+    changed = run_backtest(settings, species=["sardine"])
+    assert not changed.reused and changed.model_version != first.model_version
+
+
+@pytest.mark.slow
 def test_training_registers_promotes_and_forecasts_reproducibly(trainable: Settings) -> None:
     settings = trainable.updated(models={"backtest_min_train_days": 30})
     assert not has_trained_models(settings)
@@ -191,6 +209,17 @@ def test_training_registers_promotes_and_forecasts_reproducibly(trainable: Setti
         with pytest.raises(ValueError, match="no model m0000 in the registry"):
             promote(con, "m0000")
     assert len(searches) == 4 and (searches.trials == 4).all() and (searches.chosen == 1).all()  # 2 sets x 2 starts
+    with connect(settings.warehouse_path, read_only=True) as con:  # the final fits searched nothing themselves ...
+        trials = con.execute("SELECT tuning_id, species, trial, params, seasonal_start, crps_kg, rounds_catch, "
+                             "rounds_positive FROM tuning_trials WHERE tuning_id LIKE ? ORDER BY ALL",
+                             [f"{first.model_version}%"]).df()
+    folds = trials[trials.tuning_id != first.model_version]
+    latest = folds[folds.tuning_id == folds.groupby("species").tuning_id.transform("max")]  # ... they took the latest
+    final = trials[trials.tuning_id == first.model_version]  # fold's search of each species
+    assert len(latest) == len(final) == 16
+    pd.testing.assert_frame_equal(final.drop(columns="tuning_id").sort_values(["species", "trial"]).reset_index(drop=True),
+                                  latest.drop(columns="tuning_id").sort_values(["species", "trial"]).reset_index(drop=True))
+    assert run_backtest(settings).reused  # a backtest after the training reads the training's back
 
 
 @pytest.mark.slow
