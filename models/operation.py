@@ -5,10 +5,15 @@ when it records a no-operation day (休漁 marker) or, between the net's first a
 (a sample-world or cooperative export lists operated days only), NaN outside that window (unknown).
 
 Every input of a row issued on D is known on D: the target day's calendar (weekday, public holiday, the New Year
-break, day of year), the net's and the bay's operation up to and including D (a net idle while the bay fishes is
+break, month), the net's and the bay's operation up to and including D (a net idle while the bay fishes is
 being repaired; a bay-wide idle spell is a storm that may last), and the target-day ocean columns of the feature
 table (the forecast issued on D for D+L where archived; kyucho signals known on D). The catch forecasts stay
 "given the net operates"; this model says how likely that is.
+
+A day the net (almost) never fishes keeps its calendar rate (`calendar_rates`: the share of its labelled training
+days of that class it operated: the New Year break, a Sunday, a public holiday, else the weekday; smoothed towards
+the pooled rate): under NEVER_RATE, the classifier's answer is not used. Early stopping on storm-noisy blocks can
+leave too few rounds to bring a closed day from the bay's base rate down to 0 (a Sunday was given 19 %).
 
 Scores: the Brier score, its skill against climatology (the net's operating rate for the target's weekday and month
 in the training window) and a reliability table (10 equal bins of the forecast probability).
@@ -17,7 +22,7 @@ in the training window) and a reliability table (10 equal bins of the forecast p
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jpholiday
@@ -47,6 +52,9 @@ VALIDATION_BLOCK_DAYS = 28  # target days are cut into four-week blocks and ever
 VALIDATION_EVERY = 4  # is held out to stop the boosting (as the catch models' search does)
 MIN_VALIDATION_ROWS = 100
 RELIABILITY_BINS = 10
+CALENDAR_PRIOR_DAYS = 2.0  # pseudo-rows (a target day counts once per lead) of the pooled rate added to each net's calendar rate (calendar_rates)
+CALENDAR_CLIP = (0.005, 0.995)  # the calendar rates kept inside these: never certain
+NEVER_RATE = 0.05  # a day class the net fished on less than this share of its training days keeps that rate
 PARAMS = {"objective": "binary", "metric": "binary_logloss", "learning_rate": 0.05, "num_leaves": 7, "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1,
           "lambda_l2": 1.0, "deterministic": True, "force_col_wise": True, "verbosity": -1, "max_bin": 63}
 PREDICTION_COLUMNS = ["site_id", "issue_date", "target_date", "lead_days", "fold_origin", "p_operate",
@@ -170,11 +178,19 @@ def operation_feature_columns(rows: pd.DataFrame) -> list[str]:
 
 @dataclass
 class OperationModel:
-    """The fitted classifier: P(operated) of an operation row."""
+    """The fitted classifier: P(operated) of an operation row; `calendar`: the calendar rates' log-odds by
+    'site_id|day class', `calendar_pooled` for a net or class not seen in training."""
 
     booster: lgb.Booster
     features: list[str]
     sites: list[str]
+    calendar: dict[str, float] = field(default_factory=dict)
+    calendar_pooled: float = 0.0
+
+    def calendar_logit(self, rows: pd.DataFrame) -> np.ndarray:
+        """Operation rows -> the log-odds of the net's calendar rate for each row's day class."""
+        keys = rows.site_id.astype(str).to_numpy() + "|" + day_class(rows)
+        return pd.Series(keys).map(self.calendar).fillna(self.calendar_pooled).to_numpy(float)
 
     def _matrix(self, rows: pd.DataFrame) -> pd.DataFrame:
         frame = rows.reindex(columns=self.features).copy()
@@ -188,20 +204,46 @@ class OperationModel:
         """Operation rows -> P(the net operates on the target day), in [0, 1]."""
         if rows.empty:
             return np.zeros(0)
-        return np.clip(self.booster.predict(self._matrix(rows)), 0.0, 1.0)
+        calendar = 1.0 / (1.0 + np.exp(-self.calendar_logit(rows)))
+        boosted = self.booster.predict(self._matrix(rows))
+        return np.clip(np.where(calendar < NEVER_RATE, calendar, boosted), 0.0, 1.0)
 
     def save(self, folder: Path) -> None:
         """Write booster.txt and meta.json into `folder`."""
         folder.mkdir(parents=True, exist_ok=True)
         self.booster.save_model(str(folder / "booster.txt"))
-        (folder / "meta.json").write_text(json.dumps({"features": self.features, "sites": self.sites}),
+        (folder / "meta.json").write_text(json.dumps({"features": self.features, "sites": self.sites,
+                                                      "calendar": self.calendar,
+                                                      "calendar_pooled": self.calendar_pooled}),
                                           encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> OperationModel:
         """The model `save` wrote into `folder`."""
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        return cls(lgb.Booster(model_file=str(folder / "booster.txt")), meta["features"], meta["sites"])
+        return cls(lgb.Booster(model_file=str(folder / "booster.txt")), meta["features"], meta["sites"],
+                   meta.get("calendar", {}), meta.get("calendar_pooled", 0.0))
+
+
+def day_class(rows: pd.DataFrame) -> np.ndarray:
+    """Operation rows (calendar columns) -> the day's class: 'new_year' (29 Dec - 3 Jan), 'sunday', 'holiday' (a
+    public holiday), else the weekday '0'-'5' (each cooperative keeps its own days off, so each is its own class)."""
+    weekday = rows.weekday.to_numpy(float).astype(int).astype(str)
+    return np.select([rows.is_new_year_break.to_numpy(float) > 0, rows.is_sunday.to_numpy(float) > 0,
+                      rows.is_public_holiday.to_numpy(float) > 0], ["new_year", "sunday", "holiday"], weekday)
+
+
+def calendar_rates(labelled: pd.DataFrame) -> tuple[dict[str, float], float]:
+    """Labelled operation rows -> (log-odds of operating by 'site_id|day class', pooled log-odds): each net's rate
+    on its days of that class, shrunk towards the pooled rate by CALENDAR_PRIOR_DAYS pseudo-rows, kept within
+    CALENDAR_CLIP."""
+    outcome = labelled[LABEL].to_numpy(float)
+    pooled = float(np.clip(outcome.mean(), *CALENDAR_CLIP))
+    keys = labelled.site_id.astype(str).to_numpy() + "|" + day_class(labelled)
+    grouped = pd.DataFrame({"key": keys, "y": outcome}).groupby("key").y.agg(["sum", "count"])
+    rate = np.clip((grouped["sum"] + CALENDAR_PRIOR_DAYS * pooled) / (grouped["count"] + CALENDAR_PRIOR_DAYS), *CALENDAR_CLIP)
+    logit = np.log(rate / (1 - rate))
+    return {str(k): float(v) for k, v in logit.items()}, float(np.log(pooled / (1 - pooled)))
 
 
 def fit_operation_model(rows: pd.DataFrame, sites: list[str], seed: int = 0, threads: int = 2) -> OperationModel:
@@ -213,7 +255,7 @@ def fit_operation_model(rows: pd.DataFrame, sites: list[str], seed: int = 0, thr
     if labelled.empty or labelled[LABEL].nunique() < 2:
         raise ValueError("too little operation history to fit (need operated and not-operated days)")
     features = operation_feature_columns(labelled)
-    model = OperationModel(None, features, sorted(sites))  # type: ignore[arg-type]
+    model = OperationModel(None, features, sorted(sites), *calendar_rates(labelled))  # type: ignore[arg-type]
     leaf_min, leaf_max, per = LEAF_ROWS
     params = PARAMS | {"seed": seed, "num_threads": threads,
                        "min_data_in_leaf": int(np.clip(len(labelled) // per, leaf_min, leaf_max))}
@@ -223,12 +265,15 @@ def fit_operation_model(rows: pd.DataFrame, sites: list[str], seed: int = 0, thr
     rounds = SHORT_HISTORY_ROUNDS
     span_days = (labelled.target_date.max() - labelled.target_date.min()).days
     if span_days >= 2 * VALIDATION_EVERY * VALIDATION_BLOCK_DAYS and len(late) >= MIN_VALIDATION_ROWS and len(early) >= MIN_VALIDATION_ROWS and early[LABEL].nunique() == 2:
-        train = lgb.Dataset(model._matrix(early), early[LABEL].to_numpy(float), categorical_feature=["site_id"])
-        valid = lgb.Dataset(model._matrix(late), late[LABEL].to_numpy(float), reference=train)
+        train = lgb.Dataset(model._matrix(early), early[LABEL].to_numpy(float), categorical_feature=["site_id"],
+                            )
+        valid = lgb.Dataset(model._matrix(late), late[LABEL].to_numpy(float), reference=train,
+                            )
         probe = lgb.train(params, train, ROUNDS, valid_sets=[valid],
                           callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)])
         rounds = max(probe.best_iteration, 1)
-    data = lgb.Dataset(model._matrix(labelled), labelled[LABEL].to_numpy(float), categorical_feature=["site_id"])
+    data = lgb.Dataset(model._matrix(labelled), labelled[LABEL].to_numpy(float), categorical_feature=["site_id"],
+                       )
     model.booster = lgb.train(params, data, rounds)
     return model
 

@@ -11,15 +11,19 @@ from models.operation import (
     CALENDAR_FEATURES,
     HISTORY_FEATURES,
     LABEL,
+    NEVER_RATE,
     OperationModel,
     backtest_operation,
     brier_score,
+    calendar_rates,
     climatology_probability,
+    day_class,
     fit_operation_model,
     operation_matrix,
     operation_reliability,
     operation_rows,
     operation_scores,
+    target_calendar,
 )
 
 SITES = ["east", "north", "south", "west"]
@@ -167,3 +171,18 @@ def test_reliability_bins_the_chances() -> None:
     assert list(table.index) == [0, 9]
     assert table.loc[0].n == 2 and table.loc[0].observed_rate == 0.5 and table.loc[0].mean_forecast == pytest.approx(0.06)
     assert table.loc[9].n == 4 and table.loc[9].observed_rate == 0.75 and table.loc[9].p_from == 0.9
+
+
+def test_a_day_class_the_net_never_fishes_keeps_its_calendar_rate() -> None:
+    targets = pd.date_range("2024-06-02", periods=14)  # Sun 2 Jun .. Sat 15 Jun: 2 Sundays
+    rows = target_calendar(targets).assign(site_id="east", operated=(targets.day_of_week != 6).astype(float))
+    rates, pooled = calendar_rates(rows)
+    # Sundays: 0 of 2 days, shrunk by 2 pseudo-rows of the pooled rate 12/14 -> (0 + 2 * 6/7) / 4
+    assert 1 / (1 + np.exp(-rates["east|sunday"])) == pytest.approx((2 * 6 / 7) / 4)
+    assert 1 / (1 + np.exp(-pooled)) == pytest.approx(6 / 7)
+    assert list(day_class(rows)[:2]) == ["sunday", "0"]  # then Monday's own class
+
+
+def test_sundays_are_never_given_the_bays_base_rate(backtest: pd.DataFrame) -> None:
+    sundays = pd.to_datetime(backtest.target_date).dt.day_of_week == 6
+    assert backtest.p_operate[sundays].max() < NEVER_RATE  # the net's own calendar rate, under the cut
