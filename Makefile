@@ -74,7 +74,7 @@ bench-cli: install
 
 # After `make demo`: the model card scored against the sample world's hidden truth, and the skill ceiling bench.
 model-card: install
-	$(BIN)/setnet --data-dir $(DATA_DIR) model-card --truth $(DATA_DIR)/sample/truth/truth.csv --ceiling docs/model-ceiling.md --out docs/model-card.md
+	$(BIN)/setnet --data-dir $(DATA_DIR) model-card --truth $(DATA_DIR)/sample/truth/truth.csv --ceiling docs/model-ceiling.md $(if $(wildcard docs/model-peer.md),--peer docs/model-peer.md) --out docs/model-card.md
 
 # How long a retrain with its backtest takes on a 5-year, 8-net world (generated once under bench/.data/): seconds per
 # fold and species, peak memory, PASS/FAIL against 5 minutes.

@@ -359,8 +359,12 @@ def model_card(
     ceiling: Annotated[Path | None, typer.Option(
         "--ceiling", help="The model ceiling table (docs/model-ceiling.md) whose CRPSS the targets are judged "
                           "against (with --truth)")] = None,
+    peer: Annotated[Path | None, typer.Option(
+        "--peer", help="The peer bench's Markdown (`python -m bench.peer_bench --out docs/model-peer.md`): setnet "
+                       "against mlforecast, quoted in the card")] = None,
 ) -> None:
-    """Write the model card from the newest backtest (and the sample world's truth and model ceiling, when given)."""
+    """Write the model card from the newest backtest (and the sample world's truth, model ceiling and peer
+    comparison, when given)."""
     import models
 
     command = "setnet " + " ".join(sys.argv[1:]) if sys.argv[1:] else "setnet model-card"
@@ -371,6 +375,9 @@ def model_card(
 
         ceilings = ceiling_crpss_from_markdown(ceiling.read_text(encoding="utf-8"))
         text = models.write_model_card(_settings(), truth, command, ceiling_crpss=ceilings)
+    if peer is not None:  # measured by the bench on its own world: quoted as it is, with its command
+        body = peer.read_text(encoding="utf-8").split("\n", 1)[-1].strip()
+        text = text.rstrip() + "\n\n## Against a peer: mlforecast\n\n" + body + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     typer.echo(f"model card: {out}")
