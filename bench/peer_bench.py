@@ -5,7 +5,7 @@ it runs setnet's rolling-origin backtest (`models.backtest.rolling_origin_backte
 mlforecast's `cross_validation` over the same windows: one cutoff per issue date of setnet's folds (step 1 day,
 horizon 7 days), refitted at each of setnet's fold origins, so both train on the same history before each origin
 and forecast the same issue dates and leads. To keep the run short the peer forecasts every `--step` th issue date
-(default 5, a divisor of the 365-day fold: cutoffs fall on each origin) and both are scored on those.
+(default 73, a divisor of the 365-day fold: cutoffs fall on each origin) and both are scored on those.
 
 mlforecast gets what a practitioner would give it:
 - the catch histories, one series per net x species on the daily calendar; days the net was not hauled carry the
