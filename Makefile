@@ -10,7 +10,7 @@ export PREFECT_HOME ?= $(CURDIR)/$(DATA_DIR)/prefect-home
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 600
 
-.PHONY: install browser demo serve-prefect test lint bench bench-features bench-ingest bench-cli bench-pipeline bench-models bench-scaling bench-peer bench-ceiling model-card lock clean
+.PHONY: install browser demo serve-prefect test lint bench bench-features bench-ingest bench-cli bench-pipeline bench-models bench-scaling bench-peer bench-extras bench-ceiling model-card lock clean
 
 install: $(INSTALLED)
 
@@ -50,7 +50,7 @@ lint: install
 
 # Every benchmark of bench/ in sequence (bench/run_all.py): each one's verdicts and wall time, then a summary; exit
 # status 1 if any failed. BENCH_ARGS="--quick" for the smaller sizes, "--only ingest,cli" or "--skip models".
-bench: install
+bench: install bench-extras
 	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
 
 # The feature-engine benchmark on a generated decade (not a test; cached data in bench/.data/): prints PASS/FAIL.
@@ -90,10 +90,12 @@ bench-scaling: install
 # without the ocean signals) over the same windows of a generated world: MAE, CRPS, r2 with the hidden truth, wall
 # time, PASS/FAIL. mlforecast is a benchmark-only extra (never a runtime dependency), installed here; --no-deps
 # because mlforecast 1.1.0's metadata pins pandas<3.0, on which it does not depend for what the bench uses.
-bench-peer: install
+bench-peer: install bench-extras
+	$(BIN)/python -m bench.peer_bench $(BENCH_ARGS)
+
+bench-extras: install
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[bench]"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -c constraints.txt mlforecast
-	$(BIN)/python -m bench.peer_bench $(BENCH_ARGS)
 
 # After `make demo`: how much skill any forecast issued the evening before can reach (docs/model-ceiling.md).
 bench-ceiling: install
