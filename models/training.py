@@ -195,12 +195,11 @@ def _operation_backtest(settings: Settings, table: pd.DataFrame, predictions: pd
 def stored_backtest(settings: Settings, version: str, species: list[str]) -> BacktestResult | None:
     """The backtest of `version` stored in the warehouse for every one of `species` (its forecasts and metrics, in
     `run_backtest`'s layout, `reused`), or None when any species has no stored forecasts or metrics."""
-    marks = ", ".join("?" * len(species))
-    with connect(settings.warehouse_path, read_only=True) as con:
-        predictions = con.execute(f"SELECT * FROM backtest_predictions WHERE model_version = ? AND species IN ({marks})",
-                                  [version, *species]).df()
-        metrics = con.execute(f"SELECT * FROM model_evaluations WHERE model_version = ? AND species IN ({marks})",
-                              [version, *species]).df()
+    with connect(settings.warehouse_path, read_only=True) as con:  # the species as one list parameter
+        predictions = con.execute("SELECT * FROM backtest_predictions WHERE model_version = ? "
+                                  "AND list_contains(?, species)", [version, list(species)]).df()
+        metrics = con.execute("SELECT * FROM model_evaluations WHERE model_version = ? AND list_contains(?, species)",
+                              [version, list(species)]).df()
     if not set(species) <= set(predictions.species) or not set(species) <= set(metrics.species):
         return None
     for column in ("issue_date", "target_date", "fold_origin"):
@@ -341,8 +340,8 @@ def _serving_operation_model(con: duckdb.DuckDBPyConnection, versions: list[str]
     if not versions:
         return None
     folders = con.execute(
-        f"SELECT artifact_dir FROM model_runs WHERE model_version IN ({', '.join('?' * len(versions))}) "
-        "ORDER BY trained_at DESC, model_version DESC", versions).fetchall()
+        "SELECT artifact_dir FROM model_runs WHERE list_contains(?, model_version) "
+        "ORDER BY trained_at DESC, model_version DESC", [list(versions)]).fetchall()
     for (folder,) in folders:
         candidate = Path(folder).parent / OPERATION_FOLDER
         if (candidate / "booster.txt").exists():
