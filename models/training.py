@@ -59,7 +59,6 @@ class BacktestResult:
     model_version: str
     predictions: pd.DataFrame
     metrics: pd.DataFrame
-    operation_metrics: pd.DataFrame | None = None  # models.operation.operation_scores of the same folds
     reused: bool = False
     searches: dict[str, SearchResult] = field(default_factory=dict)
 
@@ -173,7 +172,7 @@ def run_backtest(settings: Settings, species: list[str] | None = None, table: pd
             tuning_ids = version + "@" + pd.to_datetime(trials.pop("fold_origin")).dt.strftime("%Y-%m-%d")
             upsert(con, "tuning_trials", trials.assign(tuning_id=tuning_ids))
     store_kyucho_record(settings, until)  # the swift-current warnings' record, for the reports to read
-    return BacktestResult(version, predictions, metrics, operation, searches=searches)
+    return BacktestResult(version, predictions, metrics, searches=searches)
 
 
 def _operation_backtest(settings: Settings, table: pd.DataFrame, predictions: pd.DataFrame, version: str,
