@@ -22,7 +22,9 @@ Each point prints its wall time, its CPU time (user + system of the child, all t
 other work, so the load average is printed too) and its peak RSS (the child's ru_maxrss from os.wait4) with the RSS
 after imports, before the work. Then per phase and axis the log-log growth exponent k of time ~ size^k (least
 squares over the axis' points) for wall time, CPU time and the memory the work adds above the imports, PASS when
-k <= 1.1 (linear or better), FAIL otherwise (exit status 1), and the per-unit costs docs/scaling.md extrapolates
+k <= 1.1 (linear or better), FAIL otherwise (exit status 1); the wall-time exponent is judged only when the
+1-minute load average stayed below the number of cores at every point of the axis (on a busier machine wall time
+measures the queue for the CPU, so it is printed as info and the CPU time decides), and the per-unit costs docs/scaling.md extrapolates
 from: a linear least-squares split of each phase's CPU seconds and added MB into a constant, a part per million
 grid values read and a part per site-year (one net, one year of issue dates, all leads and species for features;
 one species for the retrain, per boosting round).
@@ -223,7 +225,9 @@ def main() -> int:
           f"{'added MB':>8}  detail")
     for years, nets in points:
         for phase in ("features", "retrain"):
+            load = os.getloadavg()[0]
             r = run_point(phase, years, nets, plan["rounds"])
+            r["load"] = max(load, os.getloadavg()[0])
             r["added_mb"] = max(r["process_peak_mb"] - r["before_mb"], 0.0)
             if phase == "retrain":
                 r["grid_values"] = results["features"][(years, nets)]["grid_values"]
@@ -234,7 +238,7 @@ def main() -> int:
                           f"{r['columns']} columns, {r['parquet_bytes'] / 2**20:.0f} MB Parquet")
             results[phase][(years, nets)] = r
             print(f"{phase:<9} {years:>5} {nets:>5} {r['rows']:>10,} {r['wall_s']:>8.1f} {r['cpu_s']:>8.1f} "
-                  f"{r['process_peak_mb']:>8.0f} {r['added_mb']:>8.0f}  {detail}; load {os.getloadavg()[0]:.1f}",
+                  f"{r['process_peak_mb']:>8.0f} {r['added_mb']:>8.0f}  {detail}; load {r['load']:.1f}",
                   flush=True)
 
     print("\ngrowth exponents k (time ~ size^k, least squares in log-log); PASS when k <= "
@@ -244,10 +248,16 @@ def main() -> int:
         for axis, chosen in axes.items():
             rows = [results[phase][p] for p in chosen]
             sizes = [r[axis] for r in rows]
+            busiest = max(r["load"] for r in rows)
             for label, key in (("wall time", "wall_s"), ("CPU time", "cpu_s"), ("memory above imports", "added_mb")):
                 k = exponent(sizes, [r[key] for r in rows])
-                ok &= k <= MAX_EXPONENT
                 span = " -> ".join(f"{r[key]:.1f}" for r in rows)
+                if key == "wall_s" and busiest >= (os.cpu_count() or 1):  # the queue for the CPU, not the work
+                    print(f"info  {phase} {label} over {axis} {sizes}: k = {k:.2f}  ({span}); not judged: load "
+                          f"average up to {busiest:.1f} on {os.cpu_count()} cores during these points, the CPU time "
+                          "decides")
+                    continue
+                ok &= k <= MAX_EXPONENT
                 print(f"{verdict(k)}  {phase} {label} over {axis} {sizes}: k = {k:.2f}  ({span})")
 
     print("\nper-unit costs, least squares over every point: features = constant + per M grid values + per "
