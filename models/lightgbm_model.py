@@ -9,8 +9,9 @@ ln kg at that net within +-15 days of the year), so the trees learn how the ocea
 calendar move a catch away from the season's usual one; each fit's search decides whether they do.
 
 Together they are one predictive distribution per forecast (models.distribution.HurdleLogNormal); every number the
-forecast shows is read off it. Each fit chooses its booster parameters by a small seeded search (models.tuning)
-scored by the CRPS of that distribution on its held-out blocks, and keeps every trial.
+forecast shows is read off it. A fit chooses its booster parameters by a small seeded search (models.tuning)
+scored by the CRPS of that distribution on its held-out blocks, and keeps every trial; a fit given an earlier
+search of the same history (a later backtest fold) reruns only its chosen trial there.
 """
 
 from __future__ import annotations
