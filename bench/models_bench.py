@@ -86,21 +86,25 @@ def main() -> None:
     origins = backtest_origins(labelled.target_date.min(), labelled.target_date.max(), settings)
     features, sites = feature_columns(table), sorted(table.site_id.unique())
     print(f"training table: {len(table)} rows x {len(features)} inputs in {table_s:.1f} s ({table_cpu_s:.1f} s CPU); "
-          f"{len(origins)} folds; {settings.models.tuning_trials} parameter sets per search", flush=True)
+          f"{len(origins)} folds; {settings.models.tuning_trials} parameter sets per search; "
+          f"search_folds={settings.models.search_folds}", flush=True)
 
     steps, predictions = [], []
     for species in sorted(labelled.species.unique()):
-        latest = None
+        latest = first = None
         for origin in [*origins, None]:
             wall, cpu = time.perf_counter(), time.process_time()
             if origin is None:  # the final fit on all history, reusing the latest fold's search as `setnet train`
                 model = fit_species_model(fit_labelled[fit_labelled.species == species], species, features, sites,
                                           settings, latest)
             else:
-                rows, model = fold_model(table, catches, origin, species, settings, fit_table=fit_table)
+                rows, model = fold_model(table, catches, origin, species, settings, fit_table=fit_table,
+                                         earlier=first)
                 predictions.append(rows)
                 if model is not None and model.search is not None:
                     latest = model.search
+                    if first is None and settings.models.search_folds == "first":  # as rolling_origin_backtest
+                        first = model.search
             step = {"species": species, "fold": "final" if origin is None else str(origin.date()),
                     "wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
             if model is not None:

@@ -70,17 +70,18 @@ def backtest_fold(table: pd.DataFrame, catches: pd.DataFrame, origin: pd.Timesta
 
 
 def fold_model(table: pd.DataFrame, catches: pd.DataFrame, origin: pd.Timestamp, species: str,
-               settings: Settings, features: list[str] | None = None,
-               fit_table: pd.DataFrame | None = None) -> tuple[pd.DataFrame, SpeciesModel | None]:
+               settings: Settings, features: list[str] | None = None, fit_table: pd.DataFrame | None = None,
+               earlier: SearchResult | None = None) -> tuple[pd.DataFrame, SpeciesModel | None]:
     """`backtest_fold`, returning the fold's fitted model (its search and booster seconds; None: nothing to score)
-    instead of its trials."""
+    instead of its trials. `earlier`: an earlier fold's search whose chosen trial this fold's fit runs again instead
+    of searching (see `fit_species_model`); it must come from a fold with an earlier origin."""
     if fit_table is None:
         fit_table = training_covariates(table, settings.models.training_ocean)
     train, test = fold_frames(table, fit_table, species, origin, settings)
     if test.empty:
         return pd.DataFrame(columns=BACKTEST_COLUMNS), None
     model: SpeciesModel = fit_species_model(train, species, features or feature_columns(table),
-                                            sorted(table.site_id.unique()), settings)
+                                            sorted(table.site_id.unique()), settings, earlier=earlier)
     scored = test.assign(actual_kg=test[LABEL_COLUMN]).join(model.predict(test))
     scored = add_scores(baseline_columns(catches[pd.to_datetime(catches.date) < origin], scored))
     scored = scored.join(persisted_scores(model, test[test.ocean_source == SOURCE_FORECAST]))
@@ -120,7 +121,10 @@ def rolling_origin_backtest(table: pd.DataFrame, catches: pd.DataFrame, settings
                             ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, SearchResult]]:
     """Feature table + catches -> (every backtest forecast with its actual and baseline forecasts in kg, every
     tuning trial of every fold's fit with its fold_origin, per species the search of its latest fold that ran one:
-    what the final fit on all history reuses). Fits use `fit_table` (see `backtest_fold`)."""
+    what the final fit on all history reuses). Fits use `fit_table` (see `backtest_fold`).
+
+    With models.search_folds "first" only a species' earliest fold searches; each later fold reruns its chosen
+    trial on its own (earlier) history: a fold never sees data from after its origin."""
     labelled = table[table[LABEL_COLUMN].notna()]
     origins = backtest_origins(labelled.target_date.min(), labelled.target_date.max(), settings)
     chosen = species or sorted(labelled.species.unique())
@@ -128,12 +132,15 @@ def rolling_origin_backtest(table: pd.DataFrame, catches: pd.DataFrame, settings
         fit_table = training_covariates(table, settings.models.training_ocean)
     predictions, trials, searches = [], [], {}
     for name in chosen:
+        first = None  # the species' earliest search (models.search_folds "first": what later folds rerun)
         for origin in origins:
-            rows, model = fold_model(table, catches, origin, name, settings, fit_table=fit_table)
+            rows, model = fold_model(table, catches, origin, name, settings, fit_table=fit_table, earlier=first)
             if not rows.empty:
                 predictions.append(rows)
             if model is not None and model.search is not None:
                 trials.append(model.trials.assign(fold_origin=origin))
                 searches[name] = model.search  # origins ascend: the latest fold's search stays
+                if first is None and settings.models.search_folds == "first":
+                    first = model.search
     return (pd.concat(predictions, ignore_index=True), pd.concat(trials, ignore_index=True) if trials else pd.DataFrame(),
             searches)

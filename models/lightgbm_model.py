@@ -9,13 +9,15 @@ ln kg at that net within +-15 days of the year), so the trees learn how the ocea
 calendar move a catch away from the season's usual one; each fit's search decides whether they do.
 
 Together they are one predictive distribution per forecast (models.distribution.HurdleLogNormal); every number the
-forecast shows is read off it. Each fit chooses its booster parameters by a small seeded search (models.tuning)
-scored by the CRPS of that distribution on its held-out blocks, and keeps every trial.
+forecast shows is read off it. A fit chooses its booster parameters by a small seeded search (models.tuning)
+scored by the CRPS of that distribution on its held-out blocks, and keeps every trial; a fit given an earlier
+search of the same history (a later backtest fold) reruns only its chosen trial there.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import time
 from dataclasses import dataclass, field
@@ -350,35 +352,42 @@ class SearchResult:
     booster_cpu_seconds: dict[str, float] = field(default_factory=dict)  # process CPU s of the same
 
 
-def search_parameters(model: SpeciesModel, labelled: pd.DataFrame, settings: Settings) -> SearchResult | None:
+def search_parameters(model: SpeciesModel, labelled: pd.DataFrame, settings: Settings,
+                      earlier: SearchResult | None = None) -> SearchResult | None:
     """Labelled rows -> the best of every (parameter set, start) trial by held-out CRPS, each trial fitted on the rows
     outside the held-out blocks with early stopping on them; None when too little is held out.
 
     Each parameter set is tried from a constant and from the net's seasonal normal (models.seasonal_start "search"):
-    which one wins depends on the bay (a season that explains most of the catch, or a school that lingers)."""
+    which one wins depends on the bay (a season that explains most of the catch, or a school that lingers).
+    `earlier`: a search on an earlier part of the same history; only its chosen trial is run again here (same
+    parameters, start and trial number), for this history's own rounds and spread."""
     fit_rows, held_rows = validation_mask(labelled.target_date, settings.max_lead_days)
     fit, held = labelled[fit_rows], labelled[held_rows]
     if min(len(fit), len(held)) < 50 or (fit[LABEL_COLUMN] > 0).sum() < 10 or (held[LABEL_COLUMN] > 0).sum() < 10:
         return None
     base = lightgbm_params(settings)
+    candidates = [(trial, changes, start) for trial, (changes, start) in
+                  enumerate(itertools.product(candidate_params(settings.models.tuning_trials, settings.random_seed),
+                                              SEASONAL_STARTS[settings.models.seasonal_start]))]
+    if earlier is not None:
+        chosen = int(earlier.trials.trial[earlier.trials.chosen].iloc[0])
+        candidates = [(chosen, earlier.params, earlier.seasonal_start)]
     parts = {}
-    for start in SEASONAL_STARTS[settings.models.seasonal_start]:
+    for start in sorted({start for _, _, start in candidates}):
         # the held-out rows' starting points come from the fit rows only: they must not know their own catches
         start_model = dataclasses.replace(model, normals=seasonal_normals(fit) if start else None)
         fit_part = _datasets(start_model, fit, base)
         parts[start] = (fit_part, _datasets(start_model, held, base, reference=fit_part))
     rows, spreads, seconds, cpu_seconds = [], [], {}, {}
-    for changes in candidate_params(settings.models.tuning_trials, settings.random_seed):
-        params = {**base, **changes}
-        for start, (fit_part, held_part) in parts.items():
-            boosters = {name: _clocked(seconds, cpu_seconds, name, _train, {**params, **OBJECTIVES[name]},
-                                       getattr(fit_part, name), settings, getattr(held_part, name))
-                        for name in BOOSTER_NAMES}
-            scores, spread = _trial_scores(boosters["catch"], boosters["positive"], held_part,
-                                           settings.models.spread_bins)
-            rows.append({"trial": len(rows), "species": model.species, "params": json.dumps(changes, sort_keys=True),
-                         "seasonal_start": start, **scores})
-            spreads.append(spread)
+    for trial, changes, start in candidates:
+        fit_part, held_part = parts[start]
+        boosters = {name: _clocked(seconds, cpu_seconds, name, _train, {**base, **changes, **OBJECTIVES[name]},
+                                   getattr(fit_part, name), settings, getattr(held_part, name))
+                    for name in BOOSTER_NAMES}
+        scores, spread = _trial_scores(boosters["catch"], boosters["positive"], held_part, settings.models.spread_bins)
+        rows.append({"trial": trial, "species": model.species, "params": json.dumps(changes, sort_keys=True),
+                     "seasonal_start": start, **scores})
+        spreads.append(spread)
     trials = pd.DataFrame(rows)
     best = int(trials.crps_kg.idxmin())
     trials["chosen"] = trials.index == best
@@ -387,12 +396,15 @@ def search_parameters(model: SpeciesModel, labelled: pd.DataFrame, settings: Set
 
 
 def fit_species_model(rows: pd.DataFrame, species: str, features: list[str], site_categories: list[str],
-                      settings: Settings, searched: SearchResult | None = None) -> SpeciesModel:
+                      settings: Settings, searched: SearchResult | None = None,
+                      earlier: SearchResult | None = None) -> SpeciesModel:
     """Labelled feature rows of one species -> the fitted hurdle: parameters and start searched on held-out blocks,
     spread measured there, then both boosters refitted on every row with the chosen parameters and rounds.
 
     `searched`: a search already run on an earlier part of the same history (the latest backtest fold's), reused
-    instead of searching again; its rounds are scaled by how many more rows the refit has than its fit part had."""
+    instead of searching again; its rounds are scaled by how many more rows the refit has than its fit part had.
+    `earlier`: a search on an earlier part of the history (the first backtest fold's) whose chosen parameters and
+    start this fit keeps, running only that trial again on its own held-out blocks (its rounds, its spread)."""
     labelled = rows[rows[LABEL_COLUMN].notna()]
     if len(labelled) < 50 or (labelled[LABEL_COLUMN] > 0).sum() < 10:
         raise ValueError(f"only {len(labelled)} labelled rows ({(labelled[LABEL_COLUMN] > 0).sum()} with a catch) "
@@ -400,7 +412,9 @@ def fit_species_model(rows: pd.DataFrame, species: str, features: list[str], sit
     model = SpeciesModel(species, features, site_categories, thresholds_kg=big_catch_thresholds(labelled))
     reused = searched is not None
     if not reused:
-        searched = search_parameters(model, labelled, settings)
+        searched = search_parameters(model, labelled, settings, earlier)
+        if searched is None and earlier is not None:  # too little held out here: the earlier search as it was
+            searched, reused = earlier, True
     rounds = {name: settings.models.lightgbm_rounds for name in BOOSTER_NAMES}
     start = settings.models.seasonal_start == "always"  # when nothing can be held out to choose
     if searched is not None:

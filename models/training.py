@@ -123,7 +123,7 @@ def _version_of(table: pd.DataFrame, settings: Settings) -> tuple[str, str, dict
     search = settings.models
     params = lightgbm_params(settings) | {"rounds": search.lightgbm_rounds, "early_stopping": search.early_stopping_rounds,
                                           "tuning_trials": search.tuning_trials, "spread_bins": search.spread_bins,
-                                          "seasonal_start": search.seasonal_start,
+                                          "seasonal_start": search.seasonal_start, "search_folds": search.search_folds,
                                           "training_ocean": search.training_ocean}
     checksum = table_checksum(table)
     return model_version(checksum, params, feature_columns(table)), checksum, params

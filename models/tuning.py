@@ -1,8 +1,8 @@
 """The hyperparameter search every fit runs: a small seeded random draw from SEARCH_SPACE, trial 0 the defaults.
 
-Each fit (a backtest fold's or the final one) scores its candidates on its own time-ordered validation block (the
-last part of its training history, never shuffled) and keeps the best for each booster, so the same code adapts to
-a bay whose catches follow the ocean closely and to one dominated by noise. How many candidates: the setting
+A search (a species' earliest backtest fold's, or every fold's with models.search_folds "every") scores its
+candidates on its own time-ordered held-out blocks (never shuffled) and keeps the best, so the same code adapts to
+a bay whose catches follow the ocean closely and to one dominated by noise; later folds and the final fit keep it. How many candidates: the setting
 `models.tuning_trials`. Every trial is kept in `tuning_trials`.
 """
 

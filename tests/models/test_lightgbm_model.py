@@ -97,6 +97,20 @@ def test_each_fit_searches_its_parameters_and_start_and_keeps_every_trial(fitted
     assert (trials.rounds_catch >= 1).all() and (trials.rounds_catch < 200).all()  # stopped early on held-out rows
 
 
+def test_a_fit_given_an_earlier_search_reruns_only_its_chosen_trial_on_its_own_held_out_blocks(
+        fitted: SpeciesModel) -> None:
+    settings = Settings(models={"lightgbm_rounds": 200, "tuning_trials": 2})
+    longer = pd.concat([hurdle_rows(400, seed=1), hurdle_rows(200, seed=3, start="2024-02-05")], ignore_index=True)
+    refit = fit_species_model(longer, "sardine", ["site_id", "signal", "noise"], SITES, settings,
+                              earlier=fitted.search)
+    chosen = fitted.trials[fitted.trials.chosen].iloc[0]
+    trial = refit.trials.iloc[0]
+    assert len(refit.trials) == 1 and trial.chosen and refit.params == fitted.params
+    assert (trial.trial, trial.params, trial.seasonal_start) == (chosen.trial, chosen.params, chosen.seasonal_start)
+    assert trial.crps_kg != chosen.crps_kg and refit.spread != fitted.spread  # scored on the longer history's blocks
+    assert refit.search.n_rows == len(longer) and refit.booster_cpu_seconds  # its own trial, on its own clock
+
+
 def test_reasons_explain_the_expected_catch_in_kg(fitted: SpeciesModel) -> None:
     rows = hurdle_rows(20, seed=4, start="2024-07-01")
     rows.loc[rows.index[0], "signal"], rows.loc[rows.index[1], "signal"] = 2.5, -2.5

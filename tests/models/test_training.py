@@ -172,9 +172,16 @@ def test_a_backtest_of_the_same_version_is_read_back_unless_forced_or_the_data_c
     assert not changed.reused and changed.model_version != first.model_version
 
 
+def trials_chosen(settings: Settings, version: str) -> pd.DataFrame:
+    """The chosen trial (tuning_id, species, trial) of every stored search of `version`'s folds."""
+    with connect(settings.warehouse_path, read_only=True) as con:
+        return con.execute("SELECT tuning_id, species, trial FROM tuning_trials WHERE tuning_id LIKE ? AND chosen",
+                           [f"{version}@%"]).df()
+
+
 @pytest.mark.slow
 def test_training_registers_promotes_and_forecasts_reproducibly(trainable: Settings) -> None:
-    settings = trainable.updated(models={"backtest_min_train_days": 30})
+    settings = trainable.updated(models={"backtest_min_train_days": 42, "backtest_fold_days": 14})  # 2 folds
     assert not has_trained_models(settings)
     first = train_models(settings)
     assert first.promoted_species == ["common_squid", "firefly_squid", "sardine", "yellowtail"]
@@ -208,15 +215,23 @@ def test_training_registers_promotes_and_forecasts_reproducibly(trainable: Setti
         assert listed.serving.all() and set(listed.species) == {"common_squid", "firefly_squid", "sardine", "yellowtail"}
         with pytest.raises(ValueError, match="no model m0000 in the registry"):
             promote(con, "m0000")
-    assert len(searches) == 4 and (searches.trials == 4).all() and (searches.chosen == 1).all()  # 2 sets x 2 starts
+    # the final fits' trial: the latest fold's rerun of the chosen trial of the earliest fold's search
+    assert len(searches) == 4 and (searches.trials == 1).all() and (searches.chosen == 1).all()
     with connect(settings.warehouse_path, read_only=True) as con:  # the final fits searched nothing themselves ...
         trials = con.execute("SELECT tuning_id, species, trial, params, seasonal_start, crps_kg, rounds_catch, "
                              "rounds_positive FROM tuning_trials WHERE tuning_id LIKE ? ORDER BY ALL",
                              [f"{first.model_version}%"]).df()
     folds = trials[trials.tuning_id != first.model_version]
+    earliest = folds[folds.tuning_id == folds.groupby("species").tuning_id.transform("min")]
     latest = folds[folds.tuning_id == folds.groupby("species").tuning_id.transform("max")]  # ... they took the latest
-    final = trials[trials.tuning_id == first.model_version]  # fold's search of each species
-    assert len(latest) == len(final) == 16
+    final = trials[trials.tuning_id == first.model_version]  # fold's trial of each species
+    # the earliest fold searched (2 sets x 2 starts); the latest reran its chosen trial only
+    assert folds.tuning_id.nunique() == 2 and len(earliest) == 16 and len(latest) == len(final) == 4
+    chosen = earliest.merge(trials_chosen(settings, first.model_version), on=["tuning_id", "species", "trial"])
+    assert len(chosen) == 4
+    pd.testing.assert_frame_equal(
+        latest[["species", "trial", "params", "seasonal_start"]].sort_values("species").reset_index(drop=True),
+        chosen[["species", "trial", "params", "seasonal_start"]].sort_values("species").reset_index(drop=True))
     pd.testing.assert_frame_equal(final.drop(columns="tuning_id").sort_values(["species", "trial"]).reset_index(drop=True),
                                   latest.drop(columns="tuning_id").sort_values(["species", "trial"]).reset_index(drop=True))
     assert run_backtest(settings).reused  # a backtest after the training reads the training's back
