@@ -1,6 +1,6 @@
 """Benchmark of the interactive command line and the daily run (not a test): `make bench-cli`, or
 
-    .venv/bin/python -m bench.cli_bench [--only commands|daily] [--rounds 3]
+    .venv/bin/python -m bench.cli_bench [--only commands|daily] [--rounds 3] [--demo-dir DIR]
 
 In a temporary folder (removed afterwards), with no Prefect server configured (a fresh PREFECT_HOME, no
 PREFECT_API_URL: the commands run without Prefect, as typed at a terminal), each command in a fresh interpreter:
@@ -10,7 +10,8 @@ PREFECT_API_URL: the commands run without Prefect, as typed at a terminal), each
   sites     `setnet ingest sites` of the sample world's 8-net registry into a fresh data folder; its work is the
             `ingest.ingest_sites` call timed inside a warm process (the same file, a fresh folder)
   daily     `setnet daily --date <last day>` on the data of `setnet demo --years 2 --sites 3` (40 boosting rounds),
-            with the phase seconds it records in `flow_runs` (ingest, features, forecast, report, deliver, ...)
+            with the phase seconds it records in `flow_runs` (ingest, features, forecast, report, deliver, ...);
+            `--demo-dir` reuses that demo's data folder (`make bench` shares the pipeline bench's timed demo)
 
 and prints the wall times with PASS/FAIL against the targets: each command under 2 s beyond its work, the daily
 run under 20 s. `--rounds N` repeats each command and keeps the fastest. These are timings of this machine at this
@@ -97,6 +98,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=1, help="run each command this many times; keep the fastest")
     parser.add_argument("--only", choices=["commands", "daily"], help="the three commands only, or the daily run only")
+    parser.add_argument("--demo-dir", type=Path, help="data folder of `setnet demo --years 2 --sites 3` to reuse "
+                        "(made there and kept when it holds no warehouse); default: a temporary one")
     options = parser.parse_args()
     print(f"command: {' '.join(['python -m bench.cli_bench', *sys.argv[1:]])}")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; best of "
@@ -104,8 +107,10 @@ def main() -> int:
     checks = []
     with tempfile.TemporaryDirectory(prefix="setnet-bench-cli-") as tmp:
         folder = Path(tmp)
-        data = folder / "demo"
-        if options.only != "commands":
+        data = options.demo_dir.resolve() if options.demo_dir else folder / "demo"
+        if options.only != "commands" and (data / "setnet.duckdb").exists():
+            print(f"setup: reusing the demo data in {data} (`setnet demo --years 2 --sites 3`, {DEMO_ROUNDS} rounds)")
+        elif options.only != "commands":
             demo_s, demo_out = setnet(folder, "--data-dir", str(data), "demo", "--years", "2", "--sites", "3")
             print(f"setup: `setnet demo --years 2 --sites 3` ({DEMO_ROUNDS} rounds) {demo_s:.1f} s; "
                   f"{demo_out.strip().splitlines()[-1]}")

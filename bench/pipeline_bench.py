@@ -1,6 +1,6 @@
 """Benchmark of the whole pipeline's speed (not a test): `make bench-pipeline`, or
 
-    .venv/bin/python -m bench.pipeline_bench [--only world|demo] [--rounds 1]
+    .venv/bin/python -m bench.pipeline_bench [--only world|demo] [--rounds 1] [--keep-demo DIR]
 
 Each phase runs in its own fresh interpreter, in a temporary folder removed afterwards:
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -82,12 +83,17 @@ def run_phase(name: str, folder: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def fastest(name: str, rounds: int, key: str) -> dict:
-    """The fastest of `rounds` runs of a phase, each in a fresh temporary folder."""
+def fastest(name: str, rounds: int, key: str, keep: Path | None = None) -> dict:
+    """The fastest of `rounds` runs of a phase, each in a fresh temporary folder; `keep`: where the last run's data
+    folder is kept (replacing what was there)."""
     results = []
     for _ in range(rounds):
         with tempfile.TemporaryDirectory(prefix=f"setnet-bench-{name}-") as folder:
             results.append(run_phase(name, Path(folder)))
+            if keep is not None:
+                shutil.rmtree(keep, ignore_errors=True)
+                keep.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copytree(Path(folder) / "data", keep)
     return min(results, key=lambda r: r[key])
 
 
@@ -100,6 +106,8 @@ def main() -> int:
     parser.add_argument("--phase", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--only", choices=["world", "demo"], help="run one phase only")
     parser.add_argument("--rounds", type=int, default=1, help="run each phase this many times; keep the fastest")
+    parser.add_argument("--keep-demo", type=Path, help="keep the timed tiny demo's data folder here (replacing it), "
+                        "for the benchmarks that read a tiny demo (`make bench` passes bench/.data/demo-quick)")
     options = parser.parse_args()
     if options.phase:
         name, folder = options.phase
@@ -116,7 +124,7 @@ def main() -> int:
         checks.append((f"default sample world < {TARGET_WORLD_S:.0f} s", f"{world['world_s']:.1f} s",
                        world["world_s"] < TARGET_WORLD_S))
     if options.only in (None, "demo"):
-        demo = fastest("demo", options.rounds, "demo_s")
+        demo = fastest("demo", options.rounds, "demo_s", keep=options.keep_demo)
         print(f"tiny demo (`setnet {' '.join(DEMO_ARGS)}`, {DEMO_ROUNDS} rounds): {demo['demo_s']:.1f} s; "
               f"{demo['summary']}")
         checks.append((f"tiny demo < {TARGET_DEMO_S:.0f} s", f"{demo['demo_s']:.1f} s", demo["demo_s"] < TARGET_DEMO_S))
