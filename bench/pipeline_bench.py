@@ -57,10 +57,10 @@ def demo_env(folder: Path) -> dict[str, str]:
     return env
 
 
-def run_demo(folder: Path) -> dict:
+def run_demo(folder: Path, data: Path | None = None) -> dict:
     """The tiny demo as a process of its own: seconds from start to exit, and the forecasts it stored."""
     (folder / "prefect-home").mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "flows.cli", "--data-dir", str(folder / "data"), *DEMO_ARGS]
+    command = [sys.executable, "-m", "flows.cli", "--data-dir", str(data or folder / "data"), *DEMO_ARGS]
     began = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, env=demo_env(folder), capture_output=True, text=True, check=False)
     elapsed_s = time.perf_counter() - began
@@ -72,10 +72,10 @@ def run_demo(folder: Path) -> dict:
 
 # --- the driver ----------------------------------------------------------------------------------------------
 
-def run_phase(name: str, folder: Path) -> dict:
+def run_phase(name: str, folder: Path, data: Path | None = None) -> dict:
     """Run one phase in a fresh interpreter and return what it printed (JSON on the last line)."""
     if name == "demo":
-        return run_demo(folder)
+        return run_demo(folder, data)
     command = [sys.executable, "-m", "bench.pipeline_bench", "--phase", name, str(folder)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -84,16 +84,15 @@ def run_phase(name: str, folder: Path) -> dict:
 
 
 def fastest(name: str, rounds: int, key: str, keep: Path | None = None) -> dict:
-    """The fastest of `rounds` runs of a phase, each in a fresh temporary folder; `keep`: where the last run's data
-    folder is kept (replacing what was there)."""
+    """The fastest of `rounds` runs of a phase, each in a fresh temporary folder; `keep`: the data folder the demo
+    writes instead (emptied before each run, the last run's kept)."""
     results = []
     for _ in range(rounds):
         with tempfile.TemporaryDirectory(prefix=f"setnet-bench-{name}-") as folder:
-            results.append(run_phase(name, Path(folder)))
-            if keep is not None:
+            if keep is not None:  # the run writes there directly (its models are stored by path)
                 shutil.rmtree(keep, ignore_errors=True)
                 keep.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copytree(Path(folder) / "data", keep)
+            results.append(run_phase(name, Path(folder), keep))
     return min(results, key=lambda r: r[key])
 
 
@@ -124,7 +123,7 @@ def main() -> int:
         checks.append((f"default sample world < {TARGET_WORLD_S:.0f} s", f"{world['world_s']:.1f} s",
                        world["world_s"] < TARGET_WORLD_S))
     if options.only in (None, "demo"):
-        demo = fastest("demo", options.rounds, "demo_s", keep=options.keep_demo)
+        demo = fastest("demo", options.rounds, "demo_s", keep=options.keep_demo and options.keep_demo.resolve())
         print(f"tiny demo (`setnet {' '.join(DEMO_ARGS)}`, {DEMO_ROUNDS} rounds): {demo['demo_s']:.1f} s; "
               f"{demo['summary']}")
         checks.append((f"tiny demo < {TARGET_DEMO_S:.0f} s", f"{demo['demo_s']:.1f} s", demo["demo_s"] < TARGET_DEMO_S))
