@@ -616,9 +616,13 @@ def _store_piece(con, parsed: ParsedCatches, total: _Stored) -> None:
         total.updated, total.unchanged, total.stored = (total.updated + updated, total.unchanged + unchanged,
                                                         total.stored + len(catches) - known)
         total.any_catch = True
+        if known:  # another file's rows of these keys (this file's previous ones are already gone) are replaced
+            con.execute("DELETE FROM catches c USING _new_catches n"
+                        " WHERE c.date = n.date AND c.site_id = n.site_id AND c.species = n.species")
         con.execute("SET threads = 1")  # one thread's insert buffers, not two: less memory, as fast
-        try:
-            upsert(con, "catches", catches)
+        try:  # a plain INSERT: none of its keys is stored now (INSERT OR REPLACE per chunk: +1.6 s CPU at 1e6 rows)
+            columns = ", ".join(f'"{c}"' for c in catches.column_names)
+            con.execute(f"INSERT INTO catches ({columns}) SELECT {columns} FROM _new_catches")
         finally:
             con.execute("RESET threads")
         # a catch outranks another file's no-operation marker for that day and net
