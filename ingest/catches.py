@@ -28,7 +28,7 @@ from ingest.files import FileOutcome, already_ingested, expand_paths, record_out
 from ingest.plausibility import Plausibility, load_plausibility, misgrouped, number_of
 from ingest.text import RawTable, cell_text, cell_texts, map_distinct, read_raw_tables, row_texts
 from setnet.settings import Settings
-from setnet.warehouse import connect, transaction, upsert
+from setnet.warehouse import connect, insert_new, transaction, upsert
 
 log = logging.getLogger(__name__)
 
@@ -621,8 +621,7 @@ def _store_piece(con, parsed: ParsedCatches, total: _Stored) -> None:
                         " WHERE c.date = n.date AND c.site_id = n.site_id AND c.species = n.species")
         con.execute("SET threads = 1")  # one thread's insert buffers, not two: less memory, as fast
         try:  # a plain INSERT: none of its keys is stored now (INSERT OR REPLACE per chunk: +1.6 s CPU at 1e6 rows)
-            columns = ", ".join(f'"{c}"' for c in catches.column_names)
-            con.execute(f"INSERT INTO catches ({columns}) SELECT {columns} FROM _new_catches")
+            insert_new(con, "catches", catches)
         finally:
             con.execute("RESET threads")
         # a catch outranks another file's no-operation marker for that day and net
