@@ -1,6 +1,7 @@
 """Catch files as cooperatives export them: every line is stored, a no-operation day, or quarantined with a reason;
 re-ingesting changes nothing; a corrected file replaces exactly its rows; a crash leaves the warehouse as it was."""
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -324,3 +325,87 @@ def test_a_long_table_parsed_in_chunks_gives_what_it_gives_in_one(monkeypatch: p
                                       getattr(whole, name).reset_index(drop=True), check_dtype=False)
     assert chunked.lines_read == whole.lines_read == len(rows)
     assert not whole.rejects.empty and not whole.no_operation.empty and not whole.size_classes.empty
+
+
+CHUNKED_FIRST = ("日付,網名,魚種,銘柄,漁獲量,備考\n"
+                 "2024-11-28,himi,ブリ,ガンド,3本,\n2024/11/28,氷見,ブリ,フクラギ,2本,\n2024-11-28,Himi,ブリ,ガンド,4本,\n"
+                 "2024-11-29,iwase,イワシ,,\"1,5\",\n2024-11-29,iwase,イワシ,,20,\n2024-11-29,iwase,スルメ,,,休漁\n"
+                 "2024-11-30,iwase,,,,休漁\n2024-11-30,岩瀬,,,,時化\n2024-12-01,himi,ホタルイカ,,12,\n"
+                 "2024-12-01,どこ,ホタルイカ,,5,\nH31.5.1,himi,ブリ,,1,\n2024-12-02,himi,ホタルイカ,,,\n"
+                 "2024-12-02,iwase,ホタルイカ,,7,\n2024-12-03,himi,マイワシ,,8,\n2024-12-04,uozu,ホタルイカ,,9,\n")
+# the corrected file: one catch changed, two unchanged, two dropped (2024-11-28, 2024-12-03), one new (2024-12-05)
+CHUNKED_SECOND = ("日付,網名,魚種,漁獲量\n2024-12-01,himi,ホタルイカ,13\n2024-12-02,iwase,ホタルイカ,7\n"
+                  "2024-12-04,uozu,ホタルイカ,9\n2024-12-05,himi,ブリ,30\n2024-11-30,iwase,,休漁\n")
+# another file, ingested first: a marker on a day the file gives catches, size classes of a catch it gives
+OTHER = "日付,網名,魚種,銘柄,漁獲量,備考\n2024-12-02,iwase,,,,休漁\n2024-12-04,uozu,ホタルイカ,大,2,\n"
+
+
+def _ingested_in_chunks(settings: Settings, tmp_path: Path, chunk_rows: int | None,
+                        monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple[int, ...]], dict[str, pd.DataFrame]]:
+    """OTHER then CHUNKED_FIRST then CHUNKED_SECOND (as the same file) ingested with `chunk_rows` lines a chunk ->
+    each ingest's counts and the warehouse's tables (without the times and write ids)."""
+    import ingest.catches
+
+    if chunk_rows is not None:
+        monkeypatch.setattr(ingest.catches, "CHUNK_ROWS", chunk_rows)
+    other, path = tmp_path / "other.csv", tmp_path / "export.csv"
+    other.write_text(OTHER, encoding="utf-8")
+    counts, tables = [ingest_catches(settings, [other])], {}
+    for step, text in enumerate((CHUNKED_FIRST, CHUNKED_SECOND)):
+        path.write_text(text, encoding="utf-8")
+        counts.append(ingest_catches(settings, [path]))
+        with connect(settings.warehouse_path, read_only=True) as con:
+            tables |= {f"{name} after file {step + 1}": con.execute(
+                f"SELECT * EXCLUDE ({drop}) FROM {name} ORDER BY ALL").df()
+                for name, drop in (("catches", "ingested_at"), ("no_operation_days", "ingested_at"),
+                                   ("catch_size_classes", "ingested_at"), ("ingest_rejects", "ingested_at"),
+                                   ("ingested_files", "ingested_at, write_id"))}
+    return [(r.rows_read, r.rows_stored, r.rows_updated, r.rows_unchanged, r.rows_removed, r.rows_quarantined,
+             r.no_operation_days, len(r.files_all_quarantined)) for r in counts], tables
+
+
+def test_a_file_stored_chunk_by_chunk_leaves_what_it_leaves_in_one_piece(
+        settings: Settings, sites_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    results = {}
+    for chunk_rows in (None, 2):
+        run = settings.model_copy(update={"data_dir": tmp_path / f"data{chunk_rows}"})
+        ingest_sites(run, sites_csv)
+        folder = tmp_path / f"files{chunk_rows}"
+        folder.mkdir()
+        results[chunk_rows] = _ingested_in_chunks(run, folder, chunk_rows, monkeypatch)
+    (whole_counts, whole), (chunked_counts, chunked) = results[None], results[2]
+    assert chunked_counts == whole_counts
+    assert whole_counts[2][2:5] == (1, 2, 2)  # updated, unchanged, removed on the corrected file
+    assert whole_counts[1][1] > 0 and whole_counts[1][5] > 0 and whole_counts[1][6] > 0
+    for name in whole:
+        pd.testing.assert_frame_equal(chunked[name].replace({re.escape(str(tmp_path / "files2")): "F"}, regex=True),
+                                      whole[name].replace({re.escape(str(tmp_path / "filesNone")): "F"}, regex=True),
+                                      check_dtype=False)
+    assert not whole["catch_size_classes after file 1"].empty and not whole["no_operation_days after file 2"].empty
+
+
+def test_a_file_failing_in_a_later_chunk_leaves_the_warehouse_as_it_was(
+        registered: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ingest.catches
+
+    path = tmp_path / "export.csv"
+    path.write_text(CHUNKED_SECOND, encoding="utf-8")
+    ingest_catches(registered, [path])
+    before = stored(registered)
+    monkeypatch.setattr(ingest.catches, "CHUNK_ROWS", 2)
+    parse_part, calls = ingest.catches._parse_part, []
+
+    def failing_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("killed while parsing the third chunk")
+        return parse_part(*args, **kwargs)
+
+    monkeypatch.setattr(ingest.catches, "_parse_part", failing_third)
+    path.write_text(CHUNKED_FIRST, encoding="utf-8")
+    with pytest.raises(RuntimeError, match="third chunk"):
+        ingest_catches(registered, [path])
+    assert len(calls) == 3
+    after = stored(registered)
+    for name in before:
+        pd.testing.assert_frame_equal(after[name], before[name])

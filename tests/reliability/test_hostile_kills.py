@@ -31,15 +31,16 @@ KILLED_INGEST = textwrap.dedent('''
     from setnet.settings import Settings
 
     spec = json.loads(sys.argv[1])
-    real = catches.upsert
+    def killed_after(real):
+        def write(con, table, rows):
+            done = real(con, table, rows)
+            if table == spec["table"]:  # written inside the file's transaction, not yet committed
+                os.kill(os.getpid(), signal.SIGKILL)
+            return done
+        return write
 
-    def upsert(con, table, rows):
-        done = real(con, table, rows)
-        if table == spec["table"]:  # written inside the file's transaction, not yet committed
-            os.kill(os.getpid(), signal.SIGKILL)
-        return done
-
-    catches.upsert = upsert
+    catches.upsert = killed_after(catches.upsert)
+    catches.insert_new = killed_after(catches.insert_new)  # the catches go in by a plain INSERT, chunk by chunk
     ingest.ingest_catches(Settings(data_dir=spec["data_dir"]), [Path(spec["file"])])
 ''')
 
