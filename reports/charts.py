@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -102,6 +103,10 @@ def _new_figure(width_in: float, height_in: float) -> Figure:
 def figure_png(figure: Figure, dpi: int = DPI) -> bytes:
     """A figure encoded as PNG bytes (dpi pixels per inch: the screen's DPI, or more for paper)."""
     buffer = io.BytesIO()
+    if isinstance(figure.get_layout_engine(), ConstrainedLayoutEngine):  # laid out once, at the dpi it is drawn at
+        figure.set_dpi(dpi)  # (savefig would solve the layout in a measuring pass, then again while drawing)
+        figure.draw_without_rendering()
+        figure.set_layout_engine("none")
     figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     return buffer.getvalue()
 

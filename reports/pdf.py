@@ -16,7 +16,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,7 +25,8 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
-from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.backends.backend_mixed import MixedModeRenderer
+from matplotlib.backends.backend_pdf import FigureCanvasPdf, PdfPages, RendererPdf
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font, LoadFlags
 from matplotlib.patches import FancyBboxPatch
@@ -65,6 +66,10 @@ def wrap(text: str, fits: Callable[[str], bool] | int) -> list[str]:
         fits = lambda candidate: display_width(candidate) <= units
     lines: list[str] = []
     for paragraph in str(text).split("\n"):
+        whole = paragraph.lstrip(" ")  # leading spaces are dropped below too
+        if fits(whole):  # the common case, one measure: a paragraph that fits is one line (its prefixes fit too)
+            lines.append(whole.rstrip())
+            continue
         line = ""
         for token in re.findall(r"[^\s\u3000-\u9fff\uff00-\uffef]+| |.", paragraph):
             if fits(line + token):
@@ -86,8 +91,10 @@ def _font() -> FT2Font:
     return FT2Font(font_manager.findfont(FONT_NAME))
 
 
+@lru_cache(maxsize=65536)
 def text_width_in(text: str, size_pt: float) -> float:
-    """The printed width of text in inches at a font size (measured with the report's font)."""
+    """The printed width of text in inches at a font size (measured with the report's font; each text and size
+    measured once: a sheet's layout measures the same strings again)."""
     font = _font()
     font.set_size(size_pt, 72)
     font.set_text(text, 0.0, flags=LoadFlags.NO_HINTING)
@@ -397,10 +404,12 @@ def coop_figures(view: ReportView, coop: CoopView, data: ReportData) -> list[Fig
     """One cooperative's A4 sheets: one, with the map and the 7-day charts, when they fit; else one without the
     charts; else as many as it takes (text never below MIN_PT)."""
     map_png, map_note = coop_map(view, coop, data)
-    charts = draw_page(Page(draw=False), view, coop, data.forecasts, True, map_png, map_note) == 1 or \
-        draw_page(Page(draw=False), view, coop, data.forecasts, False, map_png, map_note) > 1
+    page = Page(draw=True)  # drawn with the charts first: kept when it fits (each sheet laid out once)
+    if draw_page(page, view, coop, data.forecasts, True, map_png, map_note) == 1 or \
+            draw_page(Page(draw=False), view, coop, data.forecasts, False, map_png, map_note) > 1:
+        return page.figures  # one sheet with the charts, or more than one even without them: the charts stay
     page = Page(draw=True)
-    draw_page(page, view, coop, data.forecasts, charts, map_png, map_note)
+    draw_page(page, view, coop, data.forecasts, False, map_png, map_note)
     return page.figures
 
 
@@ -427,32 +436,79 @@ def coop_map(view: ReportView, coop: CoopView, data: ReportData) -> tuple[bytes 
 def write_pdfs(view: ReportView, data: ReportData, combined: Path | None,
                per_coop: dict[str, Path]) -> list[Path]:
     """Write the all-cooperatives PDF (each cooperative's sheets, one A4 page each when they fit, at `combined`) and
-    each cooperative's own PDF.
+    each cooperative's own PDF; each sheet is drawn once, onto its page of every file it goes in.
 
     per_coop: coop slug -> path. The files are written to temporary names and renamed (readers never see half).
     """
-    written: list[Path] = []
-    with matplotlib.rc_context(PDF_STYLE):
-        figures = [(coop, coop_figures(view, coop, data)) for coop in view.coops
-                   if combined is not None or coop.slug in per_coop]
-        metadata = {"Title": view.t["title"], "Creator": "setnet", "Producer": "setnet", "CreationDate": None}
-        for coop, sheets in figures:
-            if coop.slug in per_coop:
-                written.append(_save(sheets, per_coop[coop.slug], metadata | {"Subject": coop.name}))
-        if combined is not None:
-            written.append(_save([f for _, sheets in figures for f in sheets], combined, metadata))
-    return written
-
-
-def _save(figures: list[Figure], path: Path, metadata: dict) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
+    metadata = {"Title": view.t["title"], "Creator": "setnet", "Producer": "setnet", "CreationDate": None}
+    coops = [coop for coop in view.coops if combined is not None or coop.slug in per_coop]
+    targets = {coop.slug: (per_coop[coop.slug], metadata | {"Subject": coop.name}) for coop in coops
+               if coop.slug in per_coop}
+    if combined is not None:
+        targets[None] = (combined, metadata)
+    temporaries = {key: path.with_name(path.name + ".tmp") for key, (path, _) in targets.items()}
     try:
-        with PdfPages(temporary, metadata=metadata) as pdf:
-            for figure in figures:
-                pdf.savefig(figure)
-        temporary.chmod(0o644)
-        temporary.replace(path)
+        with matplotlib.rc_context(PDF_STYLE), ExitStack() as files:
+            pages = {}
+            for key, (path, meta) in targets.items():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                pages[key] = files.enter_context(PdfPages(temporaries[key], metadata=meta))
+            for coop in coops:
+                into = [pages[key] for key in (coop.slug, None) if key in pages]
+                for sheet in coop_figures(view, coop, data):
+                    _CanvasPdfPages(sheet)
+                    sheet.savefig(into, format="pdf")
+        written = []
+        for key, (path, _) in targets.items():
+            temporaries[key].chmod(0o644)
+            temporaries[key].replace(path)
+            written.append(path)
+        return written
     finally:
-        temporary.unlink(missing_ok=True)
-    return path
+        for temporary in temporaries.values():
+            temporary.unlink(missing_ok=True)
+
+
+class _CanvasPdfPages(FigureCanvasPdf):
+    """A PDF canvas that draws its figure once onto a new page of each of a list of PdfPages (as
+    FigureCanvasPdf.print_pdf does for one)."""
+
+    def print_pdf(self, filename, *, bbox_inches_restore=None, metadata=None, **_ignored):  # dpi, colours: set on
+        # the figure by savefig already (as FigureCanvasPdf drops them)
+        dpi = self.figure.dpi
+        self.figure.dpi = 72  # there are 72 pdf points to an inch
+        width, height = self.figure.get_size_inches()
+        files = [pages._ensure_file() for pages in filename]
+        try:
+            for file in files:
+                file.newPage(width, height)
+            renderer = MixedModeRenderer(self.figure, width, height, dpi,
+                                         _EveryRenderer([RendererPdf(file, dpi, height, width) for file in files]),
+                                         bbox_inches_restore=bbox_inches_restore)
+            self.figure.draw(renderer)
+            renderer.finalize()
+        finally:
+            for file in files:
+                file.endStream()
+
+
+class _EveryRenderer:
+    """Several PDF renderers as one: what draws goes to each of them (each writes its own file), what measures or
+    answers is asked of the first (they are alike)."""
+
+    def __init__(self, renderers: list[RendererPdf]):
+        self._renderers = renderers
+
+    def __getattr__(self, name: str):
+        first = getattr(self._renderers[0], name)
+        if not (name.startswith("draw_") or name in ("open_group", "close_group", "finalize")):
+            return first
+        others = [getattr(renderer, name) for renderer in self._renderers[1:]]
+
+        def every(*args, **kwargs):
+            result = first(*args, **kwargs)
+            for other in others:
+                other(*args, **kwargs)
+            return result
+
+        return every
