@@ -28,6 +28,12 @@ the mean with the sample world's hidden expected catch (truth/truth.csv). Wall t
 mlforecast's cross_validation with the ocean signals (each without the shared table build), and the CPU
 seconds of each (this process's, all threads: the fairer figure on a loaded machine).
 
+Paired per cell (species x lead): the mean of setnet - mlforecast+ocean of the per-row absolute error of the
+median and of the per-row QS5, with a 95 % paired bootstrap interval (the cell's rows resampled with replacement,
+fixed seed); a verdict per cell: better (interval below 0), worse (above 0) or not distinguishable, and a line
+counting the cells where setnet is significantly worse. Rows of one issue date share its ocean, so the row
+bootstrap is somewhat optimistic (intervals a little narrow).
+
 PASS when setnet's MAE and QS5 are at most mlforecast's (with ocean) at leads 1 and 7 for every species, and its
 backtest is not slower. mlforecast is a benchmark-only extra (`make bench-peer` installs it).
 
@@ -61,6 +67,9 @@ PEER_LGBM = {"n_estimators": 200, "learning_rate": 0.05, "num_leaves": 31, "min_
              "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.7, "random_state": 7, "verbosity": -1}
 # setnet's feature columns that are not the ocean at the net on the issue day: catch history, calendar, target day
 NOT_OCEAN_PREFIXES = ("catch_", "operated_", "days_since", "doy_", "target_", "site_id")
+CONFIDENCE = 0.95  # of the paired bootstrap intervals
+BOOTSTRAP_DRAWS = 4000
+BOOTSTRAP_SEED = 16
 NOT_OCEAN = {"weekday", "is_holiday", "lunar_age_days", "moon_illumination", "ocean_is_forecast", "ocean_age_days"}
 
 
@@ -176,6 +185,35 @@ def scores(joined: pd.DataFrame, peers: list[str]) -> pd.DataFrame:
     return pd.DataFrame(frames)
 
 
+def bootstrap_interval(differences: np.ndarray, draws: int = BOOTSTRAP_DRAWS,
+                       seed: int = BOOTSTRAP_SEED) -> tuple[float, float]:
+    """Per-row paired differences (kg) -> the (low, high) percentile bootstrap interval of their mean at CONFIDENCE."""
+    rng = np.random.default_rng(seed)
+    means = differences[rng.integers(0, len(differences), size=(draws, len(differences)))].mean(axis=1)
+    tail = (1 - CONFIDENCE) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def paired_comparison(joined: pd.DataFrame, peer: str = "mlf+ocean") -> pd.DataFrame:
+    """Rows both forecast -> per species and lead (LEADS) the mean of setnet - peer per-row absolute error of the
+    median and per-row QS5 (kg), its paired bootstrap interval and a verdict (better / not distinguishable / worse)."""
+    frames = []
+    for (species, lead), group in joined[joined.lead_days.isin(LEADS)].groupby(["species", "lead_days"]):
+        actual = group.actual_kg.to_numpy(float)
+        peer_quantiles = group[[f"{peer}:q{int(level * 100)}_kg" for level in LEVELS]].to_numpy(float)
+        per_row = {"MAE": np.abs(group.q50_kg.to_numpy(float) - actual)
+                          - np.abs(group[f"{peer}:q50_kg"].to_numpy(float) - actual),
+                   "QS5": quantile_score(setnet_quantiles(group), actual) - quantile_score(peer_quantiles, actual)}
+        row = {"species": species, "lead_days": lead, "n_rows": len(group)}
+        for metric, differences in per_row.items():
+            low, high = bootstrap_interval(differences)
+            row |= {f"{metric} diff": differences.mean(), f"{metric} low": low, f"{metric} high": high,
+                    f"{metric} verdict": "better" if high < 0 else "worse" if low > 0 else "not distinguishable"}
+        frames.append(row)
+    return pd.DataFrame(frames)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--years", type=int, default=3)
@@ -248,6 +286,19 @@ def main() -> None:
           f"wall, {setnet_cpu / peer_cpu:.2f}x CPU; without the ocean {seconds['mlf'][0]:.1f} s wall "
           f"({seconds['mlf'][1]:.1f} s CPU); feature table (setnet's, shared) {table_s:.1f} s")
     print(lines[-1])
+    paired = paired_comparison(joined)
+    print(f"\npaired, setnet - mlforecast+ocean per row (kg; negative: setnet better), {CONFIDENCE:.0%} paired "
+          f"bootstrap interval ({BOOTSTRAP_DRAWS} draws of the rows, seed {BOOTSTRAP_SEED})\n")
+    print(paired.round(3).to_string(index=False))
+    worse = {metric: paired.loc[paired[f"{metric} verdict"] == "worse"] for metric in ("MAE", "QS5")}
+    lines.append(f"info: setnet significantly worse ({CONFIDENCE:.0%} paired bootstrap interval above 0) than "
+                 f"mlforecast+ocean in {len(worse['MAE'])} of {len(paired)} cells on MAE and {len(worse['QS5'])} of "
+                 f"{len(paired)} on QS5" + "".join(
+                     f"; {metric} worse: " + ", ".join(f"{r.species} lead {r.lead_days}" for r in rows.itertuples())
+                     for metric, rows in worse.items() if len(rows)) +
+                 f"; significantly better in {int((paired['MAE verdict'] == 'better').sum())} (MAE) and "
+                 f"{int((paired['QS5 verdict'] == 'better').sum())} (QS5)")
+    print(lines[-1])
     ocean_gain = (result["mlf MAE"] - result["mlf+ocean MAE"]).mean()
     lines.append(f"info: the ocean signals change mlforecast's MAE by {-ocean_gain:+.3f} kg on average over species "
                  f"and leads (QS5 {(result['mlf+ocean QS5'] - result['mlf QS5']).mean():+.3f} kg, r2 "
@@ -261,7 +312,11 @@ def main() -> None:
             f"(load average {load:.1f} at start): sample world {args.years} years x {args.sites} nets (seed "
             f"{args.seed}), the same rolling-origin folds, {len(joined)} rows both forecast, kg. QS5: 2 x the mean "
             "pinball loss at 0.1/0.3/0.5/0.7/0.9; r2: of the mean with the hidden expected catch.\n\n"
-            + markdown_table(result.round(3).astype(str)) + "\n" + "".join(f"- {line}\n" for line in lines), encoding="utf-8")
+            + markdown_table(result.round(3).astype(str)) + "\n"
+            f"Paired per row, setnet - mlforecast+ocean (kg; negative: setnet better), with the {CONFIDENCE:.0%} "
+            f"paired bootstrap interval of the mean ({BOOTSTRAP_DRAWS} resamples of the cell's rows, seed "
+            f"{BOOTSTRAP_SEED}); 'not distinguishable' when the interval holds 0:\n\n"
+            + markdown_table(paired.round(3).astype(str)) + "\n" + "".join(f"- {line}\n" for line in lines), encoding="utf-8")
     raise SystemExit(0 if all(verdicts) else 1)
 
 
