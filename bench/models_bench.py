@@ -24,7 +24,7 @@ import pandas as pd
 from features import feature_columns
 from features.ocean_forecast import training_covariates
 from features.table import LABEL_COLUMN
-from models.backtest import backtest_origins, fold_model
+from models.backtest import backtest_origins, fold_model, searches_parameters
 from models.lightgbm_model import BOOSTER_NAMES, fit_species_model
 from models.training import _catches, training_table
 from setnet.settings import Settings
@@ -92,18 +92,19 @@ def main() -> None:
     steps, predictions = [], []
     for species in sorted(labelled.species.unique()):
         latest = first = None
-        for origin in [*origins, None]:
+        for index, origin in enumerate([*origins, None]):
             wall, cpu = time.perf_counter(), time.process_time()
             if origin is None:  # the final fit on all history, reusing the latest fold's search as `setnet train`
                 model = fit_species_model(fit_labelled[fit_labelled.species == species], species, features, sites,
                                           settings, latest)
             else:
+                searching = searches_parameters(index, len(origins), settings.models.search_folds)
                 rows, model = fold_model(table, catches, origin, species, settings, fit_table=fit_table,
-                                         earlier=first)
+                                         earlier=None if searching else first)
                 predictions.append(rows)
                 if model is not None and model.search is not None:
                     latest = model.search
-                    if first is None and settings.models.search_folds == "first":  # as rolling_origin_backtest
+                    if first is None and settings.models.search_folds != "every":  # as rolling_origin_backtest
                         first = model.search
             step = {"species": species, "fold": "final" if origin is None else str(origin.date()),
                     "wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}

@@ -116,6 +116,14 @@ def fold_sources(table: pd.DataFrame, fit_table: pd.DataFrame, origins: list[pd.
     return pd.concat(counts, ignore_index=True) if counts else pd.DataFrame(columns=FOLD_SOURCE_COLUMNS)
 
 
+def searches_parameters(fold_index: int, folds: int, search_folds: str) -> bool:
+    """Position of a fold among a species' folds (0 = earliest) and models.search_folds -> whether that fold runs
+    the whole parameter search ('every': all; 'first': the earliest; 'ends': the earliest and the latest, so the
+    final fit reuses a search of the most history)."""
+    last = fold_index == folds - 1
+    return search_folds == "every" or fold_index == 0 or (search_folds == "ends" and last)
+
+
 def rolling_origin_backtest(table: pd.DataFrame, catches: pd.DataFrame, settings: Settings,
                             species: list[str] | None = None, fit_table: pd.DataFrame | None = None
                             ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, SearchResult]]:
@@ -123,8 +131,9 @@ def rolling_origin_backtest(table: pd.DataFrame, catches: pd.DataFrame, settings
     tuning trial of every fold's fit with its fold_origin, per species the search of its latest fold that ran one:
     what the final fit on all history reuses). Fits use `fit_table` (see `backtest_fold`).
 
-    With models.search_folds "first" only a species' earliest fold searches; each later fold reruns its chosen
-    trial on its own (earlier) history: a fold never sees data from after its origin."""
+    models.search_folds says which folds search (`searches_parameters`); a fold that does not reruns the chosen
+    trial of the species' earliest search on its own (earlier) history: a fold never sees data from after its
+    origin."""
     labelled = table[table[LABEL_COLUMN].notna()]
     origins = backtest_origins(labelled.target_date.min(), labelled.target_date.max(), settings)
     chosen = species or sorted(labelled.species.unique())
@@ -132,15 +141,16 @@ def rolling_origin_backtest(table: pd.DataFrame, catches: pd.DataFrame, settings
         fit_table = training_covariates(table, settings.models.training_ocean)
     predictions, trials, searches = [], [], {}
     for name in chosen:
-        first = None  # the species' earliest search (models.search_folds "first": what later folds rerun)
-        for origin in origins:
-            rows, model = fold_model(table, catches, origin, name, settings, fit_table=fit_table, earlier=first)
+        first = None  # the species' earliest search: what the folds that do not search rerun
+        for index, origin in enumerate(origins):
+            earlier = None if searches_parameters(index, len(origins), settings.models.search_folds) else first
+            rows, model = fold_model(table, catches, origin, name, settings, fit_table=fit_table, earlier=earlier)
             if not rows.empty:
                 predictions.append(rows)
             if model is not None and model.search is not None:
                 trials.append(model.trials.assign(fold_origin=origin))
                 searches[name] = model.search  # origins ascend: the latest fold's search stays
-                if first is None and settings.models.search_folds == "first":
+                if first is None and settings.models.search_folds != "every":
                     first = model.search
     return (pd.concat(predictions, ignore_index=True), pd.concat(trials, ignore_index=True) if trials else pd.DataFrame(),
             searches)

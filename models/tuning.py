@@ -1,6 +1,6 @@
 """The hyperparameter search every fit runs: a small seeded random draw from SEARCH_SPACE, trial 0 the defaults.
 
-A search (a species' earliest backtest fold's, or every fold's with models.search_folds "every") scores its
+A search (a species' earliest and latest backtest folds', as models.search_folds says) scores its
 candidates on its own time-ordered held-out blocks (never shuffled) and keeps the best, so the same code adapts to
 a bay whose catches follow the ocean closely and to one dominated by noise; later folds and the final fit keep it. How many candidates: the setting
 `models.tuning_trials`. Every trial is kept in `tuning_trials`.

@@ -13,7 +13,7 @@ from features.ocean_forecast import (
     TARGET_COLUMNS,
     training_covariates,
 )
-from models.backtest import backtest_fold, fold_frames, fold_sources
+from models.backtest import backtest_fold, fold_frames, fold_sources, searches_parameters
 from setnet.settings import Settings
 from tests.conftest import FEATURE_OPTIONS, synthetic_catches
 from tests.features.test_table import SITES, SPECIES, forecasts, site_ocean
@@ -81,3 +81,14 @@ def test_a_fold_scores_its_forecast_rows_twice_with_the_same_model(table) -> Non
     assert forecast.any() and rows.loc[forecast, ["q50_persisted_kg", "crps_persisted_kg"]].notna().all().all()
     assert rows.loc[~forecast, ["q50_persisted_kg", "crps_persisted_kg"]].isna().all().all()
     assert (rows.crps_persisted_kg[forecast] >= 0).all()
+
+
+@pytest.mark.parametrize(("mode", "expected"), [
+    ("ends", [True, False, False, True]),  # the final fit then reuses a search of the most history
+    ("first", [True, False, False, False]),
+    ("every", [True, True, True, True]),
+])
+def test_the_folds_that_search_their_parameters_follow_models_search_folds(mode: str, expected: list[bool]) -> None:
+    assert [searches_parameters(index, 4, mode) for index in range(4)] == expected
+    assert searches_parameters(0, 1, mode)  # a single fold always searches
+    assert [searches_parameters(index, 2, mode) for index in range(2)] == [True, mode != "first"]

@@ -181,7 +181,8 @@ def trials_chosen(settings: Settings, version: str) -> pd.DataFrame:
 
 @pytest.mark.slow
 def test_training_registers_promotes_and_forecasts_reproducibly(trainable: Settings) -> None:
-    settings = trainable.updated(models={"backtest_min_train_days": 42, "backtest_fold_days": 14})  # 2 folds
+    settings = trainable.updated(models={"backtest_min_train_days": 42, "backtest_fold_days": 14,  # 2 folds, the
+                                         "search_folds": "first"})  # later one rerunning the earlier's chosen trial
     assert not has_trained_models(settings)
     first = train_models(settings)
     assert first.promoted_species == ["common_squid", "firefly_squid", "sardine", "yellowtail"]
