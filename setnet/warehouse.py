@@ -529,34 +529,30 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
 def upsert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame | pa.Table) -> int:
     """Insert `rows` (a DataFrame, or an Arrow table: read without conversion) into `table`, replacing rows with the
     same primary key, in one statement; returns rows written."""
-    if table not in PRIMARY_KEYS:
-        raise ValueError(f"unknown table {table!r}")
-    names = rows.column_names if isinstance(rows, pa.Table) else list(rows.columns)
-    if len(rows) == 0:
-        return 0
-    con.register("_upsert_rows", rows)
-    try:
-        columns = ", ".join(f'"{c}"' for c in names)
-        con.execute(f"INSERT OR REPLACE INTO {table} ({columns}) SELECT {columns} FROM _upsert_rows")
-    finally:
-        con.unregister("_upsert_rows")
-    return len(rows)
+    return _insert(con, table, rows, replace=True)
 
 
 def insert_new(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame | pa.Table) -> int:
     """Insert `rows` (none of whose primary keys is stored: a duplicate raises) into `table` with a plain INSERT,
     cheaper than upsert's per-row replace check; returns rows written."""
+    return _insert(con, table, rows, replace=False)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame | pa.Table, replace: bool) -> int:
+    """`rows` into the warehouse's `table` by their column names in one statement (`replace`: rows with a stored
+    primary key replace it; else such a row raises); returns rows written."""
     if table not in PRIMARY_KEYS:
         raise ValueError(f"unknown table {table!r}")
     names = rows.column_names if isinstance(rows, pa.Table) else list(rows.columns)
     if len(rows) == 0:
         return 0
-    con.register("_insert_rows", rows)
+    con.register("_inserted_rows", rows)
     try:
         columns = ", ".join(f'"{c}"' for c in names)
-        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _insert_rows")
+        con.execute(f"INSERT OR REPLACE INTO {table} ({columns}) SELECT {columns} FROM _inserted_rows" if replace
+                    else f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _inserted_rows")
     finally:
-        con.unregister("_insert_rows")
+        con.unregister("_inserted_rows")
     return len(rows)
 
 
