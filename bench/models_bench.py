@@ -2,10 +2,10 @@
 peak memory, and the backtest's accuracy (so a faster retrain is seen not to be a worse one).
 
 On an ingested world (default: a 5-year, 8-net sample world generated and ingested once under bench/.data/) it
-builds the training table, runs the rolling-origin backtest fold by fold and species by species, then the final fit
-of every species reusing its latest fold's search, as `setnet train` does, and prints each step's wall and CPU
-seconds (the machine may be shared: CPU seconds are this process's, its LightGBM threads included), the rounds
-chosen, the load average, the CRPSS against climatology and the MAE of the median per species, and the total
+builds the training table, runs the rolling-origin backtest (`models.backtest.rolling_origin_backtest`, its folds
+`models.fit_workers` at a time), then the final fit of every species reusing its latest fold's search
+(`models.training.final_fits`), as `setnet train` does, and prints each fold's wall seconds and its boosters' wall
+and CPU seconds (the machine may be shared), the rounds chosen, the load average, the CRPSS against climatology and the MAE of the median per species, and the total
 against the target (PASS/FAIL). Timings live here, never in tests.
 
     python -m bench.models_bench [--data-dir DIR] [--target-s 300]
@@ -24,9 +24,9 @@ import pandas as pd
 from features import feature_columns
 from features.ocean_forecast import training_covariates
 from features.table import LABEL_COLUMN
-from models.backtest import backtest_origins, fold_model, searches_parameters
-from models.lightgbm_model import BOOSTER_NAMES, fit_species_model
-from models.training import _catches, training_table
+from models.backtest import backtest_origins, rolling_origin_backtest
+from models.lightgbm_model import BOOSTER_NAMES
+from models.training import _catches, final_fits, training_table
 from setnet.settings import Settings
 
 DATA = Path(__file__).resolve().parent / ".data" / "models-world"
@@ -73,7 +73,8 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings(data_dir=args.data_dir) if args.data_dir else ingested_world(DATA)
     print(f"load average at start: {load_average()} on {os.cpu_count()} cores; "
-          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}; lightgbm_threads={settings.models.lightgbm_threads}",
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}; lightgbm_threads={settings.models.lightgbm_threads}; "
+          f"fit_workers={settings.models.fit_workers}",
           flush=True)
 
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -89,51 +90,35 @@ def main() -> None:
           f"{len(origins)} folds; {settings.models.tuning_trials} parameter sets per search; "
           f"search_folds={settings.models.search_folds}", flush=True)
 
-    steps, predictions = [], []
-    for species in sorted(labelled.species.unique()):
-        latest = first = None
-        for index, origin in enumerate([*origins, None]):
-            wall, cpu = time.perf_counter(), time.process_time()
-            if origin is None:  # the final fit on all history, reusing the latest fold's search as `setnet train`
-                model = fit_species_model(fit_labelled[fit_labelled.species == species], species, features, sites,
-                                          settings, latest)
-            else:
-                searching = searches_parameters(index, len(origins), settings.models.search_folds)
-                rows, model = fold_model(table, catches, origin, species, settings, fit_table=fit_table,
-                                         earlier=None if searching else first)
-                predictions.append(rows)
-                if model is not None and model.search is not None:
-                    latest = model.search
-                    if first is None and settings.models.search_folds != "every":  # as rolling_origin_backtest
-                        first = model.search
-            step = {"species": species, "fold": "final" if origin is None else str(origin.date()),
-                    "wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
-            if model is not None:
-                for name in BOOSTER_NAMES:
-                    step[f"{name}_wall_s"] = model.booster_seconds.get(name, 0.0)
-                    step[f"{name}_cpu_s"] = model.booster_cpu_seconds.get(name, 0.0)
-                chosen = model.trials[model.trials.chosen].iloc[0] if model.trials is not None else None
-                step["trials"] = 0 if model.trials is None or origin is None else len(model.trials)
-                step["rounds_catch"] = None if chosen is None else int(chosen.rounds_catch)
-                step["rounds_positive"] = None if chosen is None else int(chosen.rounds_positive)
-            steps.append(step)
-            print(pd.DataFrame(steps[-1:]).round(1).to_string(index=False, header=len(steps) == 1), flush=True)
-
-    frame = pd.DataFrame(steps).fillna(0.0)
-    folds, finals = frame[frame.fold != "final"], frame[frame.fold == "final"]
-    models_s = float(frame.wall_s.sum())
-    print("\nseconds per species (wall, CPU):\n"
-          + frame.groupby("species")[["wall_s", "cpu_s"]].sum().round(1).to_string())
-    print("\nseconds per fold (every species):\n" + frame.groupby("fold")[["wall_s", "cpu_s"]].sum().round(1).to_string())
+    wall, cpu = time.perf_counter(), time.process_time()
+    run = rolling_origin_backtest(table, catches, settings, fit_table=fit_table)
+    backtest_s, backtest_cpu_s = time.perf_counter() - wall, time.process_time() - cpu
+    wall = time.perf_counter()
+    models = final_fits(fit_labelled, features, sites, settings, run.searches)  # as `setnet train`
+    final_s = time.perf_counter() - wall
+    finals = pd.DataFrame([{"species": name, "fold_origin": "final", "wall_s": float("nan"),
+                            **{f"{booster}_{kind}_s": clock.get(booster, 0.0) for booster in BOOSTER_NAMES
+                               for kind, clock in (("wall", model.booster_seconds), ("cpu", model.booster_cpu_seconds))},
+                            "trials": 0, "rounds_catch": model.boosters["catch"].current_iteration(),
+                            "rounds_positive": model.boosters["positive"].current_iteration()}
+                           for name, model in models.items()])
+    folds = run.folds.assign(fold_origin=run.folds.fold_origin.dt.date.astype(str))
+    print(f"\nper fold ({settings.models.fit_workers} fits at once, each timing its own wall s; "
+          "trials 1: the earliest search's chosen trial rerun):\n"
+          + pd.concat([folds, finals], ignore_index=True).round(1).to_string(index=False))
+    print("\nwall seconds per species (its folds' own wall s, summed):\n"
+          + folds.groupby("species")[["wall_s"]].sum().round(1).to_string())
+    print("\nwall seconds per fold (every species, summed):\n"
+          + folds.groupby("fold_origin")[["wall_s"]].sum().round(1).to_string())
     booster_columns = [f"{name}_{kind}_s" for name in BOOSTER_NAMES for kind in ("wall", "cpu")]
     per_booster = pd.DataFrame({"backtest": folds[booster_columns].sum(), "final": finals[booster_columns].sum()})
-    print("\nseconds per booster (search trials + refits):\n" + per_booster.round(1).to_string())
-    other_s = models_s - float(frame[[f"{name}_wall_s" for name in BOOSTER_NAMES]].to_numpy().sum())
-    print(f"outside the boosters (datasets, seasonal normals, predicting, scoring): {other_s:.1f} s wall")
+    print("\nseconds per booster (search trials + refits, summed over fits run at once):\n"
+          + per_booster.round(1).to_string())
     print("\nbacktest accuracy (all folds, leads pooled):\n"
-          + accuracy(pd.concat(predictions, ignore_index=True)).round(4).to_string(index=False))
+          + accuracy(run.predictions).round(4).to_string(index=False))
+    models_s = backtest_s + final_s
     total_s = models_s + table_s
-    print(f"\nbacktest folds {folds.wall_s.sum():.1f} s + final fits {finals.wall_s.sum():.1f} s = {models_s:.1f} s "
+    print(f"\nbacktest {backtest_s:.1f} s ({backtest_cpu_s:.1f} s CPU) + final fits {final_s:.1f} s = {models_s:.1f} s "
           f"+ training table {table_s:.1f} s; CPU {time.process_time() - cpu_started:.1f} s; "
           f"peak memory {peak_memory_mb():.0f} MB; load average at end: {load_average()}")
     verdict = "PASS" if total_s <= args.target_s else "FAIL"

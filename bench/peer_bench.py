@@ -243,7 +243,7 @@ def main() -> None:
           f" ({settings.models.backtest_fold_days} days each); {len(ocean_columns(table))} ocean signals", flush=True)
 
     started, cpu = time.perf_counter(), time.process_time()
-    setnet_rows, _, _ = rolling_origin_backtest(table, catches, settings)
+    setnet_rows = rolling_origin_backtest(table, catches, settings).predictions
     setnet_s, setnet_cpu = time.perf_counter() - started, time.process_time() - cpu
     print(f"setnet backtest: {setnet_s:.1f} s wall, {setnet_cpu:.1f} s CPU", flush=True)
 

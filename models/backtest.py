@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import time
+from dataclasses import dataclass
+
 import pandas as pd
 
 from features import feature_columns
@@ -9,7 +13,7 @@ from features.ocean_forecast import SOURCE_FORECAST, persisted_covariates, train
 from features.table import LABEL_COLUMN
 from models.distribution import HurdleLogNormal
 from models.evaluate import add_scores, baseline_columns
-from models.lightgbm_model import SearchResult, SpeciesModel, fit_species_model
+from models.lightgbm_model import BOOSTER_NAMES, SearchResult, SpeciesModel, fit_species_model, run_fits
 from setnet.settings import Settings
 
 BACKTEST_COLUMNS = [
@@ -124,33 +128,93 @@ def searches_parameters(fold_index: int, folds: int, search_folds: str) -> bool:
     return search_folds == "every" or fold_index == 0 or (search_folds == "ends" and last)
 
 
+# `BacktestRun.folds`: per species and fold, how long its fit took (wall s, per booster wall and CPU s) and what
+# its search ran (trials: 1 when it reran an earlier search's chosen trial) and chose (boosting rounds). Folds fitted
+# at once (models.fit_workers) each count their own wall time.
+FOLD_TIMING_COLUMNS = ["species", "fold_origin", "wall_s", "catch_wall_s", "catch_cpu_s", "positive_wall_s",
+                       "positive_cpu_s", "trials", "rounds_catch", "rounds_positive"]
+
+
+@dataclass(frozen=True)
+class BacktestRun:
+    """A rolling-origin backtest as run: every forecast with its actual and baselines (BACKTEST_COLUMNS), every
+    tuning trial with its fold_origin, per species the search of its latest fold that ran one (what the final fit
+    reuses), and each fold's timing (FOLD_TIMING_COLUMNS)."""
+
+    predictions: pd.DataFrame
+    trials: pd.DataFrame
+    searches: dict[str, SearchResult]
+    folds: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class _Fold:
+    species: str
+    origin: pd.Timestamp
+    rows: pd.DataFrame
+    model: SpeciesModel | None
+    wall_s: float
+
+    def timing(self) -> dict:
+        """This fold's row of BacktestRun.folds."""
+        model = self.model
+        chosen = None if model is None or model.trials is None else model.trials[model.trials.chosen].iloc[0]
+        seconds = {} if model is None else {
+            f"{name}_{kind}_s": clock.get(name, 0.0) for name in BOOSTER_NAMES
+            for kind, clock in (("wall", model.booster_seconds), ("cpu", model.booster_cpu_seconds))}
+        return {"species": self.species, "fold_origin": self.origin, "wall_s": self.wall_s, **seconds,
+                "trials": 0 if chosen is None else len(model.trials),
+                "rounds_catch": None if chosen is None else int(chosen.rounds_catch),
+                "rounds_positive": None if chosen is None else int(chosen.rounds_positive)}
+
+
 def rolling_origin_backtest(table: pd.DataFrame, catches: pd.DataFrame, settings: Settings,
-                            species: list[str] | None = None, fit_table: pd.DataFrame | None = None
-                            ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, SearchResult]]:
-    """Feature table + catches -> (every backtest forecast with its actual and baseline forecasts in kg, every
-    tuning trial of every fold's fit with its fold_origin, per species the search of its latest fold that ran one:
-    what the final fit on all history reuses). Fits use `fit_table` (see `backtest_fold`).
+                            species: list[str] | None = None, fit_table: pd.DataFrame | None = None) -> BacktestRun:
+    """Feature table + catches -> the backtest of every fold of every species (BacktestRun: forecasts in kg, tuning
+    trials, the searches the final fits reuse, per-fold timings). Fits use `fit_table` (see `backtest_fold`).
 
     models.search_folds says which folds search (`searches_parameters`); a fold that does not reruns the chosen
     trial of the species' earliest search on its own (earlier) history: a fold never sees data from after its
-    origin."""
+    origin. The folds that search run first, `models.fit_workers` at a time (the latest, largest, first); then
+    each species' other folds, in order, one species per worker (`run_fits`)."""
     labelled = table[table[LABEL_COLUMN].notna()]
     origins = backtest_origins(labelled.target_date.min(), labelled.target_date.max(), settings)
     chosen = species or sorted(labelled.species.unique())
     if fit_table is None:
         fit_table = training_covariates(table, settings.models.training_ocean)
-    predictions, trials, searches = [], [], {}
-    for name in chosen:
-        first = None  # the species' earliest search: what the folds that do not search rerun
-        for index, origin in enumerate(origins):
-            earlier = None if searches_parameters(index, len(origins), settings.models.search_folds) else first
-            rows, model = fold_model(table, catches, origin, name, settings, fit_table=fit_table, earlier=earlier)
-            if not rows.empty:
-                predictions.append(rows)
-            if model is not None and model.search is not None:
-                trials.append(model.trials.assign(fold_origin=origin))
-                searches[name] = model.search  # origins ascend: the latest fold's search stays
-                if first is None and settings.models.search_folds != "every":
-                    first = model.search
-    return (pd.concat(predictions, ignore_index=True), pd.concat(trials, ignore_index=True) if trials else pd.DataFrame(),
-            searches)
+    mode = settings.models.search_folds
+
+    def fold(name: str, origin: pd.Timestamp, earlier: SearchResult | None, fit_settings: Settings) -> _Fold:
+        started = time.perf_counter()
+        rows, model = fold_model(table, catches, origin, name, fit_settings, fit_table=fit_table, earlier=earlier)
+        return _Fold(name, origin, rows, model, time.perf_counter() - started)
+
+    searching = [(name, origin) for index, origin in reversed(list(enumerate(origins))) for name in chosen
+                 if searches_parameters(index, len(origins), mode)]
+    done = {(f.species, f.origin): f for f in run_fits(
+        [functools.partial(fold, name, origin, None) for name, origin in searching], settings)}
+
+    def rest_of(name: str, fit_settings: Settings) -> list[_Fold]:
+        """One species' folds that do not search, in order, each rerunning the species' earliest search so far
+        (a fold that has none before it searches itself)."""
+        first, folds = None, []
+        for origin in origins:
+            current = done.get((name, origin))
+            if current is None:
+                current = fold(name, origin, first, fit_settings)
+                folds.append(current)
+            if first is None and mode != "every" and current.model is not None and current.model.search is not None:
+                first = current.model.search
+        return folds
+
+    for folds in run_fits([functools.partial(rest_of, name) for name in chosen], settings):
+        done.update({(f.species, f.origin): f for f in folds})
+    ordered = [done[name, origin] for name in chosen for origin in origins if (name, origin) in done]
+    predictions = [f.rows for f in ordered if not f.rows.empty]
+    trials = [f.model.trials.assign(fold_origin=f.origin) for f in ordered
+              if f.model is not None and f.model.search is not None]
+    searches = {f.species: f.model.search for f in ordered  # origins ascend: the latest fold's search stays
+                if f.model is not None and f.model.search is not None}
+    return BacktestRun(pd.concat(predictions, ignore_index=True),
+                       pd.concat(trials, ignore_index=True) if trials else pd.DataFrame(), searches,
+                       pd.DataFrame([f.timing() for f in ordered], columns=FOLD_TIMING_COLUMNS))

@@ -16,12 +16,17 @@ search of the same history (a later backtest fold) reruns only its chosen trial 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import dataclasses
 import itertools
 import json
 import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import lightgbm as lgb
 import numpy as np
@@ -146,7 +151,7 @@ class SpeciesModel:
     normals: pd.DataFrame | None = None  # seasonal_normals of the training rows: where the boosters start
     search: SearchResult | None = None  # the search that chose the parameters (not saved; a later fit may reuse it)
     booster_seconds: dict[str, float] = field(default_factory=dict)  # wall s training each booster (not saved)
-    booster_cpu_seconds: dict[str, float] = field(default_factory=dict)  # process CPU s of the same (not saved)
+    booster_cpu_seconds: dict[str, float] = field(default_factory=dict)  # CPU s of the same (`_clocked`; not saved)
 
     def offsets(self, rows: pd.DataFrame) -> dict[str, np.ndarray]:
         """Feature rows -> per booster its starting raw score: the net's seasonal log-odds of a catch ("catch")
@@ -304,13 +309,51 @@ def _train(params: dict, dataset: lgb.Dataset, settings: Settings, held_out: lgb
                      callbacks=[stop])
 
 
-def _clocked(seconds: dict[str, float], cpu_seconds: dict[str, float], name: str, train, *args, **kwargs):
-    """`train(*args, **kwargs)`, its wall and process CPU seconds added to `seconds[name]` and `cpu_seconds[name]`."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    booster = train(*args, **kwargs)
+def _clocked(seconds: dict[str, float], cpu_seconds: dict[str, float], name: str, train, params: dict, *args,
+             **kwargs):
+    """`train(params, *args, **kwargs)`, its wall and CPU seconds added to `seconds[name]` and `cpu_seconds[name]`
+    (CPU: this thread's when LightGBM runs on one thread, the fit's own, else the process's)."""
+    clock = time.thread_time if params.get("num_threads") == 1 else time.process_time
+    wall, cpu = time.perf_counter(), clock()
+    booster = train(params, *args, **kwargs)
     seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - wall
-    cpu_seconds[name] = cpu_seconds.get(name, 0.0) + time.process_time() - cpu
+    cpu_seconds[name] = cpu_seconds.get(name, 0.0) + clock() - cpu
     return booster
+
+
+Result = TypeVar("Result")
+
+
+def run_fits(fits: Sequence[Callable[[Settings], Result]], settings: Settings) -> list[Result]:
+    """Fits (each a function of the Settings it trains with) -> their results in order, `models.fit_workers` at a
+    time on threads (LightGBM releases the GIL), each given its share of `models.lightgbm_threads`; one at a time
+    when a Dask cluster trains the boosters."""
+    workers = 1 if settings.dask_scheduler_address else min(settings.models.fit_workers, len(fits))
+    if workers <= 1:
+        return [fit(settings) for fit in fits]
+    threads = max(1, settings.models.lightgbm_threads // workers)
+    share = settings.updated(models={"lightgbm_threads": threads})
+    with _lightgbm_threads_at_most(threads), ThreadPoolExecutor(max_workers=workers,
+                                                                thread_name_prefix="setnet-fit") as pool:
+        return list(pool.map(lambda fit: fit(share), fits))
+
+
+@contextlib.contextmanager
+def _lightgbm_threads_at_most(threads: int) -> Iterator[None]:
+    """Every LightGBM call of the process on at most `threads` OpenMP threads while inside (LGBM_SetMaxThreads).
+
+    LightGBM keeps the thread count of its calls in one process-wide variable that each call sets from its own
+    parameters (a prediction or a Dataset without num_threads sets "all cores"): two fits on two Python threads
+    would change each other's count between sizing a buffer and filling it in parallel, and crash. Under one cap
+    every call of every fit runs on the same count."""
+    library = lgb.basic._LIB  # LightGBM's own C API; its Python package does not wrap this pair
+    previous = ctypes.c_int()
+    library.LGBM_GetMaxThreads(ctypes.byref(previous))
+    library.LGBM_SetMaxThreads(ctypes.c_int(threads))
+    try:
+        yield
+    finally:
+        library.LGBM_SetMaxThreads(previous)
 
 
 def _trial_scores(booster_catch: lgb.Booster, booster_positive: lgb.Booster, held: _Part, bins: int
@@ -349,7 +392,7 @@ class SearchResult:
     trials: pd.DataFrame
     n_rows: int = 0  # labelled rows the search was given (its fit part: all but about one in VALIDATION_EVERY)
     booster_seconds: dict[str, float] = field(default_factory=dict)  # wall s of its trials, per booster
-    booster_cpu_seconds: dict[str, float] = field(default_factory=dict)  # process CPU s of the same
+    booster_cpu_seconds: dict[str, float] = field(default_factory=dict)  # CPU s of the same (`_clocked`)
 
 
 def search_parameters(model: SpeciesModel, labelled: pd.DataFrame, settings: Settings,

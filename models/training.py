@@ -3,6 +3,7 @@ forecast issue dates (one, or many in one batch)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from models.lightgbm_model import (
     SpeciesModel,
     fit_species_model,
     lightgbm_params,
+    run_fits,
     search_parameters,
 )
 from models.model_card import render_model_card, target_checks, truth_scores
@@ -130,10 +132,11 @@ def _version_of(table: pd.DataFrame, settings: Settings) -> tuple[str, str, dict
 
 
 def run_backtest(settings: Settings, species: list[str] | None = None, table: pd.DataFrame | None = None,
-                 until: date | None = None, force: bool = False) -> BacktestResult:
+                 until: date | None = None, force: bool = False,
+                 operation_rows_matrix: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> BacktestResult:
     """Rolling-origin backtest on all history (or history up to `until`; `table`: its `training_table`); stores every
     forecast in `backtest_predictions`, metrics in `model_evaluations` and each fold's rows by ocean source in
-    `backtest_ocean_sources`.
+    `backtest_ocean_sources`; `operation_rows_matrix`: the table's `operation_table`, when the caller has it.
 
     A backtest already stored for the same model version (same data, parameters and features) and every asked
     species is read back instead of run again (`reused`), unless `force`."""
@@ -146,8 +149,8 @@ def run_backtest(settings: Settings, species: list[str] | None = None, table: pd
             store_kyucho_record(settings, until)
             return stored
     fit_table = training_covariates(table, settings.models.training_ocean)
-    predictions, trials, searches = rolling_origin_backtest(table, _catches(settings, until), settings, species,
-                                                            fit_table)
+    run = rolling_origin_backtest(table, _catches(settings, until), settings, species, fit_table)
+    predictions, trials, searches = run.predictions, run.trials, run.searches
     sources = _fold_sources(table, fit_table, predictions, settings).assign(model_version=version)
     metrics = score_rows(predictions, settings.models.big_catch_alert_probability)
     stored = predictions.assign(model_version=version)
@@ -157,7 +160,9 @@ def run_backtest(settings: Settings, species: list[str] | None = None, table: pd
         model_version=version, holdout_start=stored.fold_origin.min(), holdout_end=stored.target_date.max(),
         folds=stored.fold_origin.nunique(),
     )
-    operation, reliability = _operation_backtest(settings, table, predictions, version, until)
+    if operation_rows_matrix is None:
+        operation_rows_matrix = operation_table(settings, table, until)
+    operation, reliability = _operation_backtest(settings, operation_rows_matrix, predictions, version)
     with connect(settings.warehouse_path) as con:
         if operation is not None:
             replace_where(con, "operation_evaluations", operation, "model_version = ?", [version])
@@ -175,11 +180,11 @@ def run_backtest(settings: Settings, species: list[str] | None = None, table: pd
     return BacktestResult(version, predictions, metrics, searches=searches)
 
 
-def _operation_backtest(settings: Settings, table: pd.DataFrame, predictions: pd.DataFrame, version: str,
-                        until: date | None) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """The operation model on the catch backtest's folds -> (operation_evaluations rows, operation_reliability rows),
-    None each when no fold could be fit."""
-    rows, matrix = operation_table(settings, table, until)
+def _operation_backtest(settings: Settings, operation: tuple[pd.DataFrame, pd.DataFrame], predictions: pd.DataFrame,
+                        version: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The operation model (its `operation_table`: rows, matrix) on the catch backtest's folds ->
+    (operation_evaluations rows, operation_reliability rows), None each when no fold could be fit."""
+    rows, matrix = operation
     origins = [pd.Timestamp(o) for o in sorted(pd.to_datetime(predictions.fold_origin).unique())]
     scored = backtest_operation(rows, matrix, origins, settings.models.backtest_fold_days, settings.random_seed,
                                 settings.models.lightgbm_threads)
@@ -240,6 +245,17 @@ def run_tuning(settings: Settings, species: list[str] | None = None, trials: int
     return result
 
 
+def final_fits(labelled: pd.DataFrame, features: list[str], sites: list[str], settings: Settings,
+               searches: dict[str, SearchResult]) -> dict[str, SpeciesModel]:
+    """Labelled fitting rows of every species -> per species (in order) its model fitted on all of them, reusing
+    that species' search in `searches` (its latest backtest fold's); `models.fit_workers` fits at once."""
+    names = sorted(labelled.species.unique())
+    fits = [functools.partial(fit_species_model, labelled[labelled.species == name], name, features, sites,
+                              searched=searches.get(name)) for name in names]
+    return dict(zip(names, run_fits([lambda fit_settings, fit=fit: fit(settings=fit_settings) for fit in fits],
+                                    settings), strict=True))
+
+
 def train_models(settings: Settings, until: date | None = None) -> TrainResult:
     """Backtest, fit on all history (or on history up to the cutoff `until`: no catch after it enters the fit or the
     backtest), register in `model_runs`, and promote where the backtest beats the current model.
@@ -248,7 +264,8 @@ def train_models(settings: Settings, until: date | None = None) -> TrainResult:
     search of its latest fold instead of searching again: it only refits on all history with the parameters, start
     and spread chosen there, its rounds scaled to the rows added since."""
     table = training_table(settings, until)
-    backtest = run_backtest(settings, table=table, until=until, force=True)
+    operation = operation_table(settings, table, until)
+    backtest = run_backtest(settings, table=table, until=until, force=True, operation_rows_matrix=operation)
     version, checksum, params = _version_of(table, settings)
     features = feature_columns(table)
     sites = sorted(table.site_id.unique())
@@ -256,8 +273,8 @@ def train_models(settings: Settings, until: date | None = None) -> TrainResult:
     labelled = fit_table[fit_table[LABEL_COLUMN].notna()]
     trained_at = datetime.now(UTC).replace(tzinfo=None)
     runs, searches = [], []
-    for species, rows in labelled.groupby("species"):
-        model = fit_species_model(rows, str(species), features, sites, settings, backtest.searches.get(str(species)))
+    for species, model in final_fits(labelled, features, sites, settings, backtest.searches).items():
+        rows = labelled[labelled.species == species]
         folder = artifact_dir(settings.models_dir, version, str(species))
         model.save(folder)
         if model.trials is not None:
@@ -270,8 +287,8 @@ def train_models(settings: Settings, until: date | None = None) -> TrainResult:
                 "data_checksum": checksum, "artifact_dir": str(folder.resolve()),
             }
         )
-    operation, _ = operation_table(settings, table, until)
-    labelled_operation = operation[operation.operated.notna()]
+    days = operation[0]  # one row per issue date, lead and net, with whether it operated
+    labelled_operation = days[days.operated.notna()]
     if labelled_operation.operated.nunique() == 2:  # the chance each net operates, saved beside the species' models
         fit_operation_model(labelled_operation, sites, settings.random_seed, settings.models.lightgbm_threads).save(
             artifact_dir(settings.models_dir, version, OPERATION_FOLDER))

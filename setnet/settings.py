@@ -95,7 +95,8 @@ class ModelSettings(BaseModel):
     seasonal_start: Literal["search", "always", "never"] = Field(default="search", description="Whether the boosters start from the net's seasonal normal: chosen by each fit's search (every parameter set tried both ways), always, or never")
     training_ocean: Literal["analysis", "persisted"] = Field(default="persisted", description="Target-day ocean values of the rows a model is fit on where no ocean forecast was archived: the target day's later analysis ('analysis', perfect prog: the trees learn what the target-day ocean does) or the issue day's analysis persisted ('persisted'). Scored and forecast rows always carry what was known on their issue date. The default is what measured better fed the forecast (docs/model-forecast-value.md)")
     spread_bins: int = Field(default=4, ge=1, le=20, description="Bins of the predicted catch size with their own spread of ln(catch)")
-    lightgbm_threads: int = Field(default=2, ge=1)
+    lightgbm_threads: int = Field(default=2, ge=1, description="LightGBM threads of a run, shared among the fits it runs at once (fit_workers)")
+    fit_workers: int = Field(default=2, ge=1, description="Fits run at once on threads (backtest folds, the final fits of the species), each with lightgbm_threads // fit_workers LightGBM threads (at least 1); LightGBM gives the same boosters on any number of threads (deterministic), so this changes only the time. One fit at a time when dask_scheduler_address is set")
     lightgbm_overrides: dict[str, float | int | bool] = Field(
         default_factory=dict, description="Booster parameters replacing the defaults, e.g. a tuning run's best (JSON in SETNET_MODELS__LIGHTGBM_OVERRIDES)")
 

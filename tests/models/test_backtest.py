@@ -13,7 +13,13 @@ from features.ocean_forecast import (
     TARGET_COLUMNS,
     training_covariates,
 )
-from models.backtest import backtest_fold, fold_frames, fold_sources, searches_parameters
+from models.backtest import (
+    backtest_fold,
+    fold_frames,
+    fold_sources,
+    rolling_origin_backtest,
+    searches_parameters,
+)
 from setnet.settings import Settings
 from tests.conftest import FEATURE_OPTIONS, synthetic_catches
 from tests.features.test_table import SITES, SPECIES, forecasts, site_ocean
@@ -92,3 +98,26 @@ def test_the_folds_that_search_their_parameters_follow_models_search_folds(mode:
     assert [searches_parameters(index, 4, mode) for index in range(4)] == expected
     assert searches_parameters(0, 1, mode)  # a single fold always searches
     assert [searches_parameters(index, 2, mode) for index in range(2)] == [True, mode != "first"]
+
+
+@pytest.mark.slow
+def test_fits_run_at_once_give_the_backtest_one_at_a_time_gives(table) -> None:
+    catches = synthetic_catches("2024-01-01", len(DAYS), ["a", "b"])
+    settings = SETTINGS.updated(models={"backtest_min_train_days": 56, "backtest_fold_days": 28, "tuning_trials": 2,
+                                        "search_folds": "ends"})
+    one = rolling_origin_backtest(table, catches, settings.updated(models={"fit_workers": 1}))
+    two = rolling_origin_backtest(table, catches, settings.updated(models={"fit_workers": 2, "lightgbm_threads": 2}))
+    pd.testing.assert_frame_equal(one.predictions, two.predictions)
+    pd.testing.assert_frame_equal(one.trials, two.trials)
+    assert {name: s.params for name, s in one.searches.items()} == {name: s.params for name, s in two.searches.items()}
+    # per species and fold in origin order: the earliest and latest searched every trial, the ones between reran one
+    for folds in (one.folds, two.folds):
+        for _, rows in folds.groupby("species"):
+            assert rows.fold_origin.is_monotonic_increasing and len(rows) >= 3
+            assert rows.trials.iloc[0] == rows.trials.iloc[-1] == 4 and (rows.trials.iloc[1:-1] == 1).all()
+    # the folds between rerun the earliest fold's chosen trial, never the latest's (a later search: leakage)
+    for _, rows in one.trials.groupby("species"):
+        by_fold = {origin: fold for origin, fold in rows.groupby("fold_origin")}
+        origins = sorted(by_fold)
+        earliest = int(by_fold[origins[0]].trial[by_fold[origins[0]].chosen].iloc[0])
+        assert all(by_fold[origin].trial.tolist() == [earliest] for origin in origins[1:-1])

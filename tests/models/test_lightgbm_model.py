@@ -1,8 +1,10 @@
 """The hurdle model: held-out blocks that never touch the fit, a spread measured on them, a search that keeps every
 trial, and forecasts whose every number is read off one distribution."""
 
+import ctypes
 import json
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +15,7 @@ from models.lightgbm_model import (
     LogSpread,
     SpeciesModel,
     fit_species_model,
+    run_fits,
     validation_mask,
 )
 from setnet.settings import Settings
@@ -148,3 +151,22 @@ def test_both_boosters_start_from_the_net_s_seasonal_normal() -> None:
     assert offsets["positive"][0] == pytest.approx(np.log(400.0), abs=0.1)  # a July catch is a 400 kg catch
     assert np.log(100.0) < offsets["positive"][2] < np.log(400.0)  # early June's window reaches into July
     assert p_catch[3] == pytest.approx(summer.mean(), abs=0.01)  # an unseen net: the species' whole history
+
+
+def _lightgbm_max_threads() -> int:
+    value = ctypes.c_int()
+    lgb.basic._LIB.LGBM_GetMaxThreads(ctypes.byref(value))
+    return value.value
+
+
+def test_fits_run_at_once_share_the_threads_and_every_lightgbm_call_is_capped_to_that_share() -> None:
+    """Two fits on two Python threads: each is given half the threads, and LightGBM's process-wide cap holds every
+    call (a prediction without num_threads included) to it, so neither changes the other's thread count mid-call."""
+    settings = Settings(models={"lightgbm_threads": 4, "fit_workers": 2})
+    before = _lightgbm_max_threads()
+    seen = run_fits([lambda s: (s.models.lightgbm_threads, _lightgbm_max_threads())] * 3, settings)
+    assert seen == [(2, 2)] * 3
+    assert _lightgbm_max_threads() == before  # the cap is lifted afterwards
+    # one worker: the fit runs on the caller's thread with every thread and no cap
+    assert run_fits([lambda s: (s.models.lightgbm_threads, _lightgbm_max_threads())],
+                    settings.updated(models={"fit_workers": 1})) == [(4, before)]
