@@ -24,7 +24,7 @@ import pandas as pd
 
 from features import feature_columns
 from features.table import LABEL_COLUMN
-from models.backtest import backtest_fold, backtest_origins
+from models.backtest import backtest_origins, fold_model
 from models.model_card import CEILING_COLUMN, CEILING_VARIANT, markdown_table, target_table, truth_scores
 from models.training import _catches, training_table
 from setnet.settings import load_settings
@@ -59,7 +59,7 @@ def main() -> None:
     for species in sorted(labelled.species.unique()):
         for name, features in variants.items():
             started = time.perf_counter()
-            scored, _ = backtest_fold(labelled, catches, origin, species, settings, features)
+            scored, _ = fold_model(labelled, catches, origin, species, settings, features)
             if name == "model":
                 model_lead1.append(scored[scored.lead_days == 1])
             overall = truth_scores(scored, truth).iloc[0]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.table import LABEL_COLUMN
-from models.backtest import backtest_fold, backtest_origins
+from models.backtest import backtest_origins, fold_model
 from models.model_card import markdown_table, truth_scores
 from models.training import _catches, training_table
 from setnet.settings import Settings, load_settings
@@ -40,7 +40,7 @@ def score_variant(table: pd.DataFrame, catches: pd.DataFrame, truth: pd.DataFram
     lines = []
     for species in sorted(table.species.unique()):
         started = time.perf_counter()
-        rows, _ = backtest_fold(table, catches, origin, species, settings)
+        rows, _ = fold_model(table, catches, origin, species, settings)
         seconds = time.perf_counter() - started
         for lead in (1, 7):
             scores = truth_scores(rows[rows.lead_days == lead], truth).iloc[0]

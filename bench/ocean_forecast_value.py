@@ -1,7 +1,7 @@
 """What is the ocean forecast worth, and what should training rows without one carry? Backtest skill by lead.
 
 On an ingested sample world with its ocean forecast archive (run `make demo` first, or ingest `sample/forecasts`),
-one backtest fold per species starts on the archive's first issue day (`models.backtest.backtest_fold`, the
+one backtest fold per species starts on the archive's first issue day (`models.backtest.fold_model`, the
 pipeline's own fold). Its model is fitted on the rows before it, which have no archive, once per
 `models.training_ocean` setting (the pipeline's `features.ocean_forecast.training_covariates`):
   analysis   target-day ocean values from the target day's later analysis ("perfect prog");
@@ -26,7 +26,7 @@ import pandas as pd
 
 from features.ocean_forecast import SOURCE_FORECAST, TRAINING_OCEAN_CHOICES
 from features.table import LABEL_COLUMN
-from models.backtest import backtest_fold
+from models.backtest import fold_model
 from models.model_card import markdown_table, ocean_value_table
 from models.training import _catches, training_table
 from setnet.settings import ModelSettings, load_settings
@@ -48,7 +48,7 @@ def main() -> None:
     columns = {}
     for mode in TRAINING_OCEAN_CHOICES:
         fold_settings = settings.updated(models={"training_ocean": mode})
-        rows = pd.concat([backtest_fold(table, catches, origin, species, fold_settings)[0]
+        rows = pd.concat([fold_model(table, catches, origin, species, fold_settings)[0]
                           for species in sorted(labelled.species.unique())], ignore_index=True)
         value = ocean_value_table(rows).set_index("lead_days")
         for metric in ("crpss_forecast", "crpss_persisted", "mae_forecast_kg", "mae_persisted_kg"):

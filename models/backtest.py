@@ -59,26 +59,18 @@ def fold_frames(table: pd.DataFrame, fit_table: pd.DataFrame, species: str, orig
     return fold_rows(fit_table, species, origin, settings)[0], fold_rows(table, species, origin, settings)[1]
 
 
-def backtest_fold(table: pd.DataFrame, catches: pd.DataFrame, origin: pd.Timestamp, species: str,
-                  settings: Settings, features: list[str] | None = None,
-                  fit_table: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """One fold of one species: fit on targets before `origin`, forecast issue dates in [origin, origin + fold)
-    (inputs: `features`, default every feature column of the table) -> (forecast rows, the fit's tuning trials).
-
-    The fit's rows come from `fit_table` (default: `training_covariates(table, settings.models.training_ocean)`).
-    Rows scored with a forecast are scored a second time by the same model fed the persisted analysis instead
-    (q50_persisted_kg, crps_persisted_kg; NaN on rows without a forecast, where both are the same)."""
-    scored, model = fold_model(table, catches, origin, species, settings, features, fit_table)
-    trials = None if model is None or model.trials is None else model.trials.assign(fold_origin=origin)
-    return scored, trials
-
-
 def fold_model(table: pd.DataFrame, catches: pd.DataFrame, origin: pd.Timestamp, species: str,
                settings: Settings, features: list[str] | None = None, fit_table: pd.DataFrame | None = None,
                earlier: SearchResult | None = None) -> tuple[pd.DataFrame, SpeciesModel | None]:
-    """`backtest_fold`, returning the fold's fitted model (its search and booster seconds; None: nothing to score)
-    instead of its trials. `earlier`: an earlier fold's search whose chosen trial this fold's fit runs again instead
-    of searching (see `fit_species_model`); it must come from a fold with an earlier origin."""
+    """One fold of one species: fit on targets before `origin`, forecast issue dates in [origin, origin + fold)
+    (inputs: `features`, default every feature column of the table) -> (forecast rows, BACKTEST_COLUMNS; the fitted
+    model with its search, trials and booster seconds, None when there is nothing to score).
+
+    The fit's rows come from `fit_table` (default: `training_covariates(table, settings.models.training_ocean)`).
+    Rows scored with a forecast are scored a second time by the same model fed the persisted analysis instead
+    (q50_persisted_kg, crps_persisted_kg; NaN on rows without a forecast, where both are the same). `earlier`: an
+    earlier fold's search whose chosen trial this fold's fit runs again instead of searching (see
+    `fit_species_model`); it must come from a fold with an earlier origin."""
     if fit_table is None:
         fit_table = training_covariates(table, settings.models.training_ocean)
     train, test = fold_frames(table, fit_table, species, origin, settings)
@@ -171,7 +163,7 @@ class _Fold:
 def rolling_origin_backtest(table: pd.DataFrame, catches: pd.DataFrame, settings: Settings,
                             species: list[str] | None = None, fit_table: pd.DataFrame | None = None) -> BacktestRun:
     """Feature table + catches -> the backtest of every fold of every species (BacktestRun: forecasts in kg, tuning
-    trials, the searches the final fits reuse, per-fold timings). Fits use `fit_table` (see `backtest_fold`).
+    trials, the searches the final fits reuse, per-fold timings). Fits use `fit_table` (see `fold_model`).
 
     models.search_folds says which folds search (`searches_parameters`); a fold that does not reruns the chosen
     trial of the species' earliest search on its own (earlier) history: a fold never sees data from after its

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 def last_fold(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     """Truth scores per species of the last backtest fold on the demo world."""
     from ingest import ingest_catches, ingest_grids, ingest_sites
-    from models.backtest import backtest_fold, backtest_origins
+    from models.backtest import backtest_origins, fold_model
     from models.model_card import truth_scores
     from models.training import _catches, training_table
     from sample_world import generate_world
@@ -34,7 +34,7 @@ def last_fold(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     table, catches = training_table(settings), _catches(settings)
     labelled = table[table.catch_kg.notna()]
     origin = backtest_origins(labelled.target_date.min(), labelled.target_date.max(), settings)[-1]
-    predictions = pd.concat([backtest_fold(table, catches, origin, species, settings)[0]
+    predictions = pd.concat([fold_model(table, catches, origin, species, settings)[0]
                              for species in sorted(table.species.unique())])
     return truth_scores(predictions, pd.read_csv(world.truth_csv)).set_index("species")
 

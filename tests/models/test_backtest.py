@@ -14,8 +14,8 @@ from features.ocean_forecast import (
     training_covariates,
 )
 from models.backtest import (
-    backtest_fold,
     fold_frames,
+    fold_model,
     fold_sources,
     rolling_origin_backtest,
     searches_parameters,
@@ -81,7 +81,7 @@ def test_a_fold_counts_its_rows_by_ocean_source(table) -> None:
 @pytest.mark.slow
 def test_a_fold_scores_its_forecast_rows_twice_with_the_same_model(table) -> None:
     catches = synthetic_catches("2024-01-01", len(DAYS), ["a", "b"])
-    rows, _ = backtest_fold(table, catches, ORIGIN, "sardine", SETTINGS)
+    rows, _ = fold_model(table, catches, ORIGIN, "sardine", SETTINGS)
     assert set(rows.ocean_source) <= {SOURCE_FORECAST, SOURCE_PERSISTED}
     forecast = rows.ocean_source == SOURCE_FORECAST
     assert forecast.any() and rows.loc[forecast, ["q50_persisted_kg", "crps_persisted_kg"]].notna().all().all()
