@@ -15,8 +15,9 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager, nullcontext
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,8 +26,9 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
+from matplotlib.backends import _backend_pdf_ps
 from matplotlib.backends.backend_mixed import MixedModeRenderer
-from matplotlib.backends.backend_pdf import FigureCanvasPdf, PdfPages, RendererPdf
+from matplotlib.backends.backend_pdf import FigureCanvasPdf, PdfFile, PdfPages, RendererPdf
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font, LoadFlags
 from matplotlib.patches import FancyBboxPatch
@@ -458,6 +460,8 @@ def write_pdfs(view: ReportView, data: ReportData, combined: Path | None,
                 for sheet in coop_figures(view, coop, data):
                     _CanvasPdfPages(sheet)
                     sheet.savefig(into, format="pdf")
+            with one_subset_per_font([p._file for p in pages.values() if p._file is not None]):
+                files.close()  # each file embeds its fonts as it closes
         written = []
         for key, (path, _) in targets.items():
             temporaries[key].chmod(0o644)
@@ -512,3 +516,56 @@ class _EveryRenderer:
             return result
 
         return every
+
+
+@dataclass(frozen=True)
+class _Subset:
+    """A font subset made once (its TrueType bytes and the old -> new glyph index map), in the form matplotlib's
+    PDF backend reads from `get_glyphs_subset` (`.font.save(file)`, `.glyph_index_map`)."""
+
+    data: bytes
+    glyph_index_map: dict[int, int]
+
+    @property
+    def font(self) -> _Subset:
+        return self
+
+    def save(self, file, reorderTables: bool = False) -> None:  # fontTools' TTFont.save signature
+        file.write(self.data)
+
+
+@contextmanager
+def one_subset_per_font(files: Iterable[PdfFile]) -> Iterator[None]:
+    """While the PDF files close: each font subset is made once for all of them, with the glyphs its place in every
+    file uses, and embedded in each (fontTools reads the font file and subsets it in 0.2-0.3 s; the Japanese font
+    was read again for every file). A file's text, widths and ToUnicode map stay its own; its font program may
+    hold a few more glyphs (the other cooperatives')."""
+    wanted: dict[tuple[str, int], list[set[int]]] = {}  # font -> per subset (Latin, then the Japanese in 256s)
+    for file in files:
+        for font, charmaps in file._character_tracker.used.items():
+            groups = wanted.setdefault(_font_key(font), [])
+            groups.extend(set() for _ in range(len(charmaps) - len(groups)))
+            for group, charmap in zip(groups, charmaps, strict=False):
+                group.update(charmap.values())
+    made: dict[tuple[tuple[str, int], frozenset[int]], _Subset] = {}
+    original = _backend_pdf_ps.get_glyphs_subset
+
+    def shared(fontfile, glyphs):
+        key, glyphs = _font_key(fontfile), frozenset(glyphs)
+        every = next((frozenset(group) for group in wanted.get(key, []) if glyphs <= group), glyphs)
+        if (key, every) not in made:
+            with original(fontfile, every) as subset:
+                made[key, every] = _Subset(_backend_pdf_ps.font_as_file(subset.font).getvalue(),
+                                           dict(subset.glyph_index_map))
+        return nullcontext(made[key, every])
+
+    _backend_pdf_ps.get_glyphs_subset = shared
+    try:
+        yield
+    finally:
+        _backend_pdf_ps.get_glyphs_subset = original
+
+
+def _font_key(font) -> tuple[str, int]:
+    """A font file and face (matplotlib's FontPath, or a plain path) as a key."""
+    return str(font), int(getattr(font, "face_index", 0))
