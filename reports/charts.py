@@ -30,8 +30,8 @@ from reports.data import SurfaceField
 from reports.labels import short_day
 from setnet.settings import SPECIES
 
-__all__ = ["KNOT_MS", "TemperatureScale", "net_track_chart", "outlook_chart", "sst_map_chart", "temperature_scale",
-           "track_record_chart"]
+__all__ = ["KNOT_MS", "TemperatureScale", "net_track_chart", "outlook_chart", "sst_map_chart", "sst_map_pixels",
+           "temperature_scale", "track_record_chart"]
 DPI = 130
 WIDTH_IN = 4.4  # about 570 px: shown about 355 px wide on a phone, so 13 pt ticks read as about 14 px
 JAPANESE_FONT = FONT_NAME
@@ -66,6 +66,7 @@ ARROW_SPACING_IN = 0.32  # about this far apart on the map, so arrows of up to a
 KEY_KN = 1.0
 MAP_MAX_HEIGHT_IN = 9.6  # a map figure's height (the map, its title, key row and colour bar) is at most this
 KEY_ROW_PT = 22  # the row between a map's title and its top edge, where the key arrow is drawn
+TITLE_Y = 1.0  # an Axes title at its top edge, placed (not moved at every draw clear of tick labels above: none are)
 
 
 def species_colors(codes: list[str]) -> dict[str, str]:
@@ -111,6 +112,16 @@ def figure_png(figure: Figure, dpi: int = DPI) -> bytes:
     return buffer.getvalue()
 
 
+def figure_pixels(figure: Figure, dpi: int = DPI) -> np.ndarray:
+    """A figure drawn at dpi pixels per inch as RGBA floats 0-1 (height x width x 4): the values its PNG reads back
+    as with matplotlib.image.imread, without encoding and decoding a PNG."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="rgba", dpi=dpi)
+    width_px = int(figure.get_figwidth() * dpi)  # Agg's canvas: the figure's width at dpi, cut to whole pixels
+    rgba = np.frombuffer(buffer.getbuffer(), dtype=np.uint8).reshape(-1, width_px, 4)
+    return np.divide(rgba, 2**8 - 1, dtype=np.float32)
+
+
 def _day_ticks(axis, days: list[date], lang: str) -> None:
     """Tick every given day with its weekday; the month is written on the first day and on each 1st."""
     labels = [short_day(d, lang, with_month=(i == 0 or d.day == 1)) for i, d in enumerate(days)]
@@ -118,9 +129,10 @@ def _day_ticks(axis, days: list[date], lang: str) -> None:
 
 
 def _week_ticks(axis) -> None:
-    """Weekly ticks written as month/day."""
-    axis.xaxis.set_major_locator(mdates.DayLocator(interval=7))
-    axis.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{mdates.num2date(x).month}/{mdates.num2date(x).day}"))
+    """Weekly ticks written as month/day, of the axis' limits (set before): placed once, where a DayLocator would
+    place them again at every layout pass and draw."""
+    ticks = mdates.DayLocator(interval=7).tick_values(*mdates.num2date(axis.get_xlim()))
+    axis.set_xticks(ticks, labels=[f"{day.month}/{day.day}" for day in mdates.num2date(ticks)])
 
 
 def _kg_axis(axis) -> None:
@@ -161,7 +173,7 @@ def outlook_chart(outlook: pd.DataFrame, recent_average_kg: dict[str, float], sp
             average = recent_average_kg.get(code)
             if average is not None and np.isfinite(average):
                 axis.axhline(average, color=RECENT_COLOR, linestyle="--", linewidth=1.8, label=text["legend_recent"])
-            axis.set_title(plain(species_names.get(code, code)), loc="left", color=colors[code])
+            axis.set_title(plain(species_names.get(code, code)), loc="left", color=colors[code], y=TITLE_Y)
             axis.set_ylabel(text["axis_kg"])
             _kg_axis(axis)
         _day_ticks(axes[-1], days, lang)
@@ -230,8 +242,8 @@ def track_record_chart(lead1: pd.DataFrame, catches: pd.DataFrame, site_ids: lis
             axis.plot(x, daily.mean_kg, "-", color=color, linewidth=2, label=text["legend_expected"])
             axis.plot(actual.date.to_numpy(), actual.catch_kg, "o", color=ACTUAL_COLOR, markersize=5,
                       label=text["legend_actual"])
-            axis.set_title(plain(shorten(site_names.get(site_id, site_id), 12)), loc="left")
-            axis.set_title(hit_notes.get(site_id, ""), loc="right", fontsize=13)
+            axis.set_title(plain(shorten(site_names.get(site_id, site_id), 12)), loc="left", y=TITLE_Y)
+            axis.set_title(hit_notes.get(site_id, ""), loc="right", fontsize=13, y=TITLE_Y)
             axis.set_ylabel(text["axis_kg"])
             _kg_axis(axis)
         axes[-1].set_xlim(np.datetime64(start, "ns") - np.timedelta64(12, "h"),
@@ -265,8 +277,8 @@ def net_track_chart(lead1: pd.DataFrame, catches: pd.DataFrame, species: list[st
             axis.plot(x, daily.mean_kg, "-", color=colors[code], linewidth=2, label=text["legend_expected"])
             axis.plot(actual.date.to_numpy(), actual.catch_kg, "o", color=ACTUAL_COLOR, markersize=5,
                       label=text["legend_actual"])
-            axis.set_title(plain(shorten(species_names.get(code, code), 12)), loc="left", color=colors[code])
-            axis.set_title(hit_notes.get(code, ""), loc="right", fontsize=13)
+            axis.set_title(plain(shorten(species_names.get(code, code), 12)), loc="left", color=colors[code], y=TITLE_Y)
+            axis.set_title(hit_notes.get(code, ""), loc="right", fontsize=13, y=TITLE_Y)
             axis.set_ylabel(text["axis_kg"])
             _kg_axis(axis)
         axes[-1].set_xlim(np.datetime64(start, "ns") - np.timedelta64(12, "h"),
@@ -324,6 +336,16 @@ def sst_map_chart(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str
                                          max_height_in), dpi)
 
 
+def sst_map_pixels(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str, str], text: dict[str, str],
+                   title: str | None = None, highlight: set[str] | None = None,
+                   coast: SurfaceField | None = None, scale: TemperatureScale | None = None,
+                   width_in: float = WIDTH_IN, dpi: int = DPI, max_height_in: float = MAP_MAX_HEIGHT_IN) -> np.ndarray:
+    """sst_map_chart's picture as its RGBA pixels (figure_pixels), for a page that places it (the PDF)."""
+    with _style():
+        return figure_pixels(sst_map_figure(field, sites, site_names, text, title, highlight, coast, scale, width_in,
+                                            max_height_in), dpi)
+
+
 def sst_map_figure(field: SurfaceField, sites: pd.DataFrame, site_names: dict[str, str], text: dict[str, str],
                    title: str | None = None, highlight: set[str] | None = None,
                    coast: SurfaceField | None = None, scale: TemperatureScale | None = None,
@@ -373,7 +395,7 @@ def sst_map_figure(field: SurfaceField, sites: pd.DataFrame, site_names: dict[st
         arrows = axis.quiver(field.lon[::step], field.lat[::step], east_kn, north_kn, angles="uv",
                              scale_units="inches", scale=1.0 / ARROW_IN_PER_KN, units="inches", width=0.02,
                              color="#111111")
-        heading = axis.set_title(plain(title or text["map_currents"]), loc="left", fontsize=14, pad=KEY_ROW_PT)
+        heading = axis.set_title(plain(title or text["map_currents"]), loc="left", fontsize=14, pad=KEY_ROW_PT, y=TITLE_Y)
         axis.set_aspect(aspect)
         axis.set_xlim(field.lon.min(), field.lon.max())
         axis.set_ylim(field.lat.min(), field.lat.max())

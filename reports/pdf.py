@@ -12,26 +12,26 @@ A4 sheets (never cut, never shrunk).
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager, nullcontext
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import matplotlib
-import matplotlib.image
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
+from matplotlib.backends import _backend_pdf_ps
 from matplotlib.backends.backend_mixed import MixedModeRenderer
-from matplotlib.backends.backend_pdf import FigureCanvasPdf, PdfPages, RendererPdf
+from matplotlib.backends.backend_pdf import FigureCanvasPdf, PdfFile, PdfPages, RendererPdf
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font, LoadFlags
 from matplotlib.patches import FancyBboxPatch
 
-from reports.charts import FONT_NAME, plain, species_colors, sst_map_chart, temperature_scale
+from reports.charts import FONT_NAME, TITLE_Y, plain, species_colors, sst_map_pixels, temperature_scale
 from reports.data import MAP_LOOKBACK_DAYS, TRACK_RECORD_DAYS, ReportData
 from reports.labels import medium_day, short_day
 from reports.view import NEGLIGIBLE_KG, CoopView, ReportView
@@ -241,7 +241,7 @@ def table_columns(texts: list[list[str]], headers: list[str], width_in: float, s
 
 
 def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFrame, charts: bool,
-              map_png: bytes | None, map_note: str) -> int:
+              map_rgba: np.ndarray | None, map_note: str) -> int:
     """Lay out one cooperative's sheets on `page`; returns how many A4 sheets they take."""
     t = view.t
     page.text(f"{t['title']}　{coop.name}" if view.lang == "ja" else f"{t['title']} — {coop.name}", size=18)
@@ -291,7 +291,7 @@ def draw_page(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFr
             page.text(t["summary_quiet"].format(species=t["list_sep"].join(net.quiet)), size=MIN_PT, color=MUTED)
         page.rule()
     page.space(0.06)
-    draw_map_and_outlooks(page, view, coop, forecasts if charts else None, map_png, map_note)
+    draw_map_and_outlooks(page, view, coop, forecasts if charts else None, map_rgba, map_note)
     page.space(0.06)
     page.text(t["track"].format(days=TRACK_RECORD_DAYS), size=12)
     for net in coop.nets:
@@ -333,18 +333,17 @@ def forecast_cells(view: ReportView, line) -> list[str]:
 
 
 def draw_map_and_outlooks(page: Page, view: ReportView, coop: CoopView, forecasts: pd.DataFrame | None,
-                          map_png: bytes | None, map_note: str) -> None:
+                          map_rgba: np.ndarray | None, map_note: str) -> None:
     """The surface map at the left with its caption beside it and, beside it and then under it, per net a row of
     small 7-day charts (the expected catch, mean_kg, over its q10-q90 band; dates on the x axis, kg on the y axis):
     two a row beside the map, three under it. What follows the charts flows on beside the map too."""
     t = view.t
-    if map_png is not None:
-        image = matplotlib.image.imread(io.BytesIO(map_png), format="png")
-        width_in, height_in = image.shape[1] / MAP_DPI, image.shape[0] / MAP_DPI
+    if map_rgba is not None:
+        width_in, height_in = map_rgba.shape[1] / MAP_DPI, map_rgba.shape[0] / MAP_DPI
         page.room(height_in)
         if page.draw:
             axis = page.axes(0.0, page.y, width_in, height_in)
-            axis.imshow(image, interpolation="none", aspect="auto")
+            axis.imshow(map_rgba, interpolation="none", aspect="auto")
             axis.set_axis_off()
         page.float_left(width_in, height_in)
     page.text(map_note, size=MIN_PT, color=MUTED)
@@ -382,7 +381,7 @@ def draw_outlook(page: Page, view: ReportView, forecasts: pd.DataFrame, site_id:
     x = np.arange(len(rows))
     axis.fill_between(x, rows.q10_kg, rows.q90_kg, color=color, alpha=0.25, linewidth=0)
     axis.plot(x, rows.mean_kg, "-o", color=color, linewidth=1.6, markersize=2.5)
-    axis.set_title(plain(view.species_names.get(code, code)), fontsize=MIN_PT, loc="left", pad=3)
+    axis.set_title(plain(view.species_names.get(code, code)), fontsize=MIN_PT, loc="left", pad=3, y=TITLE_Y)
     axis.set_ylabel("kg", fontsize=MIN_PT, labelpad=2, rotation=0, ha="right", va="center")
     axis.yaxis.set_label_coords(-0.02, 1.08)
     axis.set_ylim(0, max(1.0, float(max(rows.q90_kg.max(), rows.mean_kg.max())) * 1.08))
@@ -403,34 +402,34 @@ def _any_above(forecasts: pd.DataFrame, site_id: str, code: str, kg: float = NEG
 def coop_figures(view: ReportView, coop: CoopView, data: ReportData) -> list[Figure]:
     """One cooperative's A4 sheets: one, with the map and the 7-day charts, when they fit; else one without the
     charts; else as many as it takes (text never below MIN_PT)."""
-    map_png, map_note = coop_map(view, coop, data)
+    map_rgba, map_note = coop_map(view, coop, data)
     page = Page(draw=True)  # drawn with the charts first: kept when it fits (each sheet laid out once)
-    if draw_page(page, view, coop, data.forecasts, True, map_png, map_note) == 1 or \
-            draw_page(Page(draw=False), view, coop, data.forecasts, False, map_png, map_note) > 1:
+    if draw_page(page, view, coop, data.forecasts, True, map_rgba, map_note) == 1 or \
+            draw_page(Page(draw=False), view, coop, data.forecasts, False, map_rgba, map_note) > 1:
         return page.figures  # one sheet with the charts, or more than one even without them: the charts stay
     page = Page(draw=True)
-    draw_page(page, view, coop, data.forecasts, False, map_png, map_note)
+    draw_page(page, view, coop, data.forecasts, False, map_rgba, map_note)
     return page.figures
 
 
-def coop_map(view: ReportView, coop: CoopView, data: ReportData) -> tuple[bytes | None, str]:
-    """The surface map around the cooperative's nets (PNG at MAP_DPI, the report's shared colour scale, its nets
+def coop_map(view: ReportView, coop: CoopView, data: ReportData) -> tuple[np.ndarray | None, str]:
+    """The surface map around the cooperative's nets (RGBA pixels at MAP_DPI, the report's shared colour scale, its nets
     under a swift-current alert in red) and its caption; (None, why not) when there is no ocean data."""
     t = view.t
     if not data.levels:
         return None, t["map_missing"].format(day=medium_day(data.issue_date, view.lang), lookback=MAP_LOOKBACK_DAYS)
     surface = data.levels[0]
     sites = data.sites[data.sites.site_id.isin(coop.site_ids)]
-    png = sst_map_chart(surface, sites if not sites.empty else data.sites, view.site_names, t,
-                        title=None, highlight=coop.alert_sites,  # titled "arrows: surface current"; the caption says the rest
-                        coast=surface, scale=temperature_scale(data.levels, data.sites), width_in=MAP_WIDTH_IN,
-                        dpi=MAP_DPI, max_height_in=MAP_HEIGHT_IN)
+    rgba = sst_map_pixels(surface, sites if not sites.empty else data.sites, view.site_names, t,
+                          title=None, highlight=coop.alert_sites,  # titled "arrows: surface current"; the caption says the rest
+                          coast=surface, scale=temperature_scale(data.levels, data.sites), width_in=MAP_WIDTH_IN,
+                          dpi=MAP_DPI, max_height_in=MAP_HEIGHT_IN)
     age_days = (data.issue_date - surface.day).days
     caption = (t["map_level_caption"].format(day=medium_day(surface.day, view.lang), level=t["level_surface"])
                if age_days <= 0 else
                t["map_level_caption_old"].format(day=medium_day(surface.day, view.lang), level=t["level_surface"],
                                                  days=age_days))
-    return png, caption
+    return rgba, caption
 
 
 def write_pdfs(view: ReportView, data: ReportData, combined: Path | None,
@@ -458,6 +457,8 @@ def write_pdfs(view: ReportView, data: ReportData, combined: Path | None,
                 for sheet in coop_figures(view, coop, data):
                     _CanvasPdfPages(sheet)
                     sheet.savefig(into, format="pdf")
+            with embedded_once([p._file for p in pages.values() if p._file is not None]):
+                files.close()  # each file embeds its fonts as it closes
         written = []
         for key, (path, _) in targets.items():
             temporaries[key].chmod(0o644)
@@ -512,3 +513,64 @@ class _EveryRenderer:
             return result
 
         return every
+
+
+@dataclass(frozen=True)
+class _Subset:
+    """A font subset made once (its TrueType bytes and the old -> new glyph index map), in the form matplotlib's
+    PDF backend reads from `get_glyphs_subset` (`.font.save(file)`, `.glyph_index_map`)."""
+
+    data: bytes
+    glyph_index_map: dict[int, int]
+
+    @property
+    def font(self) -> _Subset:
+        return self
+
+    def save(self, file, reorderTables: bool = False) -> None:  # fontTools' TTFont.save signature
+        file.write(self.data)
+
+
+@contextmanager
+def embedded_once(files: Iterable[PdfFile]) -> Iterator[None]:
+    """While the PDF files close: each font subset is made once for all of them, with the glyphs its place in every
+    file uses, and each picture compressed once; both are embedded in each file. (fontTools read the Japanese font
+    and subset it again for every file, 0.2-0.3 s each; a cooperative's map was compressed for its file and again
+    for the combined one.) A file's text, widths and ToUnicode map stay its own; its font program may hold a few
+    more glyphs (the other cooperatives')."""
+    wanted: dict[tuple[str, int], list[set[int]]] = {}  # font -> per subset (Latin, then the Japanese in 256s)
+    for file in files:
+        for font, charmaps in file._character_tracker.used.items():
+            groups = wanted.setdefault(_font_key(font), [])
+            groups.extend(set() for _ in range(len(charmaps) - len(groups)))
+            for group, charmap in zip(groups, charmaps, strict=False):
+                group.update(charmap.values())
+    made: dict[tuple[tuple[str, int], frozenset[int]], _Subset] = {}
+    compressed: dict[tuple, tuple] = {}
+    subset_glyphs, write_png = _backend_pdf_ps.get_glyphs_subset, PdfFile._writePng
+
+    def shared_subset(fontfile, glyphs):
+        key, glyphs = _font_key(fontfile), frozenset(glyphs)
+        every = next((frozenset(group) for group in wanted.get(key, []) if glyphs <= group), glyphs)
+        if (key, every) not in made:
+            with subset_glyphs(fontfile, every) as subset:
+                made[key, every] = _Subset(_backend_pdf_ps.font_as_file(subset.font).getvalue(),
+                                           dict(subset.glyph_index_map))
+        return nullcontext(made[key, every])
+
+    def shared_png(pdf_file: PdfFile, image):
+        key = (image.mode, image.size, image.tobytes(), tuple(image.getpalette() or ()))
+        if key not in compressed:
+            compressed[key] = write_png(pdf_file, image)
+        return compressed[key]
+
+    _backend_pdf_ps.get_glyphs_subset, PdfFile._writePng = shared_subset, shared_png
+    try:
+        yield
+    finally:
+        _backend_pdf_ps.get_glyphs_subset, PdfFile._writePng = subset_glyphs, write_png
+
+
+def _font_key(font) -> tuple[str, int]:
+    """A font file and face (matplotlib's FontPath, or a plain path) as a key."""
+    return str(font), int(getattr(font, "face_index", 0))

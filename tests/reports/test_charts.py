@@ -8,6 +8,7 @@ import warnings
 from datetime import date, timedelta
 
 import matplotlib
+import matplotlib.image
 import matplotlib.quiver
 import matplotlib.text
 import numpy as np
@@ -97,15 +98,17 @@ def test_outlook_chart_returns_png(glyph_problems) -> None:
 
 
 def drawn_figures(monkeypatch: pytest.MonkeyPatch) -> list[Figure]:
-    """The figures the chart functions encode from now on (each still encoded as PNG)."""
+    """The figures the chart functions draw from now on (each still encoded as PNG, or drawn as pixels)."""
     figures: list[Figure] = []
-    encode = charts.figure_png
 
-    def keep(figure: Figure, *args) -> bytes:
-        figures.append(figure)
-        return encode(figure, *args)
+    def keeping(draw):
+        def keep(figure: Figure, *args):
+            figures.append(figure)
+            return draw(figure, *args)
+        return keep
 
-    monkeypatch.setattr(charts, "figure_png", keep)
+    monkeypatch.setattr(charts, "figure_png", keeping(charts.figure_png))
+    monkeypatch.setattr(charts, "figure_pixels", keeping(charts.figure_pixels))
     return figures
 
 
@@ -324,3 +327,13 @@ def test_current_arrows_are_drawn_at_their_real_speed_on_one_scale_with_a_1_kn_k
     assert key.U == charts.KEY_KN and key.text.get_text() == LABELS["en"]["knot_key"] == "1 kn"
     # the arrows' length on paper: ARROW_IN_PER_KN inches per knot, whatever the map's size
     assert expected_kn * charts.ARROW_IN_PER_KN > 0.15  # a 0.3 m/s current is a visible arrow (> 0.15 in)
+
+
+def test_a_map_given_as_pixels_is_its_png_read_back() -> None:
+    names = dict(zip(SITES.site_id, SITES.name_ja, strict=True))
+    kwargs = {"highlight": {"himi"}, "width_in": 3.2, "dpi": 300, "max_height_in": 3.7}
+    pixels = charts.sst_map_pixels(surface_field(), SITES, names, LABELS["ja"], **kwargs)
+    png = charts.sst_map_chart(surface_field(), SITES, names, LABELS["ja"], **kwargs)
+    read_back = matplotlib.image.imread(io.BytesIO(png), format="png")
+    assert pixels.dtype == read_back.dtype and pixels.shape == read_back.shape == (pixels.shape[0], 960, 4)
+    assert np.array_equal(pixels, read_back)  # the PDF places the same picture, without a PNG in between

@@ -353,3 +353,36 @@ def test_printing_the_html_page_from_chromium_gives_a4_sheets_with_10_pt_text(sh
         sizes = [c["size"] for page in pdf.pages for c in page.chars if c["text"].strip()]
     assert "氷見漁協" in pdf_text(tmp_path / "printed.pdf")
     assert min(sizes) >= pdf_module.MIN_PT - 0.01
+
+
+def test_the_files_of_one_build_share_each_font_subset_and_look_like_the_combined_pages(
+        shared_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from matplotlib.backends import _backend_pdf_ps
+    from matplotlib.backends.backend_pdf import PdfFile
+
+    made, compressed = [], []
+    subset, write_png = _backend_pdf_ps.get_glyphs_subset, PdfFile._writePng
+    monkeypatch.setattr(_backend_pdf_ps, "get_glyphs_subset", lambda font, glyphs: made.append(font) or
+                        subset(font, glyphs))
+    monkeypatch.setattr(PdfFile, "_writePng", lambda file, image: compressed.append(image.size) or
+                        write_png(file, image))
+    data = load_report_data(shared_settings, ISSUE_DATE)
+    view = report_view(data, "ja")
+    own = {coop.slug: tmp_path / coop.slug / "report.pdf" for coop in view.coops}
+    combined = tmp_path / "report.pdf"
+    assert sorted(write_pdfs(view, data, combined, own)) == sorted([combined, *own.values()])
+    assert _backend_pdf_ps.get_glyphs_subset is not subset  # the counting one is back in place after the build
+    fonts = subprocess.run([poppler("pdffonts"), str(combined)], capture_output=True, text=True,
+                           check=True).stdout.splitlines()[2:]
+    assert len(made) == len(fonts)  # each subset of the combined file made once, not again for each cooperative's
+    images = subprocess.run([poppler("pdfimages"), "-list", str(combined)], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[2:]
+    assert len(compressed) == len(images) == len(view.coops)  # each map compressed once, for both files it is in
+    for number, coop in enumerate(view.coops, start=1):
+        assert pdf_text(own[coop.slug]) == pdf_text(combined, number)  # searchable, the same words
+        pictures = []
+        for name, path, page in (("own", own[coop.slug], 1), ("all", combined, number)):
+            subprocess.run([poppler("pdftoppm"), "-r", "60", "-png", "-f", str(page), "-l", str(page), "-singlefile",
+                            str(path), str(tmp_path / f"{coop.slug}-{name}")], check=True)
+            pictures.append(np.asarray(Image.open(tmp_path / f"{coop.slug}-{name}.png")))
+        assert np.array_equal(*pictures)  # its own file looks exactly like its page of the combined one
