@@ -304,7 +304,7 @@ def _parse_part(table: pd.DataFrame, lines: pd.Series, columns: list[_Column], s
     per_unit = unit_factor.where(unit_kind == "kg", pd.to_numeric(weight))
     records["catch_kg"] = number * per_unit
     records["unit_text"] = unit_text
-    records["ceiling_kg"] = records.species.map(plausible.ceiling_kg)
+    records["ceiling_kg"] = plausible.ceilings_kg(records.species)
 
     reason = pd.Series(pd.NA, index=records.index, dtype=object)
 

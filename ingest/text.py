@@ -86,19 +86,33 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
+def distinct_codes(column: pd.Series) -> tuple[np.ndarray, int]:
+    """A column's codes 0..k-1, one per distinct value (every missing value one code, as a value), and k; a
+    categorical column's codes are reused, not its cells hashed."""
+    codes, uniques = pd.factorize(column)  # missing values get -1: cheaper than use_na_sentinel=False's isna
+    k = len(uniques)
+    if len(codes) and codes.min() < 0:
+        codes = np.where(codes < 0, k, codes)
+        k += 1
+    return codes.astype(np.int64, copy=False), k
+
+
 def map_distinct(columns: list[pd.Series], fn: Callable[..., object]) -> pd.Series:
-    """fn(*cells) of each row of equally indexed columns (strings or None), called once per distinct combination."""
+    """fn(*cells) of each row of equally indexed columns (strings or None), called once per distinct combination
+    (with the cells of its first row)."""
     n = len(columns[0])
     combined = np.zeros(n, dtype=np.int64)
     for column in columns:
-        codes, uniques = pd.factorize(column, use_na_sentinel=False)
-        combined = combined * max(len(uniques), 1) + codes
-    keys, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
-    cells = [column.to_numpy(dtype=object)[first] for column in columns]
+        codes, k = distinct_codes(column)
+        combined = combined * max(k, 1) + codes
+    inverse, keys = pd.factorize(combined)
+    first = np.full(len(keys), n, dtype=np.int64)
+    np.minimum.at(first, inverse, np.arange(n, dtype=np.int64))
+    cells = [column.iloc[first].to_numpy(dtype=object) for column in columns]
     values = np.empty(len(keys), dtype=object)
     for k, row in enumerate(zip(*cells, strict=True)):
         values[k] = fn(*row)
-    return pd.Series(values[inverse.reshape(-1)] if n else values, index=columns[0].index, dtype=object)
+    return pd.Series(values[inverse] if n else values, index=columns[0].index, dtype=object)
 
 
 def _all_strings(values: pd.Series) -> bool:
