@@ -191,7 +191,7 @@ def _records(table: pd.DataFrame, columns: list[_Column], source: str) -> pd.Dat
 def _size_classes(records: pd.DataFrame, species: pd.Series, tables: CatchTables) -> pd.Series:
     """Size class of each record: the 銘柄 column (through the dictionary when it names one) else the species name's."""
     from_name = map_distinct([records.species_raw], lambda raw: (tables.species_name(raw) or _NO_NAME).size_class)
-    from_name = from_name.where(records.species_from_header == "", records.size_from_header)
+    from_name = from_name.where(_is(records.species_from_header, ""), records.size_from_header)
     def size_of(raw: str, sp: str | None) -> str:
         if not raw:
             return ""
@@ -199,7 +199,15 @@ def _size_classes(records: pd.DataFrame, species: pd.Series, tables: CatchTables
         return (name.size_class if name is not None and name.species == (sp or "") and name.size_class
                 else normalise_name(raw))
     from_column = map_distinct([records.size_raw, species], size_of)
-    return from_column.where(records.size_raw != "", from_name)
+    return from_column.where(~_is(records.size_raw, ""), from_name)
+
+
+def _is(values: pd.Series, text: str) -> pd.Series:
+    """values == text; an object column compared in NumPy (pandas' object comparison checks every cell for NA
+    first; a missing cell is unequal either way)."""
+    if values.dtype == object:
+        return pd.Series(values.to_numpy() == text, index=values.index)
+    return values == text
 
 
 @dataclass(frozen=True)
@@ -328,14 +336,14 @@ def _parse_part(table: pd.DataFrame, lines: pd.Series, columns: list[_Column], s
     records["site_id"] = (_site_ids(records.site_raw, site_lookup) if site_ids is None
                           else pd.Series(site_ids[row], index=records.index, dtype=object))
     species = map_distinct([records.species_raw], lambda raw: (tables.species_name(raw) or _NO_NAME).species or None)
-    records["species"] = species.where(records.species_from_header == "", records.species_from_header)
+    records["species"] = species.where(_is(records.species_from_header, ""), records.species_from_header)
     records["size_class"] = _size_classes(records, records.species, tables)
 
     # The quantity cells, each distinct text read once (in the table): number, digit grouping, unit after it.
     read = known.of(records.qty_raw)
     quantity, number, grouping = read.quantity, read.number, read.grouping
-    unit_text = read.unit_after.where(read.unit_after != "", records.unit_raw)
-    unit_text = unit_text.where(unit_text != "", records.header_unit).where(lambda u: u != "", "kg")
+    unit_text = read.unit_after.where(~_is(read.unit_after, ""), records.unit_raw)
+    unit_text = unit_text.where(~_is(unit_text, ""), records.header_unit).where(lambda u: ~_is(u, ""), "kg")
     unit = map_distinct([unit_text], lambda u: UNITS.get(normalise_name(u)))
     unit_kind = map_distinct([unit_text], lambda u: (UNITS.get(normalise_name(u)) or (None,))[0])
     unit_factor = pd.to_numeric(map_distinct([unit_text], lambda u: (UNITS.get(normalise_name(u)) or (None, None))[1]))
@@ -348,20 +356,27 @@ def _parse_part(table: pd.DataFrame, lines: pd.Series, columns: list[_Column], s
     weight = map_distinct([unit_kind, records.species, records.size_class],
                           lambda kind, sp, size: tables.weight_kg(kind, sp, size)
                           if kind is not None and kind != "kg" and isinstance(sp, str) else None)
-    per_unit = unit_factor.where(unit_kind == "kg", pd.to_numeric(weight))
+    per_unit = unit_factor.where(_is(unit_kind, "kg"), pd.to_numeric(weight))
     records["catch_kg"] = number * per_unit
     records["unit_text"] = unit_text
     records["ceiling_kg"] = plausible.ceilings_kg(records.species)
 
     reason = pd.Series(pd.NA, index=records.index, dtype=object)
+    no_reason = np.ones(len(records), dtype=bool)  # reason.isna(), kept as reasons are given (not rescanned)
 
     def reject(condition: pd.Series, text: Callable[[pd.DataFrame], pd.Series] | str) -> None:
         """The reason of the records where `condition` holds and none was given yet; text(the records) is built
         only for them."""
         nonlocal reason
-        hit = reason.isna() & condition.fillna(False).astype(bool)
+        hit = no_reason & condition.fillna(False).astype(bool).to_numpy()
         if hit.any():
+            hit = pd.Series(hit, index=records.index)
             reason = reason.mask(hit, text(records[hit]) if callable(text) else text)
+            no_reason[hit.to_numpy()] = reason[hit].isna().to_numpy()
+
+    def unreasoned() -> pd.Series:
+        """True where no reason was given yet (reason.isna())."""
+        return pd.Series(no_reason.copy(), index=records.index)
 
     def prefixed(make: Callable[[pd.DataFrame], pd.Series]) -> Callable[[pd.DataFrame], pd.Series]:
         """A reason of a wide sheet's cell starts with its column."""
@@ -391,10 +406,10 @@ def _parse_part(table: pd.DataFrame, lines: pd.Series, columns: list[_Column], s
                     + " kg of " + r.species.fillna("") + ", above its ceiling of "
                     + r.ceiling_kg.map(lambda kg: f"{kg:,.0f}" if isinstance(kg, float) else "")
                     + " kg per net and day (plausibility.csv)"))
-    catch_ok = is_catch & reason.isna()
+    catch_ok = is_catch & unreasoned()
 
     # A species whose size classes are summed is stored only when every one of its quantities was readable.
-    failed_quantity = is_catch & reason.notna() & records.date.notna() & records.site_id.notna() & records.species.notna()
+    failed_quantity = is_catch & ~unreasoned() & records.date.notna() & records.site_id.notna() & records.species.notna()
     key = ["date", "site_id", "species", "size_class"]
     keyed = records.loc[catch_ok, [*key, "line"]]
     duplicate = pd.Series(keyed.duplicated(subset=key, keep="first"), index=keyed.index).reindex(
@@ -404,7 +419,7 @@ def _parse_part(table: pd.DataFrame, lines: pd.Series, columns: list[_Column], s
         records["first_line"] = first_line.reindex(records.index)
         reject(duplicate, prefixed(lambda r: "duplicate of line " + r.first_line.astype("int64").astype(str)
                                    + " (same date, net, species and size class)"))
-    catch_ok = is_catch & reason.isna()
+    catch_ok = is_catch & unreasoned()
     if failed_quantity.any():
         failed_keys = records[failed_quantity].groupby(["date", "site_id", "species"]).line.min()
         poisoned = records.loc[catch_ok, ["date", "site_id", "species"]].join(failed_keys.rename("bad_line"), on=["date", "site_id", "species"]).bad_line
@@ -412,24 +427,24 @@ def _parse_part(table: pd.DataFrame, lines: pd.Series, columns: list[_Column], s
         reject(records.bad_line.notna(),
                prefixed(lambda r: "not stored because line " + r.bad_line.astype("int64").astype(str)
                         + " has a rejected quantity of the same date, net and species"))
-    catch_ok = is_catch & reason.isna()
+    catch_ok = is_catch & unreasoned()
 
     daynet = ["date", "site_id"]
     if (marker | blank).any():
         catch_days = records.loc[catch_ok, [*daynet, "line"]].groupby(daynet).line.min().rename("catch_line")
-        failed_days = (records.loc[is_catch & reason.notna() & records.date.notna() & records.site_id.notna(),
+        failed_days = (records.loc[is_catch & ~unreasoned() & records.date.notna() & records.site_id.notna(),
                                    [*daynet, "line"]].groupby(daynet).line.min().rename("failed_line"))
         placed = records.loc[marker | blank, daynet].join(catch_days, on=daynet).join(failed_days, on=daynet).reindex(records.index)
         records["catch_line"] = placed.catch_line
-        conflict = marker & reason.isna() & placed.catch_line.notna()
+        conflict = marker & unreasoned() & placed.catch_line.notna()
         reject(conflict, lambda r: "no-operation marker '" + r.qty_raw.where(r.qty_raw != "", r.remarks_raw)
                + "' but line " + r.catch_line.astype("int64").astype(str)
                + " records a catch for the same day and net")
-        no_operation = (marker | blank) & reason.isna() & placed.catch_line.isna() & placed.failed_line.isna()
+        no_operation = (marker | blank) & unreasoned() & placed.catch_line.isna() & placed.failed_line.isna()
     else:
         no_operation = pd.Series(False, index=records.index)
 
-    accounted = records.line[catch_ok | no_operation | reason.notna()].unique()
+    accounted = records.line[catch_ok | no_operation | ~unreasoned()].unique()
     silent = ~records.line.isin(accounted)
     reject(silent & (marker | blank), "nothing stored from this line: its quantities are blank, and the same day "
            "and net has catches (or rejected catches) on other lines; write 0 when nothing was caught")
@@ -437,19 +452,20 @@ def _parse_part(table: pd.DataFrame, lines: pd.Series, columns: list[_Column], s
     catches = (records.loc[catch_ok, ["date", "site_id", "species", "catch_kg"]]
                .groupby(["date", "site_id", "species"], as_index=False).catch_kg.sum()
                .assign(source_file=source))
-    fish = number.where(unit_kind == "fish")
+    fish = number.where(_is(unit_kind, "fish"))
     stored = records.loc[catch_ok, ["date", "site_id", "species", "size_class", "size_raw", "catch_kg"]].assign(
         fish_count=fish[catch_ok])
-    sized_species = stored.species[(stored.size_raw != "") | (stored.size_class != "")].unique()
+    sized_species = stored.species[~_is(stored.size_raw, "") | ~_is(stored.size_class, "")].unique()
     sized = stored[stored.species.isin(sized_species)]
     del stored
-    said = records.qty_raw.where(records.qty_raw != "", records.remarks_raw)
+    said = records.qty_raw.where(~_is(records.qty_raw, ""), records.remarks_raw)
     no_op = records[no_operation].assign(marker=said[no_operation].where(said[no_operation] != "", "blank"))
     no_op = (no_op.sort_values(["marker", "line"], key=lambda m: m == "blank" if m.name == "marker" else m)
              .drop_duplicates(daynet).sort_values("line").assign(source_file=source, file=source))
     no_op = no_op.assign(raw=row_texts(table.iloc[no_op.row.to_numpy()]).to_numpy())
     no_op = no_op[[*NO_OPERATION_COLUMNS, "file", "line", "raw"]]
-    bad = records.loc[reason.notna(), ["line", "row"]].assign(reason=reason[reason.notna()].astype(str))
+    given = ~unreasoned()
+    bad = records.loc[given, ["line", "row"]].assign(reason=reason[given].astype(str))
     several = bad.line.duplicated(keep=False)
     joined = (bad[several].groupby("line", sort=False)
               .agg(row=("row", "first"), reason=("reason", lambda r: "; ".join(dict.fromkeys(r)))).reset_index())
