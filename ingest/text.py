@@ -263,6 +263,7 @@ def split_csv_rows(text: str) -> tuple[pd.DataFrame, pd.Series, dict[int, tuple[
     lines = np.concatenate([lines for _, lines, _, _ in blocks])
     broken = {line: why for _, _, _, bad in blocks for line, why in bad.items()}
     del blocks
+    pa.default_memory_pool().release_unused()  # what Arrow's pool kept of the blocks' copies goes back to the system
     return pd.DataFrame(columns, copy=False), pd.Series(lines, dtype="int64"), broken
 
 
