@@ -6,6 +6,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 
 # Japanese eras: name, letter, first day, last day (None: still running).
@@ -52,5 +53,6 @@ def parse_date(value: object) -> date | None:
 
 def parse_dates(values: pd.Series) -> pd.Series:
     """A column of cells -> dates (None where unreadable), parsing each distinct value once."""
-    lookup = {value: parse_date(value) for value in pd.unique(values.astype(object))}
-    return values.astype(object).map(lookup)
+    codes, uniques = pd.factorize(values)  # a missing cell's code is -1: the last, None
+    parsed = np.array([*(parse_date(value) for value in uniques), None], dtype=object)
+    return pd.Series(parsed[codes], index=values.index, dtype=object)

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from ingest.dictionaries import read_csv_table, table_path
@@ -55,14 +56,20 @@ class Plausibility:
     checksum: str  # of the ceiling table (a changed table re-reads unchanged files)
 
     def future(self, days: pd.Series) -> pd.Series:
-        """True where a date is after the latest plausible day."""
-        lookup = {d: isinstance(d, date) and d > self.latest_day for d in pd.unique(days.astype(object))}
-        return days.astype(object).map(lookup).fillna(False).astype(bool)
+        """True where a date is after the latest plausible day (each distinct date compared once)."""
+        codes, uniques = pd.factorize(days)  # a missing date's code is -1: the last, False
+        late = np.array([*(isinstance(d, date) and d > self.latest_day for d in uniques), False], dtype=bool)
+        return pd.Series(late[codes], index=days.index)
+
+    def ceilings_kg(self, species: pd.Series) -> pd.Series:
+        """Each row's species' ceiling (kg per net and day; NaN for a species without one)."""
+        codes, uniques = pd.factorize(species)  # a missing species' code is -1: the last, NaN
+        kg = np.array([*(self.ceiling_kg.get(sp, np.nan) for sp in uniques), np.nan], dtype=float)
+        return pd.Series(kg[codes], index=species.index)
 
     def above_ceiling(self, species: pd.Series, catch_kg: pd.Series) -> pd.Series:
         """True where a weight (kg) exceeds its species' ceiling."""
-        ceiling = pd.to_numeric(species.map(self.ceiling_kg), errors="coerce")
-        return (catch_kg > ceiling).fillna(False).astype(bool)
+        return (catch_kg > self.ceilings_kg(species)).fillna(False).astype(bool)
 
     def future_reason(self) -> str:
         """Why a date after `latest_day` is quarantined, for the reject's reason."""

@@ -68,7 +68,8 @@ class RawTable:
     """One table of a file as read: `source` names it (path, or path#sheet), `cells` keep the values as read."""
 
     source: str
-    cells: pd.DataFrame  # columns = header cells; values: strings, numbers or datetimes; blank = ""
+    cells: pd.DataFrame  # columns = header cells; values: strings (categorical columns from split_csv_rows), numbers
+    # or datetimes; blank = ""
     lines: pd.Series  # the line (CSV) or row (XLSX) number of each row, 1-based
     header_found: bool
     broken: dict[int, tuple[str, str]] = field(default_factory=dict)  # CSV line -> (why it is no row, its text)
@@ -86,28 +87,50 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
+def distinct_codes(column: pd.Series) -> tuple[np.ndarray, int]:
+    """A column's codes 0..k-1, one per distinct value (every missing value one code, as a value), and k; a
+    categorical column's codes are reused, not its cells hashed."""
+    codes, uniques = pd.factorize(column)  # missing values get -1: cheaper than use_na_sentinel=False's isna
+    k = len(uniques)
+    if len(codes) and codes.min() < 0:
+        codes = np.where(codes < 0, k, codes)
+        k += 1
+    return codes.astype(np.int64, copy=False), k
+
+
 def map_distinct(columns: list[pd.Series], fn: Callable[..., object]) -> pd.Series:
-    """fn(*cells) of each row of equally indexed columns (strings or None), called once per distinct combination."""
+    """fn(*cells) of each row of equally indexed columns (strings or None), called once per distinct combination
+    (with the cells of its first row)."""
     n = len(columns[0])
-    combined = np.zeros(n, dtype=np.int64)
-    for column in columns:
-        codes, uniques = pd.factorize(column, use_na_sentinel=False)
-        combined = combined * max(len(uniques), 1) + codes
-    keys, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
-    cells = [column.to_numpy(dtype=object)[first] for column in columns]
-    values = np.empty(len(keys), dtype=object)
+    if len(columns) == 1:
+        inverse, n_keys = distinct_codes(columns[0])
+    else:
+        combined = np.zeros(n, dtype=np.int64)
+        for column in columns:
+            codes, k = distinct_codes(column)
+            combined = combined * max(k, 1) + codes
+        inverse, keys = pd.factorize(combined)
+        n_keys = len(keys)
+    first = np.full(n_keys, n, dtype=np.int64)
+    np.minimum.at(first, inverse, np.arange(n, dtype=np.int64))
+    cells = [column.iloc[first].to_numpy(dtype=object) for column in columns]
+    values = np.empty(n_keys, dtype=object)
     for k, row in enumerate(zip(*cells, strict=True)):
         values[k] = fn(*row)
-    return pd.Series(values[inverse.reshape(-1)] if n else values, index=columns[0].index, dtype=object)
+    return pd.Series(values[inverse] if n else values, index=columns[0].index, dtype=object)
 
 
-def _all_strings(values: pd.Series) -> bool:
+def _all_strings(values: pd.Series | pd.Index) -> bool:
     """True when every value is a str (so values equal as keys are equal cells: no 1 == 1.0 == True)."""
     return pd.api.types.infer_dtype(values, skipna=False) in ("string", "empty")
 
 
 def cell_texts(values: pd.Series) -> pd.Series:
-    """cell_text of every value (each distinct string once)."""
+    """cell_text of every value (each distinct string once; a categorical column's codes reused)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        if not (values.cat.codes < 0).any() and _all_strings(values.cat.categories):
+            return map_distinct([values], cell_text)
+        values = values.astype(object)
     if _all_strings(values):
         return map_distinct([values], cell_text)
     return values.map(cell_text).astype(object)
@@ -145,7 +168,7 @@ def _with_header(rows: pd.DataFrame, lines: pd.Series, source: str, is_header: C
     body.columns = _unique(header)
     blank = np.ones(len(body), dtype=bool)
     for j in range(body.shape[1]):
-        blank &= (cell_texts(body.iloc[:, j]) == "").to_numpy()
+        blank &= map_distinct([body.iloc[:, j]], lambda value: cell_text(value) == "").to_numpy(dtype=bool)
     return RawTable(source, body[~blank].reset_index(drop=True), body_lines[~blank].reset_index(drop=True), found,
                     broken)
 
@@ -211,7 +234,8 @@ def split_csv_rows(text: str) -> tuple[pd.DataFrame, pd.Series, dict[int, tuple[
     """CSV text -> what `csv_records` reads (rows padded to the widest, the line of each, broken lines), split in
     Arrow: one record per physical line; a line with a quote, NUL or carriage return is read alone by `csv_records`.
     None when a quote on one line opens a cell it does not close (it may span lines: only `csv_records` reads that).
-    The text is split in blocks of whole lines (SPLIT_BLOCK_CHARS), so Arrow's copies are of one block at a time.
+    The text is split in blocks of whole lines (SPLIT_BLOCK_CHARS), so Arrow's copies are of one block at a time;
+    each column is categorical (one code per cell, one Python string per distinct cell).
     """
     if not text:
         return None
@@ -228,20 +252,33 @@ def split_csv_rows(text: str) -> tuple[pd.DataFrame, pd.Series, dict[int, tuple[
     width = max(len(columns) for columns, _, _, _ in blocks)
     columns = {}
     for j in range(width):
-        parts = [cols[j] if j in cols else np.full(len(lines), "", dtype=object) for cols, lines, _, _ in blocks]
-        columns[j] = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        for cols, _, _, _ in blocks:
-            cols.pop(j, None)
+        indices, dictionaries, offset = [], [], 0
+        for cols, lines, _, _ in blocks:  # a block of narrower rows holds "" in column j
+            index, dictionary = cols.pop(j, (np.zeros(len(lines), dtype=np.int64), np.array([""], dtype=object)))
+            indices.append(index + offset)
+            dictionaries.append(dictionary)
+            offset += len(dictionary)
+        columns[j] = _categorical(np.concatenate(indices), np.concatenate(dictionaries))
+        del indices, dictionaries
     lines = np.concatenate([lines for _, lines, _, _ in blocks])
     broken = {line: why for _, _, _, bad in blocks for line, why in bad.items()}
     del blocks
-    return pd.DataFrame(columns, dtype=object, copy=False), pd.Series(lines, dtype="int64"), broken
+    pa.default_memory_pool().release_unused()  # what Arrow's pool kept of the blocks' copies goes back to the system
+    return pd.DataFrame(columns, copy=False), pd.Series(lines, dtype="int64"), broken
 
 
-def _split_block(text: str, first_line: int) -> tuple[dict[int, np.ndarray], np.ndarray, int,
+def _categorical(indices: np.ndarray, dictionary: np.ndarray) -> pd.Categorical:
+    """Cells as indices into strings (which may repeat) -> a Categorical of the cells, its categories in order of
+    first appearance (the same however the text was split in blocks)."""
+    codes, strings = pd.factorize(dictionary)
+    cells, used = pd.factorize(codes[indices])
+    return pd.Categorical.from_codes(cells, pd.Index(np.asarray(strings, dtype=object)[used], dtype=object))
+
+
+def _split_block(text: str, first_line: int) -> tuple[dict[int, tuple[np.ndarray, np.ndarray]], np.ndarray, int,
                                                       dict[int, tuple[str, str]]] | None:
-    """Whole lines of CSV text, the first being line `first_line` -> (columns of the rows kept, their lines, the
-    number of physical lines, broken lines); None as in split_csv_rows."""
+    """Whole lines of CSV text, the first being line `first_line` -> (columns of the rows kept, each as indices
+    into its strings, their lines, the number of physical lines, broken lines); None as in split_csv_rows."""
     physical = pc.split_pattern(pa.array([text], pa.large_string()), "\n").values
     if text.endswith("\n"):
         physical = physical.slice(0, len(physical) - 1)
@@ -272,14 +309,18 @@ def _split_block(text: str, first_line: int) -> tuple[dict[int, np.ndarray], np.
     keep = np.ones(len(counts), dtype=bool)
     keep[[line - first_line for line in broken]] = False
     columns = {}
-    for j in range(width):
+    for j in range(width):  # each column as indices into its distinct cells (one Python string each)
         has = (counts > j) & ~special
         taken = pc.if_else(pa.array(has), values.take(pa.array(np.where(has, starts + j, 0))), "")
-        encoded = pc.dictionary_encode(taken)  # each distinct cell one Python string, shared by its rows
-        column = encoded.dictionary.to_numpy(zero_copy_only=False)[encoded.indices.to_numpy()]
+        encoded = pc.dictionary_encode(taken)
+        dictionary = encoded.dictionary.to_numpy(zero_copy_only=False)
+        indices = encoded.indices.to_numpy().astype(np.int64)
         del taken, encoded
-        column[at] = [row[j] if j < len(row) else "" for row in own_rows.values()]
-        columns[j] = column[keep] if broken else column
+        if len(at):  # the lines read alone: their cells appended to the strings
+            indices[at] = len(dictionary) + np.arange(len(at))
+            dictionary = np.concatenate([dictionary, np.array(
+                [row[j] if j < len(row) else "" for row in own_rows.values()], dtype=object)])
+        columns[j] = (indices[keep] if broken else indices, dictionary)
     return columns, np.flatnonzero(keep) + first_line, n_physical, broken
 
 

@@ -32,3 +32,20 @@ def test_a_bad_row_is_refused_with_its_row(tmp_path: Path, row: str, says: str) 
                      encoding="utf-8")
     with pytest.raises(IngestError, match=f"row 2: {says}"):
         read_ceilings(table)
+
+
+def test_each_rows_ceiling_and_future_check_are_its_species_and_dates() -> None:
+    import math
+    from datetime import date
+
+    import pandas as pd
+
+    from ingest.plausibility import Plausibility
+
+    plausible = Plausibility(date(2024, 12, 1), {"yellowtail": 300.0, "sardine": 1000.0}, 1, "x")
+    kg = plausible.ceilings_kg(pd.Series(["sardine", None, "tuna", "yellowtail", "sardine"], dtype=object)).tolist()
+    assert kg[0] == kg[4] == 1000.0 and kg[3] == 300.0 and math.isnan(kg[1]) and math.isnan(kg[2])
+    late = plausible.future(pd.Series([date(2024, 12, 2), None, date(2024, 12, 1), "2025-01-01"], dtype=object))
+    assert late.tolist() == [True, False, False, False]
+    assert plausible.above_ceiling(pd.Series(["sardine", "tuna", None], dtype=object),
+                                   pd.Series([1000.5, 1e9, 1e9])).tolist() == [True, False, False]

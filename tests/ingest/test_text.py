@@ -33,3 +33,16 @@ def test_a_quote_opening_a_cell_across_lines_in_any_block_sends_the_text_to_the_
     text = "日付,網名,漁獲量\n2024-11-28,氷見,10\n2024-11-29,岩瀬,\"5\n6\"\n2024-11-30,氷見,3\n"
     monkeypatch.setattr(ingest.text, "SPLIT_BLOCK_CHARS", 5)
     assert split_csv_rows(text) is None
+
+
+def test_a_categorical_column_reads_as_its_cells_do() -> None:
+    from ingest.text import cell_texts, map_distinct
+
+    cells = ["  a ", "", "b", " ", "a", "b", "\u3000"]
+    as_object = pd.Series(cells, dtype=object)
+    as_codes = pd.Series(pd.Categorical(cells))
+    assert cell_texts(as_codes).tolist() == cell_texts(as_object).tolist() == ["a", "", "b", "", "a", "b", ""]
+    pairs = map_distinct([as_codes, pd.Series([1, 2, 1, 1, 1, 2, 2])], lambda cell, n: f"{cell.strip()}{n}")
+    assert pairs.tolist() == ["a1", "2", "b1", "1", "a1", "b2", "2"]
+    with_missing = pd.Series(pd.Categorical(["x", None, "x"]))
+    assert cell_texts(with_missing).tolist() == ["x", "", "x"]
