@@ -119,7 +119,11 @@ def small_world(settings: Settings, sites_csv: Path, tmp_path: Path) -> Settings
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
     """A temporary Prefect database and local server for the whole test session (stopped at the end)."""
+    from prefect.logging.configuration import ensure_logging_setup
     from prefect.testing.utilities import prefect_test_harness
 
+    # Prefect configures logging on its first full import, replacing the root logger's handlers: done here, before
+    # any test, so it never removes the handler a test captures log records with (caplog) in the middle of that test
+    ensure_logging_setup()
     with prefect_test_harness(server_startup_timeout=PREFECT_STARTUP_TIMEOUT_S):
         yield
