@@ -97,8 +97,7 @@ def main() -> None:
     models = final_fits(fit_labelled, features, sites, settings, run.searches)  # as `setnet train`
     final_s = time.perf_counter() - wall
     finals = pd.DataFrame([{"species": name, "fold_origin": "final", "wall_s": float("nan"),
-                            **{f"{booster}_{kind}_s": clock.get(booster, 0.0) for booster in BOOSTER_NAMES
-                               for kind, clock in (("wall", model.booster_seconds), ("cpu", model.booster_cpu_seconds))},
+                            **model.booster_timings(),
                             "trials": 0, "rounds_catch": model.boosters["catch"].current_iteration(),
                             "rounds_positive": model.boosters["positive"].current_iteration()}
                            for name, model in models.items()])

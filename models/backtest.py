@@ -13,7 +13,7 @@ from features.ocean_forecast import SOURCE_FORECAST, persisted_covariates, train
 from features.table import LABEL_COLUMN
 from models.distribution import HurdleLogNormal
 from models.evaluate import add_scores, baseline_columns
-from models.lightgbm_model import BOOSTER_NAMES, SearchResult, SpeciesModel, fit_species_model, run_fits
+from models.lightgbm_model import SearchResult, SpeciesModel, fit_species_model, run_fits
 from setnet.settings import Settings
 
 BACKTEST_COLUMNS = [
@@ -151,9 +151,7 @@ class _Fold:
         """This fold's row of BacktestRun.folds."""
         model = self.model
         chosen = None if model is None or model.trials is None else model.trials[model.trials.chosen].iloc[0]
-        seconds = {} if model is None else {
-            f"{name}_{kind}_s": clock.get(name, 0.0) for name in BOOSTER_NAMES
-            for kind, clock in (("wall", model.booster_seconds), ("cpu", model.booster_cpu_seconds))}
+        seconds = {} if model is None else model.booster_timings()
         return {"species": self.species, "fold_origin": self.origin, "wall_s": self.wall_s, **seconds,
                 "trials": 0 if chosen is None else len(model.trials),
                 "rounds_catch": None if chosen is None else int(chosen.rounds_catch),

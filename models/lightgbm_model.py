@@ -153,6 +153,11 @@ class SpeciesModel:
     booster_seconds: dict[str, float] = field(default_factory=dict)  # wall s training each booster (not saved)
     booster_cpu_seconds: dict[str, float] = field(default_factory=dict)  # CPU s of the same (`_clocked`; not saved)
 
+    def booster_timings(self) -> dict[str, float]:
+        """Seconds training each booster: {"<booster>_wall_s", "<booster>_cpu_s"} (0 for one not trained here)."""
+        return {f"{name}_{kind}_s": clock.get(name, 0.0) for name in BOOSTER_NAMES
+                for kind, clock in (("wall", self.booster_seconds), ("cpu", self.booster_cpu_seconds))}
+
     def offsets(self, rows: pd.DataFrame) -> dict[str, np.ndarray]:
         """Feature rows -> per booster its starting raw score: the net's seasonal log-odds of a catch ("catch")
         and seasonal mean ln(kg) ("positive") on the target day of year (the species' own for an unseen net)."""
