@@ -250,37 +250,49 @@ def _parsed_chunks(table: pd.DataFrame, lines: pd.Series | None, sites: pd.DataF
     site_lookup = {normalise_name(v): sid for col in ("name_en", "name_ja", "site_id") if col in sites
                    for v, sid in zip(sites[col], sites.site_id, strict=True) if isinstance(v, str)}
     keys = _line_keys(table, columns, site_lookup)
-    dates, site_ids = keys or (None, None)
     known = _KnownQuantities()
     for rows in _chunks(table, columns, site_lookup, keys):
         yield _parse_part(table.iloc[rows].reset_index(drop=True), lines.iloc[rows].reset_index(drop=True), columns,
                           site_lookup, source, tables, plausible, known,
-                          None if dates is None else dates[rows], None if site_ids is None else site_ids[rows])
+                          None if keys is None else keys.days[keys.day[rows]],
+                          None if keys is None else keys.nets[keys.net[rows]])
 
 
-def _line_keys(table: pd.DataFrame, columns: list[_Column], site_lookup: dict[str, str]
-               ) -> tuple[np.ndarray, np.ndarray] | None:
+@dataclass(frozen=True)
+class _LineKeys:
+    """Each line's parsed date and net as codes into their distinct values (days[day] is each line's date, None
+    where unreadable; nets[net] its site id, None for an unknown net): a code per line, not a pointer."""
+
+    day: np.ndarray
+    days: np.ndarray
+    net: np.ndarray
+    nets: np.ndarray
+
+
+def _line_keys(table: pd.DataFrame, columns: list[_Column], site_lookup: dict[str, str]) -> _LineKeys | None:
     """Each line's parsed date and net, for a table parsed in more than one chunk (None for one chunk: a small
     table, or one without a date or net column, which `_records` refuses)."""
     by_role = {c.role: c for c in reversed(columns)}
     if len(table) <= CHUNK_ROWS or "date" not in by_role or "site" not in by_role:
         return None
-    return (parse_dates(table[by_role["date"].name]).to_numpy(),
-            _site_ids(cell_texts(table[by_role["site"].name]), site_lookup).to_numpy())
+    day, days = pd.factorize(parse_dates(table[by_role["date"].name]).to_numpy(), use_na_sentinel=False)
+    net, nets = pd.factorize(_site_ids(cell_texts(table[by_role["site"].name]), site_lookup).to_numpy(),
+                             use_na_sentinel=False)
+    return _LineKeys(day.astype(np.int32), np.asarray(days, dtype=object), net.astype(np.int32),
+                     np.asarray(nets, dtype=object))
 
 
 def _chunks(table: pd.DataFrame, columns: list[_Column], site_lookup: dict[str, str],
-            keys: tuple[np.ndarray, np.ndarray] | None = None) -> list[np.ndarray]:
+            keys: _LineKeys | None = None) -> list[np.ndarray]:
     """The table's rows in chunks of about CHUNK_ROWS, all lines of one date and net (as parsed: `keys`, from
     _line_keys when not given) in one chunk; one chunk for a small table (or one without a date or net column)."""
     keys = keys or _line_keys(table, columns, site_lookup)
     if keys is None:
         return [np.arange(len(table))]
-    day, _ = pd.factorize(keys[0], use_na_sentinel=False)
-    net, nets = pd.factorize(keys[1], use_na_sentinel=False)
     n_chunks = -(-len(table) // CHUNK_ROWS)
-    chunk = (day.astype(np.int64) * max(len(nets), 1) + net) % n_chunks
-    return [np.flatnonzero(chunk == k) for k in range(n_chunks)]
+    chunk = (keys.day.astype(np.int64) * max(len(keys.nets), 1) + keys.net) % n_chunks
+    index = np.int32 if len(table) < 2**31 else np.int64  # kept for the whole loop: half the memory of int64
+    return [np.flatnonzero(chunk == k).astype(index) for k in range(n_chunks)]
 
 
 def _site_ids(site_raw: pd.Series, site_lookup: dict[str, str]) -> pd.Series:
@@ -571,12 +583,46 @@ def _chunk_pieces(path: Path, raw: RawTable, sites: pd.DataFrame, tables: CatchT
         yield _Piece(_broken_lines(raw))
     sized = []
     for parsed, sizes in _parsed_chunks(raw.cells, raw.lines, sites, raw.source, tables, plausible):
-        sized.append(sizes)
+        sized.append(_compact_sized(sizes))  # kept until the end: texts as categories, not a pointer per row
+        del sizes
         yield _Piece(ParsedCatches(parsed.catches.assign(source_file=name), parsed.no_operation.assign(
             source_file=name), parsed.rejects, parsed.lines_read), chunk=True)
         del parsed
-    sizes = size_class_rows(pd.concat(sized, ignore_index=True), raw.source)
+    sizes = size_class_rows(_sized_of_sorted_species(sized), raw.source)
+    del sized
     yield _Piece(ParsedCatches(_EMPTY_CATCHES, _EMPTY_NO_OP, _EMPTY_REJECTS, 0, sizes.assign(source_file=name)))
+
+
+_SIZED_TEXTS = ("site_id", "species", "size_class", "size_raw")
+
+
+def _compact_sized(sized: pd.DataFrame) -> pd.DataFrame:
+    """A chunk's sized records (for size_class_rows) with their texts as categories (a code per row, not a
+    pointer): a file whose yellowtail are one class keeps a quarter of its records until the end."""
+    return sized.astype({c: "category" for c in _SIZED_TEXTS if c in sized}) if len(sized) else sized
+
+
+def _sized_of_sorted_species(pieces: list[pd.DataFrame]) -> pd.DataFrame:
+    """The chunks' compacted sized records -> those of the species size_class_rows may keep (a size class column
+    for it somewhere, or two size classes or more), as one table of object texts (size_class_rows decides
+    again over them, with the same outcome: its decision for a species depends only on that species' records)."""
+    pieces = [p for p in pieces if len(p)]
+    if not pieces:
+        return _EMPTY_SIZES
+    explicit: set[str] = set()
+    classes: dict[str, set[str]] = {}
+    for piece in pieces:
+        species = piece.species.astype(object).to_numpy()
+        explicit.update(pd.unique(species[piece.size_raw.astype(object).to_numpy() != ""]))
+        size = piece.size_class.astype(object).to_numpy()
+        has = size != ""
+        pairs = pd.DataFrame({"species": species[has], "size_class": size[has]}).drop_duplicates()
+        for sp, cls in pairs.itertuples(index=False):  # each distinct species and class once
+            classes.setdefault(sp, set()).add(cls)
+    keep = explicit | {sp for sp, c in classes.items() if len(c) >= 2}
+    kept = [p[p.species.astype(object).isin(keep).to_numpy()] for p in pieces]
+    rows = pd.concat(kept, ignore_index=True)
+    return rows.astype({c: object for c in _SIZED_TEXTS if c in rows})
 
 
 _EMPTY_CATCHES = pd.DataFrame(columns=["date", "site_id", "species", "catch_kg", "source_file"])
