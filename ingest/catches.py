@@ -588,6 +588,7 @@ def _chunk_pieces(path: Path, raw: RawTable, sites: pd.DataFrame, tables: CatchT
         yield _Piece(ParsedCatches(parsed.catches.assign(source_file=name), parsed.no_operation.assign(
             source_file=name), parsed.rejects, parsed.lines_read), chunk=True)
         del parsed
+        pa.default_memory_pool().release_unused()  # what Arrow's pool kept of the chunk's string columns
     sizes = size_class_rows(_sized_of_sorted_species(sized), raw.source)
     del sized
     yield _Piece(ParsedCatches(_EMPTY_CATCHES, _EMPTY_NO_OP, _EMPTY_REJECTS, 0, sizes.assign(source_file=name)))

@@ -254,7 +254,7 @@ def split_csv_rows(text: str) -> tuple[pd.DataFrame, pd.Series, dict[int, tuple[
     for j in range(width):
         indices, dictionaries, offset = [], [], 0
         for cols, lines, _, _ in blocks:  # a block of narrower rows holds "" in column j
-            index, dictionary = cols.pop(j, (np.zeros(len(lines), dtype=np.int64), np.array([""], dtype=object)))
+            index, dictionary = cols.pop(j, (np.zeros(len(lines), dtype=np.int32), np.array([""], dtype=object)))
             indices.append(index + offset)
             dictionaries.append(dictionary)
             offset += len(dictionary)
@@ -314,7 +314,7 @@ def _split_block(text: str, first_line: int) -> tuple[dict[int, tuple[np.ndarray
         taken = pc.if_else(pa.array(has), values.take(pa.array(np.where(has, starts + j, 0))), "")
         encoded = pc.dictionary_encode(taken)
         dictionary = encoded.dictionary.to_numpy(zero_copy_only=False)
-        indices = encoded.indices.to_numpy().astype(np.int64)
+        indices = encoded.indices.to_numpy().astype(np.int32)  # int32: the whole file's codes are held
         del taken, encoded
         if len(at):  # the lines read alone: their cells appended to the strings
             indices[at] = len(dictionary) + np.arange(len(at))
