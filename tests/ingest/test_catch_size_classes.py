@@ -82,3 +82,29 @@ def test_a_corrected_file_replaces_its_size_classes_and_a_total_from_another_fil
     total.write_text("date,site_id,species,catch_kg\n2024-11-28,himi,ブリ,300\n", encoding="utf-8")
     ingest_catches(registered, [total])  # the day's yellowtail now come from a file without classes
     assert sizes(registered) == [] and catches(registered) == [("2024-11-28", "himi", "yellowtail", 300.0)]
+
+
+def test_the_chunks_sized_records_kept_compact_give_the_size_classes_of_the_whole_file():
+    """_compact_sized and _sized_of_sorted_species (a file stored chunk by chunk) decide the size classes as
+    size_class_rows over every chunk's records: a species sorted by a second class in a later chunk keeps the
+    first chunk's rows, one lone class is dropped, a 銘柄 cell sorts its species."""
+    from datetime import date
+
+    from ingest.catches import _compact_sized, _sized_of_sorted_species, size_class_rows
+
+    def piece(day: int, rows: list[tuple[str, str, str, str, float, float | None]]) -> pd.DataFrame:
+        return pd.DataFrame({"date": [date(2024, 11, day)] * len(rows), "site_id": [r[0] for r in rows],
+                             "species": [r[1] for r in rows], "size_class": [r[2] for r in rows],
+                             "size_raw": [r[3] for r in rows], "catch_kg": [r[4] for r in rows],
+                             "fish_count": [r[5] for r in rows]})
+
+    pieces = [piece(1, [("himi", "yellowtail", "ガンド", "", 30.0, None), ("himi", "sardine", "大", "", 5.0, None),
+                        ("iwase", "firefly_squid", "", "", 2.0, None)]),
+              piece(2, [("himi", "yellowtail", "ブリ", "", 90.0, 10.0), ("himi", "sardine", "大", "", 6.0, None),
+                        ("iwase", "firefly_squid", "小", "小", 3.0, None)]),
+              piece(3, [])]
+    whole = size_class_rows(pd.concat(pieces, ignore_index=True), "f.csv")
+    compact = size_class_rows(_sized_of_sorted_species([_compact_sized(p) for p in pieces]), "f.csv")
+    assert set(whole.species) == {"yellowtail", "firefly_squid"}  # sardine: one class, never sorted
+    pd.testing.assert_frame_equal(compact.reset_index(drop=True), whole.reset_index(drop=True))
+    assert size_class_rows(_sized_of_sorted_species([_compact_sized(piece(4, []))]), "f.csv").empty
