@@ -21,12 +21,20 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ingest.dates import parse_dates
+from ingest.dates import parse_date, parse_dates
 from ingest.dictionaries import CatchTables, load_catch_tables, normalise_name
 from ingest.errors import IngestError
 from ingest.files import FileOutcome, already_ingested, expand_paths, record_outcome, sha256_of
 from ingest.plausibility import Plausibility, load_plausibility, misgrouped, number_of
-from ingest.text import RawTable, cell_text, cell_texts, map_distinct, read_raw_tables, row_texts
+from ingest.text import (
+    RawTable,
+    cell_text,
+    cell_texts,
+    distinct_codes,
+    map_distinct,
+    read_raw_tables,
+    row_texts,
+)
 from setnet.settings import Settings
 from setnet.warehouse import connect, insert_new, transaction, upsert
 
@@ -275,11 +283,26 @@ def _line_keys(table: pd.DataFrame, columns: list[_Column], site_lookup: dict[st
     by_role = {c.role: c for c in reversed(columns)}
     if len(table) <= CHUNK_ROWS or "date" not in by_role or "site" not in by_role:
         return None
-    day, days = pd.factorize(parse_dates(table[by_role["date"].name]).to_numpy(), use_na_sentinel=False)
-    net, nets = pd.factorize(_site_ids(cell_texts(table[by_role["site"].name]), site_lookup).to_numpy(),
-                             use_na_sentinel=False)
-    return _LineKeys(day.astype(np.int32), np.asarray(days, dtype=object), net.astype(np.int32),
-                     np.asarray(nets, dtype=object))
+    day, days = _parsed_codes(table[by_role["date"].name], parse_date)
+    net, nets = _parsed_codes(table[by_role["site"].name],
+                              lambda cell: site_lookup.get(normalise_name(cell_text(cell))))
+    return _LineKeys(day, days, net, nets)
+
+
+def _parsed_codes(column: pd.Series, parse: Callable[[object], object]) -> tuple[np.ndarray, np.ndarray]:
+    """parse of each cell as int32 codes into the distinct results (in order of first appearance, as
+    pd.factorize of the parsed cells numbers them): parse runs once per distinct cell, the cells' codes reused."""
+    codes, k = distinct_codes(column)
+    first = np.full(k, len(column), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(column), dtype=np.int64))
+    cells = column.iloc[first].to_numpy(dtype=object) if k else np.array([], dtype=object)
+    parsed = np.empty(k, dtype=object)
+    parsed[:] = [parse(cell) for cell in cells]
+    order = np.argsort(first, kind="stable")  # the distinct cells in order of first appearance
+    merged, values = pd.factorize(parsed[order], use_na_sentinel=False)
+    code_of = np.empty(k, dtype=np.int32)
+    code_of[order] = merged
+    return code_of[codes], np.asarray(values, dtype=object)
 
 
 def _chunks(table: pd.DataFrame, columns: list[_Column], site_lookup: dict[str, str],
