@@ -1,4 +1,4 @@
-"""One hurdle model per species, global over nets (net as a categorical, lead as a feature), two LightGBM boosters:
+"""One hurdle model per species, global over nets (net as a categorical), two LightGBM boosters:
 
 - "catch": a classifier of P(catch > 0 | the net operates);
 - "positive": a regression of ln(catch_kg) on the days the net caught something, whose spread (the sd of ln catch
@@ -7,6 +7,10 @@
 Both may start from the net's seasonal normal (init scores: the training history's log-odds of a catch and mean
 ln kg at that net within +-15 days of the year), so the trees learn how the ocean, the catches so far and the
 calendar move a catch away from the season's usual one; each fit's search decides whether they do.
+
+The species' hurdle is fitted on the rows of every lead; a lead in `models.own_model_leads` (lead 1, tomorrow, by
+default) has a hurdle of its own besides, fitted on that lead's rows only with the parameters and start the species'
+search chose (`SpeciesModel.lead_models`): a row of that lead is forecast and explained by it alone.
 
 Together they are one predictive distribution per forecast (models.distribution.HurdleLogNormal); every number the
 forecast shows is read off it. A fit chooses its booster parameters by a small seeded search (models.tuning)
@@ -152,11 +156,24 @@ class SpeciesModel:
     search: SearchResult | None = None  # the search that chose the parameters (not saved; a later fit may reuse it)
     booster_seconds: dict[str, float] = field(default_factory=dict)  # wall s training each booster (not saved)
     booster_cpu_seconds: dict[str, float] = field(default_factory=dict)  # CPU s of the same (`_clocked`; not saved)
+    lead_models: dict[int, SpeciesModel] = field(default_factory=dict)  # lead_days -> the hurdle of that lead's own
 
     def booster_timings(self) -> dict[str, float]:
-        """Seconds training each booster: {"<booster>_wall_s", "<booster>_cpu_s"} (0 for one not trained here)."""
-        return {f"{name}_{kind}_s": clock.get(name, 0.0) for name in BOOSTER_NAMES
-                for kind, clock in (("wall", self.booster_seconds), ("cpu", self.booster_cpu_seconds))}
+        """Seconds training each booster, the lead models' included: {"<booster>_wall_s", "<booster>_cpu_s"} (0 for
+        one not trained here)."""
+        models = [self, *self.lead_models.values()]
+        return {f"{name}_{kind}_s": sum(getattr(m, clock).get(name, 0.0) for m in models) for name in BOOSTER_NAMES
+                for kind, clock in (("wall", "booster_seconds"), ("cpu", "booster_cpu_seconds"))}
+
+    def _row_models(self, rows: pd.DataFrame) -> list[tuple[SpeciesModel, np.ndarray]]:
+        """Feature rows -> (hurdle, positions of the rows it forecasts): each lead model its lead's rows, the species'
+        hurdle the rest."""
+        if not self.lead_models:
+            return [(self, np.arange(len(rows)))]
+        leads = rows["lead_days"].to_numpy()
+        own = np.isin(leads, list(self.lead_models))
+        parts = [(model, np.flatnonzero(leads == lead)) for lead, model in sorted(self.lead_models.items())]
+        return [(model, at) for model, at in [(self, np.flatnonzero(~own)), *parts] if at.size]
 
     def offsets(self, rows: pd.DataFrame) -> dict[str, np.ndarray]:
         """Feature rows -> per booster its starting raw score: the net's seasonal log-odds of a catch ("catch")
@@ -177,8 +194,12 @@ class SpeciesModel:
         return matrix[self.features]
 
     def distribution(self, rows: pd.DataFrame) -> HurdleLogNormal:
-        """Feature rows -> each row's predictive distribution of the catch."""
-        return hurdle(self.boosters, self.design_matrix(rows), self.offsets(rows), self.spread)
+        """Feature rows -> each row's predictive distribution of the catch (from its lead's own hurdle if it has one)."""
+        values = np.empty((3, len(rows)))
+        for model, at in self._row_models(rows):
+            part = hurdle(model.boosters, model.design_matrix(rows.iloc[at]), model.offsets(rows.iloc[at]), model.spread)
+            values[:, at] = part.p_zero, part.positive_log_mean, part.positive_log_sd
+        return HurdleLogNormal.of(*values)
 
     def predict(self, rows: pd.DataFrame) -> pd.DataFrame:
         """Feature rows -> PREDICTION_COLUMNS, every one read off the same distribution (kg; probabilities 0..1)."""
@@ -189,8 +210,14 @@ class SpeciesModel:
 
         LightGBM's own contributions (pred_contrib) are additive on the classifier's log-odds of a catch and on the
         positive booster's ln(kg), both above the net's seasonal normal they start from. A feature's effect in kg is how much the expected catch would change without it:
-        mean - p(logit - c_catch) * exp(ln_kg - c_positive + sd^2 / 2), with the row's spread sd held fixed.
+        mean - p(logit - c_catch) * exp(ln_kg - c_positive + sd^2 / 2), with the row's spread sd held fixed. A row
+        of a lead with a hurdle of its own is explained by that hurdle, the one that forecast it.
         """
+        if self.lead_models:
+            reasons = np.empty(len(rows), dtype=object)
+            for model, at in self._row_models(rows):
+                reasons[at] = dataclasses.replace(model, lead_models={}).explain(rows.iloc[at], top)
+            return list(reasons)
         matrix, offsets = self.design_matrix(rows), self.offsets(rows)
         catch_contrib = self.boosters["catch"].predict(matrix, pred_contrib=True)
         positive_contrib = self.boosters["positive"].predict(matrix, pred_contrib=True)
@@ -213,9 +240,12 @@ class SpeciesModel:
             booster.save_model(str(folder / f"{name}.txt"))
         if self.normals is not None:
             self.normals.to_csv(folder / "seasonal_normals.csv", index=False, float_format="%.9g")
+        for lead, model in self.lead_models.items():
+            model.save(folder / f"lead_{lead}")
         meta = {"species": self.species, "features": self.features, "site_categories": self.site_categories,
                 "thresholds_kg": self.thresholds_kg, "params": self.params,
-                "spread": {"edges": list(self.spread.edges), "sd": list(self.spread.sd)}}
+                "spread": {"edges": list(self.spread.edges), "sd": list(self.spread.sd)},
+                "own_model_leads": sorted(self.lead_models)}
         (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
 
     @classmethod
@@ -228,8 +258,9 @@ class SpeciesModel:
         spread = LogSpread(tuple(meta["spread"]["edges"]), tuple(meta["spread"]["sd"]))
         normals_csv = folder / "seasonal_normals.csv"
         normals = pd.read_csv(normals_csv, dtype={"site_id": str}) if normals_csv.exists() else None
+        lead_models = {int(lead): cls.load(folder / f"lead_{lead}") for lead in meta.get("own_model_leads", [])}
         return cls(meta["species"], meta["features"], meta["site_categories"], boosters, spread,
-                   meta["thresholds_kg"], meta.get("params", {}), normals=normals)
+                   meta["thresholds_kg"], meta.get("params", {}), normals=normals, lead_models=lead_models)
 
 
 def prediction_frame(distribution: HurdleLogNormal, threshold_kg: pd.Series, index: pd.Index) -> pd.DataFrame:
@@ -488,7 +519,28 @@ def fit_species_model(rows: pd.DataFrame, species: str, features: list[str], sit
         log_kg = (model.boosters["positive"].predict(everything.matrix[caught], raw_score=True)
                   + everything.offsets["positive"][caught])
         model.spread = LogSpread.measure(log_kg, np.log(everything.catch_kg[caught]), settings.models.spread_bins)
+    model.lead_models = _lead_models(model, labelled, settings)
     return model
+
+
+def _lead_models(model: SpeciesModel, labelled: pd.DataFrame, settings: Settings) -> dict[int, SpeciesModel]:
+    """The species' fitted hurdle and its labelled rows -> per lead of `models.own_model_leads` with enough rows a
+    hurdle fitted on that lead's rows only: the species' search's chosen trial run again there (its own rounds and
+    held-out spread), the species' big-catch thresholds kept."""
+    if "lead_days" not in labelled or not settings.models.own_model_leads:
+        return {}
+    one_model = settings.updated(models={"own_model_leads": []})
+    leads = labelled["lead_days"].to_numpy()
+    lead_models = {}
+    for lead in sorted(set(settings.models.own_model_leads)):  # one or two leads, each fit vectorised
+        rows = labelled[leads == lead]
+        if len(rows) == len(labelled) or len(rows) < 50 or (rows[LABEL_COLUMN] > 0).sum() < 10:
+            continue  # the species' hurdle is this lead's already, or too few rows to fit one of its own
+        lead_model = fit_species_model(rows, model.species, model.features, model.site_categories, one_model,
+                                       earlier=model.search)
+        lead_model.thresholds_kg = model.thresholds_kg
+        lead_models[int(lead)] = lead_model
+    return lead_models
 
 
 def train_booster(params: dict, dataset: lgb.Dataset, settings: Settings, rounds: int) -> lgb.Booster:

@@ -126,7 +126,8 @@ def _version_of(table: pd.DataFrame, settings: Settings) -> tuple[str, str, dict
     params = lightgbm_params(settings) | {"rounds": search.lightgbm_rounds, "early_stopping": search.early_stopping_rounds,
                                           "tuning_trials": search.tuning_trials, "spread_bins": search.spread_bins,
                                           "seasonal_start": search.seasonal_start, "search_folds": search.search_folds,
-                                          "training_ocean": search.training_ocean}
+                                          "training_ocean": search.training_ocean,
+                                          "own_model_leads": sorted(search.own_model_leads)}
     checksum = table_checksum(table)
     return model_version(checksum, params, feature_columns(table)), checksum, params
 

@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -94,6 +94,7 @@ class ModelSettings(BaseModel):
     search_folds: Literal["ends", "first", "every"] = Field(default="ends", description="Which backtest folds of a species search its parameters: the earliest and the latest ('ends': the folds between rerun the earliest's chosen trial, each refitting with early stopping on its own held-out blocks; the final fit reuses the latest's search, as with 'every'), the earliest only ('first': every later fold and the final fit reuse its choice), or every fold ('every', about twice the CPU work of 'ends' on 4 folds); a fold only ever reuses a search of earlier data, so all are leakage-safe")
     seasonal_start: Literal["search", "always", "never"] = Field(default="search", description="Whether the boosters start from the net's seasonal normal: chosen by each fit's search (every parameter set tried both ways), always, or never")
     training_ocean: Literal["analysis", "persisted"] = Field(default="persisted", description="Target-day ocean values of the rows a model is fit on where no ocean forecast was archived: the target day's later analysis ('analysis', perfect prog: the trees learn what the target-day ocean does) or the issue day's analysis persisted ('persisted'). Scored and forecast rows always carry what was known on their issue date. The default is what measured better fed the forecast (docs/model-forecast-value.md)")
+    own_model_leads: list[PositiveInt] = Field(default=[1], description="Leads (days ahead) whose forecasts come from a hurdle of their own, fitted on that lead's rows only with the parameters and start the species' search chose (its rounds and spread its own); every other lead from the species' hurdle fitted on all leads. Lead 1, tomorrow's catch, follows the latest catches more closely than a model shared with leads up to a week can (docs/performance.md, 'A model of its own for tomorrow'); [] for one hurdle for every lead")
     spread_bins: int = Field(default=4, ge=1, le=20, description="Bins of the predicted catch size with their own spread of ln(catch)")
     lightgbm_threads: int = Field(default=2, ge=1, description="LightGBM threads of a run, shared among the fits it runs at once (fit_workers)")
     fit_workers: int = Field(default=2, ge=1, description="Fits run at once on threads (backtest folds, the final fits of the species), each with lightgbm_threads // fit_workers LightGBM threads (at least 1); LightGBM gives the same boosters on any number of threads (deterministic), so this changes only the time. One fit at a time when dask_scheduler_address is set")

@@ -2,6 +2,7 @@
 trial, and forecasts whose every number is read off one distribution."""
 
 import ctypes
+import dataclasses
 import json
 
 import lightgbm as lgb
@@ -170,3 +171,62 @@ def test_fits_run_at_once_share_the_threads_and_every_lightgbm_call_is_capped_to
     # one worker: the fit runs on the caller's thread with every thread and no cap
     assert run_fits([lambda s: (s.models.lightgbm_threads, _lightgbm_max_threads())],
                     settings.updated(models={"fit_workers": 1})) == [(4, before)]
+
+
+def lead_rows(days: int, seed: int, start: str = "2023-01-01") -> pd.DataFrame:
+    """Rows of leads 1 and 3 on the same days: tomorrow's catch follows `signal`, the catch 3 days ahead `noise`."""
+    tomorrow, later = hurdle_rows(days, seed, start), hurdle_rows(days, seed + 100, start)
+    later["signal"], later["noise"] = later["noise"].to_numpy(), later["signal"].to_numpy()
+    return pd.concat([tomorrow.assign(lead_days=1), later.assign(lead_days=3)], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def fitted_with_own_lead() -> SpeciesModel:
+    settings = Settings(models={"lightgbm_rounds": 200, "tuning_trials": 1, "own_model_leads": [1]})
+    return fit_species_model(lead_rows(300, seed=11), "sardine", ["site_id", "signal", "noise"], SITES, settings)
+
+
+def test_a_lead_of_its_own_is_forecast_and_explained_by_its_own_hurdle(fitted_with_own_lead: SpeciesModel) -> None:
+    model = fitted_with_own_lead
+    assert list(model.lead_models) == [1] and not model.lead_models[1].lead_models
+    tomorrow_model = model.lead_models[1]
+    assert tomorrow_model.search.n_rows == 300 * len(SITES)  # fitted on lead 1's rows only
+    assert tomorrow_model.params == model.params and tomorrow_model.thresholds_kg == model.thresholds_kg
+    assert model.booster_timings()["catch_cpu_s"] == pytest.approx(
+        model.booster_cpu_seconds["catch"] + tomorrow_model.booster_cpu_seconds["catch"])  # its time counted
+    rows = lead_rows(20, seed=12, start="2024-06-01")
+    tomorrow = rows.lead_days.eq(1).to_numpy()
+    together = model.distribution(rows)
+    alone = tomorrow_model.distribution(rows[tomorrow])
+    pooled = dataclasses.replace(model, lead_models={}).distribution(rows[~tomorrow])
+    np.testing.assert_allclose(together.p_zero[tomorrow], alone.p_zero)
+    np.testing.assert_allclose(together.positive_log_mean[~tomorrow], pooled.positive_log_mean)
+    assert not np.allclose(together.positive_log_mean[tomorrow],
+                           dataclasses.replace(model, lead_models={}).distribution(rows[tomorrow]).positive_log_mean)
+    reasons = model.explain(rows)
+    assert reasons[:int(tomorrow.sum())] == tomorrow_model.explain(rows[tomorrow])  # the hurdle that forecast it
+
+
+def test_tomorrow_s_own_hurdle_follows_what_moves_tomorrow_s_catch(fitted_with_own_lead: SpeciesModel) -> None:
+    fresh = lead_rows(200, seed=13, start="2024-03-01")
+    tomorrow = fresh[fresh.lead_days.eq(1)]
+    own = fitted_with_own_lead.distribution(tomorrow).positive_log_mean
+    shared = dataclasses.replace(fitted_with_own_lead, lead_models={}).distribution(tomorrow).positive_log_mean
+    caught = tomorrow.catch_kg.to_numpy() > 0
+    truth = tomorrow.true_log_mean.to_numpy()[caught]
+    assert np.corrcoef(own[caught], truth)[0, 1] > np.corrcoef(shared[caught], truth)[0, 1] + 0.05
+
+
+def test_a_saved_model_keeps_its_leads_own_hurdles(fitted_with_own_lead: SpeciesModel, tmp_path) -> None:
+    rows = lead_rows(10, seed=14, start="2024-08-01")
+    fitted_with_own_lead.save(tmp_path / "sardine")
+    loaded = SpeciesModel.load(tmp_path / "sardine")
+    assert list(loaded.lead_models) == [1]
+    pd.testing.assert_frame_equal(loaded.predict(rows), fitted_with_own_lead.predict(rows))
+
+
+def test_no_own_leads_is_one_hurdle_for_every_lead() -> None:
+    settings = Settings(models={"lightgbm_rounds": 50, "tuning_trials": 1, "own_model_leads": []})
+    model = fit_species_model(lead_rows(200, seed=15), "sardine", ["site_id", "signal", "noise"], SITES, settings)
+    assert model.lead_models == {}
+    assert model.booster_timings()["positive_cpu_s"] == model.booster_cpu_seconds["positive"]
