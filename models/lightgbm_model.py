@@ -9,8 +9,10 @@ ln kg at that net within +-15 days of the year), so the trees learn how the ocea
 calendar move a catch away from the season's usual one; each fit's search decides whether they do.
 
 The species' hurdle is fitted on the rows of every lead; a lead in `models.own_model_leads` (lead 1, tomorrow, by
-default) has a hurdle of its own besides, fitted on that lead's rows only with the parameters and start the species'
-search chose (`SpeciesModel.lead_models`): a row of that lead is forecast and explained by it alone.
+default) may have a hurdle of its own besides, fitted on that lead's rows only with the parameters and start the
+species' search chose (`SpeciesModel.lead_models`), kept only when on the search's held-out blocks it scores a lower
+CRPS at that lead than the species' hurdle does (`SearchResult.lead_scores`): a row of that lead is then forecast and
+explained by it alone.
 
 Together they are one predictive distribution per forecast (models.distribution.HurdleLogNormal); every number the
 forecast shows is read off it. A fit chooses its booster parameters by a small seeded search (models.tuning)
@@ -318,6 +320,7 @@ class _Part:
     matrix: pd.DataFrame
     catch_kg: np.ndarray
     offsets: dict[str, np.ndarray]
+    lead_days: np.ndarray | None  # each row's lead, when the rows have one
 
 
 def _datasets(model: SpeciesModel, rows: pd.DataFrame, params: dict, reference: _Part | None = None) -> _Part:
@@ -332,7 +335,8 @@ def _datasets(model: SpeciesModel, rows: pd.DataFrame, params: dict, reference: 
     positive = lgb.Dataset(matrix[caught], label=np.log(catch_kg[caught]), init_score=offsets["positive"][caught],
                            categorical_feature=["site_id"], free_raw_data=False, params=dataset_params,
                            reference=None if reference is None else reference.positive)
-    return _Part(catch, positive, matrix, catch_kg, offsets)
+    lead_days = rows["lead_days"].to_numpy() if "lead_days" in rows else None
+    return _Part(catch, positive, matrix, catch_kg, offsets, lead_days)
 
 
 def _train(params: dict, dataset: lgb.Dataset, settings: Settings, held_out: lgb.Dataset | None = None,
@@ -393,9 +397,10 @@ def _lightgbm_threads_at_most(threads: int) -> Iterator[None]:
 
 
 def _trial_scores(booster_catch: lgb.Booster, booster_positive: lgb.Booster, held: _Part, bins: int
-                  ) -> tuple[dict, LogSpread]:
+                  ) -> tuple[dict, LogSpread, np.ndarray]:
     """Two boosters of one trial and the held-out rows -> their scores (CRPS of the hurdle in kg, Brier of an empty
-    net, RMSE of ln kg, MAE of the median, mean pinball loss of q10/q50/q90) and the spread they imply."""
+    net, RMSE of ln kg, MAE of the median, mean pinball loss of q10/q50/q90), the spread they imply and each held-out
+    row's CRPS (kg)."""
     p_catch = expit(booster_catch.predict(held.matrix, raw_score=True) + held.offsets["catch"])
     log_kg = booster_positive.predict(held.matrix, raw_score=True) + held.offsets["positive"]
     caught = held.catch_kg > 0
@@ -403,15 +408,16 @@ def _trial_scores(booster_catch: lgb.Booster, booster_positive: lgb.Booster, hel
     distribution = HurdleLogNormal.of(1.0 - p_catch, log_kg, spread.at(log_kg))
     actual = held.catch_kg
     quantile_kg = {level: distribution.quantile_kg(level) for level in QUANTILES.values()}
+    crps_kg = distribution.crps_kg(actual)
     return {
-        "crps_kg": float(np.mean(distribution.crps_kg(actual))),
+        "crps_kg": float(np.mean(crps_kg)),
         "brier_zero": float(np.mean((distribution.p_zero - ~caught) ** 2)),
         "rmse_log_kg": float(np.sqrt(np.mean((log_kg[caught] - np.log(actual[caught])) ** 2))) if caught.any() else np.nan,
         "mae_kg": float(np.mean(np.abs(quantile_kg[QUANTILES["q50"]] - actual))),
         "pinball_kg": float(np.mean([pinball_loss(actual, kg, level) for level, kg in quantile_kg.items()])),
         "rounds_catch": int(booster_catch.current_iteration()),
         "rounds_positive": int(booster_positive.current_iteration()),
-    }, spread
+    }, spread, crps_kg
 
 
 SEASONAL_STARTS = {"search": (False, True), "always": (True,), "never": (False,)}
@@ -429,6 +435,11 @@ class SearchResult:
     n_rows: int = 0  # labelled rows the search was given (its fit part: all but about one in VALIDATION_EVERY)
     booster_seconds: dict[str, float] = field(default_factory=dict)  # wall s of its trials, per booster
     booster_cpu_seconds: dict[str, float] = field(default_factory=dict)  # CPU s of the same (`_clocked`)
+    leads: dict[int, SearchResult] = field(default_factory=dict)  # lead_days -> its own rows' search, kept (it won)
+    lead_scores: pd.DataFrame | None = None  # per own-model lead: held-out CRPS of its own hurdle and of this one
+
+
+LEAD_SCORE_COLUMNS = ["lead_days", "held_out_rows", "crps_kg_own", "crps_kg_shared", "kept"]
 
 
 def search_parameters(model: SpeciesModel, labelled: pd.DataFrame, settings: Settings,
@@ -439,7 +450,8 @@ def search_parameters(model: SpeciesModel, labelled: pd.DataFrame, settings: Set
     Each parameter set is tried from a constant and from the net's seasonal normal (models.seasonal_start "search"):
     which one wins depends on the bay (a season that explains most of the catch, or a school that lingers).
     `earlier`: a search on an earlier part of the same history; only its chosen trial is run again here (same
-    parameters, start and trial number), for this history's own rounds and spread."""
+    parameters, start and trial number), for this history's own rounds and spread.
+    Then each lead of `models.own_model_leads` gets a search of its own rows (`_lead_searches`)."""
     fit_rows, held_rows = validation_mask(labelled.target_date, settings.max_lead_days)
     fit, held = labelled[fit_rows], labelled[held_rows]
     if min(len(fit), len(held)) < 50 or (fit[LABEL_COLUMN] > 0).sum() < 10 or (held[LABEL_COLUMN] > 0).sum() < 10:
@@ -457,21 +469,60 @@ def search_parameters(model: SpeciesModel, labelled: pd.DataFrame, settings: Set
         start_model = dataclasses.replace(model, normals=seasonal_normals(fit) if start else None)
         fit_part = _datasets(start_model, fit, base)
         parts[start] = (fit_part, _datasets(start_model, held, base, reference=fit_part))
-    rows, spreads, seconds, cpu_seconds = [], [], {}, {}
+    rows, spreads, row_crps, seconds, cpu_seconds = [], [], [], {}, {}
     for trial, changes, start in candidates:
         fit_part, held_part = parts[start]
         boosters = {name: _clocked(seconds, cpu_seconds, name, _train, {**base, **changes, **OBJECTIVES[name]},
                                    getattr(fit_part, name), settings, getattr(held_part, name))
                     for name in BOOSTER_NAMES}
-        scores, spread = _trial_scores(boosters["catch"], boosters["positive"], held_part, settings.models.spread_bins)
+        scores, spread, crps_kg = _trial_scores(boosters["catch"], boosters["positive"], held_part,
+                                                settings.models.spread_bins)
         rows.append({"trial": trial, "species": model.species, "params": json.dumps(changes, sort_keys=True),
                      "seasonal_start": start, **scores})
         spreads.append(spread)
+        row_crps.append(crps_kg)
     trials = pd.DataFrame(rows)
     best = int(trials.crps_kg.idxmin())
     trials["chosen"] = trials.index == best
-    return SearchResult(json.loads(trials.params[best]), bool(trials.seasonal_start[best]), spreads[best], trials,
-                        len(labelled), seconds, cpu_seconds)
+    result = SearchResult(json.loads(trials.params[best]), bool(trials.seasonal_start[best]), spreads[best], trials,
+                          len(labelled), seconds, cpu_seconds)
+    held_leads = parts[result.seasonal_start][1].lead_days
+    return _lead_searches(model, labelled, settings, result, row_crps[best], held_leads)
+
+
+def _lead_searches(model: SpeciesModel, labelled: pd.DataFrame, settings: Settings, shared: SearchResult,
+                   shared_crps_kg: np.ndarray, held_leads: np.ndarray | None) -> SearchResult:
+    """The species' search on all leads' rows and its chosen trial's held-out CRPS per row (kg) -> the same search
+    with, per lead of `models.own_model_leads`, the chosen trial run again on that lead's rows only, kept in
+    `leads` when its held-out CRPS is below the shared trial's on the same rows (`lead_scores` records both).
+
+    Both are scored on the same rows: a lead's rows have the same target dates as every lead's, so the same
+    four-week blocks are held out. With a year of history a lead's own rows (a seventh of the species') are often
+    too few for a short season: the shared hurdle wins and stays."""
+    if held_leads is None or not settings.models.own_model_leads:
+        return shared
+    one_model = settings.updated(models={"own_model_leads": []})
+    leads = labelled["lead_days"].to_numpy()
+    kept, scores = {}, []
+    for lead in sorted(set(settings.models.own_model_leads)):  # one or two leads, each search vectorised
+        rows = labelled[leads == lead]
+        if len(rows) == len(labelled):
+            continue  # the species' hurdle is this lead's already
+        own = search_parameters(model, rows, one_model, earlier=shared)
+        held = held_leads == lead
+        if own is None or not held.any():
+            continue  # too few of this lead's rows to fit and score a hurdle of its own
+        own_crps = float(own.trials.crps_kg[own.trials.chosen].iloc[0])
+        shared_crps = float(np.mean(shared_crps_kg[held]))
+        scores.append({"lead_days": int(lead), "held_out_rows": int(held.sum()), "crps_kg_own": own_crps,
+                       "crps_kg_shared": shared_crps, "kept": own_crps < shared_crps})
+        for name in BOOSTER_NAMES:  # the lead's trial is part of this search's cost
+            shared.booster_seconds[name] = shared.booster_seconds.get(name, 0.0) + own.booster_seconds.get(name, 0.0)
+            shared.booster_cpu_seconds[name] = (shared.booster_cpu_seconds.get(name, 0.0)
+                                                + own.booster_cpu_seconds.get(name, 0.0))
+        if own_crps < shared_crps:
+            kept[int(lead)] = own
+    return dataclasses.replace(shared, leads=kept, lead_scores=pd.DataFrame(scores, columns=LEAD_SCORE_COLUMNS))
 
 
 def fit_species_model(rows: pd.DataFrame, species: str, features: list[str], site_categories: list[str],
@@ -519,25 +570,25 @@ def fit_species_model(rows: pd.DataFrame, species: str, features: list[str], sit
         log_kg = (model.boosters["positive"].predict(everything.matrix[caught], raw_score=True)
                   + everything.offsets["positive"][caught])
         model.spread = LogSpread.measure(log_kg, np.log(everything.catch_kg[caught]), settings.models.spread_bins)
-    model.lead_models = _lead_models(model, labelled, settings)
+    model.lead_models = _lead_models(model, labelled, settings, searched)
     return model
 
 
-def _lead_models(model: SpeciesModel, labelled: pd.DataFrame, settings: Settings) -> dict[int, SpeciesModel]:
-    """The species' fitted hurdle and its labelled rows -> per lead of `models.own_model_leads` with enough rows a
-    hurdle fitted on that lead's rows only: the species' search's chosen trial run again there (its own rounds and
-    held-out spread), the species' big-catch thresholds kept."""
-    if "lead_days" not in labelled or not settings.models.own_model_leads:
+def _lead_models(model: SpeciesModel, labelled: pd.DataFrame, settings: Settings,
+                 searched: SearchResult | None) -> dict[int, SpeciesModel]:
+    """The species' fitted hurdle, its labelled rows and its search -> per lead whose own hurdle won on the search's
+    held-out blocks (`searched.leads`, of `models.own_model_leads`) that hurdle refitted on the lead's rows only,
+    reusing the lead's search (its rounds scaled to the rows, its spread), the species' big-catch thresholds kept."""
+    if searched is None or not searched.leads or "lead_days" not in labelled:
         return {}
     one_model = settings.updated(models={"own_model_leads": []})
     leads = labelled["lead_days"].to_numpy()
     lead_models = {}
-    for lead in sorted(set(settings.models.own_model_leads)):  # one or two leads, each fit vectorised
-        rows = labelled[leads == lead]
-        if len(rows) == len(labelled) or len(rows) < 50 or (rows[LABEL_COLUMN] > 0).sum() < 10:
-            continue  # the species' hurdle is this lead's already, or too few rows to fit one of its own
-        lead_model = fit_species_model(rows, model.species, model.features, model.site_categories, one_model,
-                                       earlier=model.search)
+    for lead, lead_search in sorted(searched.leads.items()):
+        if lead not in settings.models.own_model_leads:
+            continue
+        lead_model = fit_species_model(labelled[leads == lead], model.species, model.features, model.site_categories,
+                                       one_model, searched=lead_search)
         lead_model.thresholds_kg = model.thresholds_kg
         lead_models[int(lead)] = lead_model
     return lead_models

@@ -225,6 +225,36 @@ def test_a_saved_model_keeps_its_leads_own_hurdles(fitted_with_own_lead: Species
     pd.testing.assert_frame_equal(loaded.predict(rows), fitted_with_own_lead.predict(rows))
 
 
+def same_signal_rows(days: int, seed: int) -> pd.DataFrame:
+    """Rows of leads 1-7 on the same days whose catches all follow `signal` alike: no lead differs from the rest."""
+    return pd.concat([hurdle_rows(days, seed + lead).assign(lead_days=lead) for lead in range(1, 8)],
+                     ignore_index=True)
+
+
+def test_a_lead_keeps_a_hurdle_of_its_own_only_when_it_beats_the_shared_one_on_the_held_out_blocks(
+        fitted_with_own_lead: SpeciesModel) -> None:
+    won = fitted_with_own_lead.search.lead_scores.set_index("lead_days").loc[1]
+    assert won.kept and won.crps_kg_own < won.crps_kg_shared  # tomorrow follows a signal of its own
+    settings = Settings(models={"lightgbm_rounds": 200, "tuning_trials": 1, "own_model_leads": [1]})
+    rows = same_signal_rows(120, seed=21)
+    model = fit_species_model(rows, "sardine", ["site_id", "signal", "noise"], SITES, settings)
+    lost = model.search.lead_scores.set_index("lead_days").loc[1]
+    assert not lost.kept and lost.crps_kg_own >= lost.crps_kg_shared  # a seventh of the rows, nothing of its own
+    assert model.lead_models == {} and list(model.search.leads) == []
+    tomorrow = rows[rows.lead_days.eq(1)]
+    assert lost.held_out_rows == validation_mask(tomorrow.target_date, settings.max_lead_days)[1].sum()  # same rows
+
+
+def test_a_refit_reusing_a_search_keeps_the_leads_that_search_kept(fitted_with_own_lead: SpeciesModel) -> None:
+    settings = Settings(models={"lightgbm_rounds": 200, "tuning_trials": 1, "own_model_leads": [1]})
+    more = lead_rows(360, seed=11)  # a later, longer history of the same bay, as a final fit after the backtest
+    refit = fit_species_model(more, "sardine", ["site_id", "signal", "noise"], SITES, settings,
+                              searched=fitted_with_own_lead.search)
+    assert list(refit.lead_models) == [1]
+    assert refit.lead_models[1].search is fitted_with_own_lead.search.leads[1]  # reused, not searched again
+    assert refit.lead_models[1].params == fitted_with_own_lead.lead_models[1].params
+
+
 def test_no_own_leads_is_one_hurdle_for_every_lead() -> None:
     settings = Settings(models={"lightgbm_rounds": 50, "tuning_trials": 1, "own_model_leads": []})
     model = fit_species_model(lead_rows(200, seed=15), "sardine", ["site_id", "signal", "noise"], SITES, settings)
