@@ -115,6 +115,15 @@ def main() -> None:
           + per_booster.round(1).to_string())
     print("\nbacktest accuracy (all folds, leads pooled):\n"
           + accuracy(run.predictions).round(4).to_string(index=False))
+    for lead in (1, settings.max_lead_days):
+        print(f"\nbacktest accuracy at lead {lead} (all folds):\n"
+              + accuracy(run.predictions[run.predictions.lead_days == lead]).round(4).to_string(index=False))
+    lead_scores = [search.lead_scores.assign(species=name) for name, search in run.searches.items()
+                   if search.lead_scores is not None]
+    if lead_scores:
+        print("\nown-lead hurdles, latest fold (held-out CRPS kg of the lead's own hurdle and of the species' one; "
+              "kept: the final fit forecasts that lead with its own):\n"
+              + pd.concat(lead_scores).round(3).to_string(index=False))
     models_s = backtest_s + final_s
     total_s = models_s + table_s
     print(f"\nbacktest {backtest_s:.1f} s ({backtest_cpu_s:.1f} s CPU) + final fits {final_s:.1f} s = {models_s:.1f} s "

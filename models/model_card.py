@@ -204,8 +204,10 @@ SITE_SCORES = ["site_id", "species", "n_rows", "crps_kg", "crpss_climatology", "
                "skill_vs_climatology", "coverage_80_pit", "coverage_80_caught"]
 
 WHAT_IT_IS = (
-    "Per species, one model global over nets (the net as a categorical, the lead as a feature) gives every forecast "
-    "one predictive distribution, a hurdle (delta) lognormal as in CPUE standardisation: a LightGBM classifier for "
+    "Per species, one model global over nets (the net as a categorical; every lead's rows pooled, each row's inputs "
+    "those known on its issue day) gives every forecast one predictive distribution; tomorrow (lead 1, "
+    "`models.own_model_leads`) may have a hurdle of its own, fitted on lead 1's rows only and kept only where it "
+    "beats the shared one on lead 1's held-out rows. The distribution is a hurdle (delta) lognormal as in CPUE standardisation: a LightGBM classifier for "
     "P(catch > 0); a LightGBM regression of ln(catch) fitted on the days with a catch, both starting either from a "
     "constant or from the net's seasonal normal (the training history's log-odds of a catch and mean ln kg at that "
     "net within ±15 days of the year), whichever scores better; and a lognormal spread around that regression measured on held-out blocks of the training "
